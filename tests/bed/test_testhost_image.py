@@ -28,7 +28,10 @@ def test_hosts_on_the_lab_network_reach_each_other_by_name() -> None:
         wait_for_boot(server)
         docker("exec", "-d", server, "python3", "-m", "http.server", "8000", "--directory", "/etc")
         url = f"http://{server}:8000/hostname"
-        fetch = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
+        fetch = (
+            "import urllib.request; "
+            f"print(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
+        )
         deadline = time.monotonic() + 30
         result = docker("exec", client, "python3", "-c", fetch, check=False)
         while result.returncode != 0 and time.monotonic() < deadline:
