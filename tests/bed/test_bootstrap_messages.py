@@ -1,0 +1,52 @@
+"""bin/bootstrap on a machine it cannot set up says what to install, without a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from lab import REPO_ROOT
+
+BOOTSTRAP = REPO_ROOT / "bin" / "bootstrap"
+# What bootstrap itself needs to reach its checks; docker, git and debootstrap stay out.
+BASE_TOOLS = ["bash", "cat", "dirname", "basename", "id", "grep", "tr", "printf", "dpkg-query"]
+
+
+def run_bootstrap(env: dict[str, str], user: str | None = None) -> subprocess.CompletedProcess[str]:
+    command = [str(BOOTSTRAP)]
+    if user:
+        command = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *command]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_non_debian_machine_gets_the_list_of_what_to_install(tmp_path: Path) -> None:
+    os_release = tmp_path / "os-release"
+    os_release.write_text('ID=fedora\nID_LIKE="rhel centos"\n')
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in BASE_TOOLS:
+        if found := shutil.which(tool):
+            (bin_dir / tool).symlink_to(found)
+    env = {"PATH": str(bin_dir), "BOOTSTRAP_OS_RELEASE": str(os_release), "HOME": str(tmp_path)}
+
+    result = run_bootstrap(env)
+
+    assert result.returncode == 1
+    assert "not Debian or Ubuntu" in result.stderr
+    for missing in ("docker", "python3", "git", "debootstrap"):
+        assert missing in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch to an unprivileged user")
+def test_unprivileged_user_without_docker_access_is_told_how_to_get_it(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+
+    result = run_bootstrap(env, user="nobody")
+
+    assert result.returncode == 1
+    assert "docker group" in result.stderr
+    assert "Traceback" not in result.stderr
