@@ -19,7 +19,9 @@ def run_bootstrap(env: dict[str, str], user: str | None = None) -> subprocess.Co
     command = [str(BOOTSTRAP)]
     if user:
         command = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *command]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_non_debian_machine_gets_the_list_of_what_to_install(tmp_path: Path) -> None:
