@@ -1,0 +1,58 @@
+"""On a failed check, show what an operator would look at next: the services' journal on
+the host under test and the leading master's state."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+from mesos_facts import (
+    AGENT_SERVICE,
+    MASTER_SERVICE,
+    ZOOKEEPER_SERVICE,
+    leading_master_state,
+)
+
+JOURNAL_LINES = 40
+
+
+def _journal(host: Any) -> str:
+    units = " ".join(f"-u {unit}" for unit in (ZOOKEEPER_SERVICE, MASTER_SERVICE, AGENT_SERVICE))
+    result = host.run(f"journalctl --no-pager -n {JOURNAL_LINES} {units}")
+    return str(result.stdout or result.stderr)
+
+
+def _master_summary() -> str:
+    try:
+        state = leading_master_state()
+    except AssertionError as error:
+        return str(error)
+    summary = {
+        "leader": state.get("leader"),
+        "activated_slaves": state.get("activated_slaves"),
+        "slaves": [(s.get("hostname"), s.get("active")) for s in state.get("slaves", [])],
+        "frameworks": [
+            {"id": f.get("id"), "name": f.get("name"),
+             "tasks": [(t.get("slave_id"), t.get("state")) for t in f.get("tasks", [])]}
+            for f in state.get("frameworks", []) + state.get("completed_frameworks", [])
+        ],
+    }
+    return json.dumps(summary, indent=1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    host = getattr(item, "funcargs", {}).get("host")
+    sections = []
+    if host is not None:
+        sections.append(f"journal of {host.backend.get_hostname()}:\n{_journal(host)}")
+    sections.append(f"leading master:\n{_master_summary()}")
+    report.sections.append(("cluster diagnostics", "\n\n".join(sections)))

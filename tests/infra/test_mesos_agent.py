@@ -1,0 +1,43 @@
+"""Mesos agents: running from the unit and flags the role wrote, registered with the leader."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesos_facts import (
+    AGENT_ENV_FILE,
+    AGENT_PORT,
+    AGENT_SERVICE,
+    env_file,
+    hostname_of,
+    http_get_json,
+    leading_master_state,
+)
+
+testinfra_hosts = ["ansible://mesos_agents"]
+
+
+def test_service_enabled_and_running(host: Any) -> None:
+    service = host.service(AGENT_SERVICE)
+    assert service.is_enabled
+    assert service.is_running
+
+
+def test_listening_on_the_agent_port(host: Any) -> None:
+    assert host.socket(f"tcp://0.0.0.0:{AGENT_PORT}").is_listening
+
+
+def test_flags_file_points_at_the_masters_through_zookeeper(host: Any) -> None:
+    flags = env_file(host, AGENT_ENV_FILE)
+    assert flags["MESOS_MASTER"].startswith("zk://")
+    assert flags["MESOS_MASTER"].endswith("/mesos")
+    assert flags["MESOS_HOSTNAME"] == hostname_of(host)
+    assert flags["MESOS_WORK_DIR"]
+
+
+def test_agent_knows_the_leading_master(host: Any) -> None:
+    agent_state = http_get_json(host, f"http://127.0.0.1:{AGENT_PORT}/state")
+    leader = leading_master_state()
+    assert agent_state["hostname"] == hostname_of(host)
+    assert agent_state["master_hostname"] == leader["hostname"]
+    assert agent_state["id"] in {slave["id"] for slave in leader["slaves"]}
