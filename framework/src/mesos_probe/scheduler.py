@@ -1,0 +1,470 @@
+"""The scheduler: one task per agent, retried on the same agent, results collected.
+
+pymesos calls these callbacks on its I/O thread; the CLI's main thread calls `tick` and
+reads `snapshot`. One lock guards the run's state; driver calls are made while holding it,
+and the driver never calls back into us while holding its own lock, so there is one order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pymesos import Scheduler, decode_data
+
+from mesos_probe.framework_info import RunPlan, task_info
+from mesos_probe.placement import (
+    AppliedStatus,
+    RunPlacement,
+    SlotPhase,
+    StatusOutcome,
+)
+from mesos_probe.resources import describe, scalar_totals
+from mesos_probe.task_spec import decode_result_message
+from mesos_probe.task_states import ACTIVE_STATES, DOUBTFUL_STATES, FINISHED
+
+logger = logging.getLogger(__name__)
+
+RECONCILE_BACKOFF_START = 2.0
+# While an agent's old task is lost/unreachable, ask the master about it this often.
+DOUBT_RECHECK_SECONDS = 5.0
+
+
+class SchedulerDriverLike(Protocol):
+    """The part of pymesos' MesosSchedulerDriver the scheduler uses (fakes implement it)."""
+
+    def launchTasks(self, offer_ids: Any, tasks: Any, filters: Any = None) -> Any: ...
+    def declineOffer(self, offer_ids: Any, filters: Any = None) -> Any: ...
+    def suppressOffers(self, roles: Any = ()) -> Any: ...
+    def reviveOffers(self, roles: Any = ()) -> Any: ...
+    def killTask(self, task_id: Any) -> Any: ...
+    def acknowledgeStatusUpdate(self, status: Any) -> Any: ...
+    def reconcileTasks(self, tasks: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    expected: int
+    placed: int
+    running: int
+    finished: int
+    failed_agents: int
+    failed_attempts: int
+    connected: bool
+    registrations: int
+
+
+@dataclass
+class OfferStats:
+    received: int = 0
+    launched: int = 0
+    declined: int = 0
+    duplicates: int = 0
+    rescinded: int = 0
+
+
+class ProbeScheduler(Scheduler):
+    def __init__(
+        self,
+        plan: RunPlan,
+        placement: RunPlacement | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.placement = placement or RunPlacement(
+            plan.run_id, plan.expected_agents, plan.max_attempts
+        )
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.on_change = on_change
+        self.lock = threading.RLock()
+        self.done = threading.Event()
+        self.framework_id: str | None = None
+        self.connected = False
+        self.registrations = 0
+        self.suppressed = False
+        self.fatal_error: str | None = None
+        self.offers = OfferStats()
+        self.lost_agents: set[str] = set()
+        # Agents whose offers were too small, with the reason, for the final report.
+        self.unfit_agents: dict[str, str] = {}
+        self._seen_offers: set[str] = set()
+        self._hostnames: dict[str, str] = {}
+        self._pending_reconcile: dict[str, str] = {}  # task_id -> agent_id
+        self._next_reconcile_at: float | None = None
+        self._reconcile_backoff = RECONCILE_BACKOFF_START
+        self._next_doubt_check_at = 0.0
+
+    # -- pymesos callbacks -------------------------------------------------------------
+    def registered(self, driver: SchedulerDriverLike, frameworkId: Any, masterInfo: Any) -> None:
+        with self.lock:
+            self.framework_id = str(frameworkId["value"])
+            logger.info(
+                "registered with master %s as framework %s",
+                _master_address(masterInfo),
+                self.framework_id,
+            )
+            self._on_subscribed(driver)
+
+    def reregistered(self, driver: SchedulerDriverLike, masterInfo: Any) -> None:
+        with self.lock:
+            logger.info(
+                "re-registered with master %s as framework %s",
+                _master_address(masterInfo),
+                self.framework_id,
+            )
+            self._on_subscribed(driver)
+
+    def disconnected(self, driver: SchedulerDriverLike) -> None:
+        with self.lock:
+            if self.connected:
+                logger.warning("disconnected from the master; pymesos reconnects")
+            self.connected = False
+
+    def resourceOffers(self, driver: SchedulerDriverLike, offers: list[Any]) -> None:
+        with self.lock:
+            self._handle_offers(driver, offers)
+
+    def offerRescinded(self, driver: SchedulerDriverLike, offerId: Any) -> None:
+        # Offers are answered as soon as they arrive, so a rescind never takes back something
+        # we still hold; a launch that raced it comes back as TASK_DROPPED/TASK_LOST.
+        with self.lock:
+            self.offers.rescinded += 1
+            logger.debug("offer %s rescinded", offerId.get("value"))
+
+    def statusUpdate(self, driver: SchedulerDriverLike, status: Any) -> None:
+        with self.lock:
+            try:
+                self._handle_status(driver, status)
+            finally:
+                if status.get("uuid"):
+                    self._call(driver.acknowledgeStatusUpdate, status, what="acknowledge")
+            self._changed()
+
+    def frameworkMessage(
+        self, driver: SchedulerDriverLike, executorId: Any, slaveId: Any, message: Any
+    ) -> None:
+        with self.lock:
+            try:
+                task_id, result = decode_result_message(str(message))
+            except ValueError as error:
+                logger.warning(
+                    "ignoring a framework message from agent %s: %s", slaveId.get("value"), error
+                )
+                return
+            if self.placement.record_result(task_id, result):
+                logger.debug("result of task %s arrived as a framework message", task_id)
+                self._changed()
+
+    def slaveLost(self, driver: SchedulerDriverLike, slaveId: Any) -> None:
+        with self.lock:
+            agent_id = str(slaveId.get("value"))
+            self.lost_agents.add(agent_id)
+            logger.warning("agent %s (%s) lost", agent_id, self._hostnames.get(agent_id, "?"))
+            slot = self.placement.slots.get(agent_id)
+            if slot is not None:
+                for attempt in slot.unresolved_attempts():
+                    self._pending_reconcile[attempt.task_id] = agent_id
+                self._reconcile_now()
+
+    def executorLost(
+        self, driver: SchedulerDriverLike, executorId: Any, slaveId: Any, status: Any
+    ) -> None:
+        with self.lock:
+            task_id = str(executorId.get("value"))
+            logger.info(
+                "executor %s on agent %s exited with status %s",
+                task_id,
+                slaveId.get("value"),
+                status,
+            )
+            found = self.placement.find_task(task_id)
+            if found is not None and found[1].state in ACTIVE_STATES:
+                # The agent also sends the task's final state; reconcile in case it is delayed.
+                self._pending_reconcile[task_id] = str(slaveId.get("value"))
+                self._reconcile_now()
+
+    def error(self, driver: SchedulerDriverLike, message: Any) -> None:
+        with self.lock:
+            self.fatal_error = str(message)
+            logger.error("the master reported an error: %s", message)
+            self.done.set()
+
+    # -- driven by the CLI's main loop ------------------------------------------------------
+    def tick(self, driver: SchedulerDriverLike) -> None:
+        """Time-based work: reconciliation retries and re-checks of doubtful tasks."""
+        with self.lock:
+            if not self.connected:
+                return
+            now = self.clock()
+            if now >= self._next_doubt_check_at:
+                self._next_doubt_check_at = now + DOUBT_RECHECK_SECONDS
+                for slot, attempt in self.placement.unresolved_tasks():
+                    if attempt.state in DOUBTFUL_STATES:
+                        self._pending_reconcile.setdefault(attempt.task_id, slot.agent_id)
+                        if self._next_reconcile_at is None:
+                            self._next_reconcile_at = now
+            if self._pending_reconcile and (
+                self._next_reconcile_at is not None and now >= self._next_reconcile_at
+            ):
+                self._send_reconcile(driver, explicit_only=True)
+
+    def snapshot(self) -> Progress:
+        with self.lock:
+            placement = self.placement
+            return Progress(
+                expected=placement.expected_agents,
+                placed=len(placement.slots),
+                running=placement.count(SlotPhase.ACTIVE),
+                finished=placement.count(SlotPhase.FINISHED),
+                failed_agents=placement.count(SlotPhase.FAILED),
+                failed_attempts=placement.failed_attempt_count(),
+                connected=self.connected,
+                registrations=self.registrations,
+            )
+
+    def hostname_of(self, agent_id: str) -> str:
+        with self.lock:
+            return self._hostnames.get(agent_id, "")
+
+    # -- internals -------------------------------------------------------------------------
+    def _on_subscribed(self, driver: SchedulerDriverLike) -> None:
+        self.connected = True
+        self.registrations += 1
+        # A new subscription starts unsuppressed; suppress again below if nothing is needed.
+        self.suppressed = False
+        for slot, attempt in self.placement.unresolved_tasks():
+            self._pending_reconcile[attempt.task_id] = slot.agent_id
+        self._reconcile_backoff = RECONCILE_BACKOFF_START
+        self._send_reconcile(driver, explicit_only=False)
+        self._update_suppression(driver)
+        self._check_complete()
+        self._changed()
+
+    def _send_reconcile(self, driver: SchedulerDriverLike, explicit_only: bool) -> None:
+        tasks = [
+            {"task_id": {"value": task_id}, "agent_id": {"value": agent_id}}
+            for task_id, agent_id in sorted(self._pending_reconcile.items())
+        ]
+        if tasks:
+            logger.info("reconciling %d task(s)", len(tasks))
+            self._call(driver.reconcileTasks, tasks, what="reconcile")
+        if not explicit_only:
+            # Implicit reconciliation: the master reports every task it knows for us, which
+            # catches tasks of this framework that we have no record of.
+            self._call(driver.reconcileTasks, [], what="reconcile")
+        if self._pending_reconcile:
+            self._next_reconcile_at = self.clock() + self._reconcile_backoff
+            self._reconcile_backoff = min(
+                self._reconcile_backoff * 2, self.plan.reconcile_backoff_max
+            )
+        else:
+            self._next_reconcile_at = None
+
+    def _reconcile_now(self) -> None:
+        self._next_reconcile_at = self.clock()
+
+    def _handle_offers(self, driver: SchedulerDriverLike, offers: list[Any]) -> None:
+        decline_long: list[Any] = []
+        decline_short: list[Any] = []
+        for offer in offers:
+            self.offers.received += 1
+            offer_id = str(offer["id"]["value"])
+            if offer_id in self._seen_offers:
+                self.offers.duplicates += 1
+                logger.debug("offer %s seen before; ignoring the duplicate", offer_id)
+                continue
+            self._seen_offers.add(offer_id)
+            agent_id = str(offer["agent_id"]["value"])
+            hostname = str(offer.get("hostname", ""))
+            self._hostnames.setdefault(agent_id, hostname)
+            verdict = self._consider_offer(driver, offer, agent_id, hostname)
+            if verdict == "long":
+                decline_long.append(offer["id"])
+            elif verdict == "short":
+                decline_short.append(offer["id"])
+        if decline_long:
+            self._decline(driver, decline_long, self.plan.refuse_seconds)
+        if decline_short:
+            self._decline(driver, decline_short, self.plan.retry_refuse_seconds)
+        self._update_suppression(driver)
+        self._changed()
+
+    def _consider_offer(
+        self, driver: SchedulerDriverLike, offer: Any, agent_id: str, hostname: str
+    ) -> str:
+        """Launch on the offer, or say how long to decline it for: "long" or "short"."""
+        placement = self.placement
+        phase = placement.phase_of(agent_id)
+        if phase is None:
+            if not placement.has_room():
+                return "long"
+        elif phase is SlotPhase.AWAITING_RESOLUTION:
+            # The agent is back while its old task is lost/unreachable: find out what became
+            # of that task before anything new goes there.
+            for attempt in placement.slots[agent_id].unresolved_attempts():
+                self._pending_reconcile[attempt.task_id] = agent_id
+            self._reconcile_now()
+            return "short"
+        elif phase is not SlotPhase.NEEDS_LAUNCH:
+            return "long"
+
+        offered = list(offer.get("resources", []))
+        attempt_number = len(placement.slots[agent_id].attempts) + 1 if phase is not None else 1
+        # Build the TaskInfo with a placeholder id first, to learn whether the offer fits.
+        if task_info(self.plan, "fit-check", attempt_number, agent_id, offered) is None:
+            reason = (
+                f"offer has {describe(scalar_totals(offered))}; a task needs "
+                f"{describe(self.plan.needs)}"
+            )
+            if self.unfit_agents.get(agent_id) != reason:
+                logger.info("agent %s (%s) cannot take the task: %s", agent_id, hostname, reason)
+            self.unfit_agents[agent_id] = reason
+            return "short"
+
+        if phase is None:
+            placement.add_slot(agent_id, hostname)
+        self.unfit_agents.pop(agent_id, None)
+        attempt = placement.new_attempt(agent_id, self.wall_clock())
+        task = task_info(self.plan, attempt.task_id, attempt.number, agent_id, offered)
+        logger.info(
+            "launching %s on agent %s (%s), attempt %d of %d",
+            attempt.task_id,
+            agent_id,
+            hostname,
+            attempt.number,
+            self.plan.max_attempts,
+        )
+        self.offers.launched += 1
+        sent = self._call(
+            driver.launchTasks,
+            offer["id"],
+            [task],
+            {"refuse_seconds": self.plan.refuse_seconds},
+            what="launch",
+        )
+        if not sent:
+            # Whether the master got it is unknown: the slot stays taken and reconciliation
+            # tells us (an unknown task comes back as GONE/LOST and is then retried).
+            self._pending_reconcile[attempt.task_id] = agent_id
+            self._reconcile_now()
+        return "launched"
+
+    def _handle_status(self, driver: SchedulerDriverLike, status: Any) -> None:
+        task_id = str(status["task_id"]["value"])
+        state = str(status.get("state", ""))
+        agent_id = str(status.get("agent_id", {}).get("value", ""))
+        reason = status.get("reason")
+        message = status.get("message")
+        result = _decode_result(status.get("data")) if state == FINISHED else None
+        self._pending_reconcile.pop(task_id, None)
+        applied = self.placement.apply_status(
+            task_id,
+            state,
+            self.wall_clock(),
+            reason=reason,
+            message=message,
+            source=status.get("source"),
+            result=result,
+        )
+        if applied.outcome is StatusOutcome.UNKNOWN_TASK:
+            if state in ACTIVE_STATES:
+                # A task of this framework we have no record of (an earlier incarnation):
+                # it must not keep an agent busy or count as ours.
+                logger.warning(
+                    "killing task %s on agent %s: not part of this run", task_id, agent_id
+                )
+                self._call(driver.killTask, {"value": task_id}, what="kill")
+            return
+        if applied.outcome is StatusOutcome.IGNORED:
+            logger.debug("ignoring %s for task %s: it already ended", state, task_id)
+            return
+        self._log_status(applied, state, reason, message)
+        newly_needs_launch = applied.previous_phase is not SlotPhase.NEEDS_LAUNCH
+        if applied.phase is SlotPhase.NEEDS_LAUNCH and newly_needs_launch:
+            self._revive(driver)
+        self._update_suppression(driver)
+        self._check_complete()
+
+    def _log_status(
+        self, applied: AppliedStatus, state: str, reason: str | None, message: str | None
+    ) -> None:
+        slot, attempt = applied.slot, applied.attempt
+        assert slot is not None and attempt is not None
+        where = f"agent {slot.agent_id} ({slot.hostname})"
+        if state == FINISHED:
+            logger.info(
+                "%s finished on %s after %d attempt(s)", attempt.task_id, where, attempt.number
+            )
+        elif state in ACTIVE_STATES:
+            logger.debug("%s is %s on %s", attempt.task_id, state, where)
+        else:
+            logger.warning(
+                "%s %s on %s: reason %s, %s (attempt %d of %d, agent now %s)",
+                attempt.task_id,
+                state,
+                where,
+                reason or "-",
+                message or "no message",
+                attempt.number,
+                self.plan.max_attempts,
+                applied.phase.value if applied.phase else "?",
+            )
+
+    def _update_suppression(self, driver: SchedulerDriverLike) -> None:
+        if not self.connected:
+            return
+        if (
+            self.placement.all_placed()
+            and not self.suppressed
+            and self._call(driver.suppressOffers, list(self.plan.roles), what="suppress")
+        ):
+            self.suppressed = True
+            logger.debug("all agents placed; offers suppressed")
+
+    def _revive(self, driver: SchedulerDriverLike) -> None:
+        # REVIVE also clears the refuse filters, so the agent to retry on is offered at once.
+        if self._call(driver.reviveOffers, list(self.plan.roles), what="revive"):
+            self.suppressed = False
+
+    def _decline(self, driver: SchedulerDriverLike, offer_ids: list[Any], seconds: float) -> None:
+        self.offers.declined += len(offer_ids)
+        self._call(driver.declineOffer, offer_ids, {"refuse_seconds": seconds}, what="decline")
+
+    def _check_complete(self) -> None:
+        if self.placement.is_complete():
+            self.done.set()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def _call(self, method: Callable[..., Any], *args: Any, what: str) -> bool:
+        """Call the driver; a lost connection is logged, and recovery happens on re-register."""
+        try:
+            method(*args)
+        except Exception as error:  # pymesos raises bare RuntimeError/socket errors
+            logger.warning("could not %s: %s", what, error)
+            return False
+        return True
+
+
+def _decode_result(data: Any) -> str | None:
+    if not data:
+        return None
+    try:
+        return str(decode_data(data).decode("utf-8", errors="replace"))
+    except (ValueError, TypeError):
+        return None
+
+
+def _master_address(master_info: Any) -> str:
+    if not isinstance(master_info, dict):
+        return "?"
+    return f"{master_info.get('hostname', '?')}:{master_info.get('port', '?')}"
