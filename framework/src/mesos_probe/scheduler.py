@@ -25,7 +25,7 @@ from mesos_probe.placement import (
 )
 from mesos_probe.resources import describe, scalar_totals
 from mesos_probe.task_spec import decode_result_message
-from mesos_probe.task_states import ACTIVE_STATES, DOUBTFUL_STATES, FINISHED
+from mesos_probe.task_states import ACTIVE_STATES, DOUBTFUL_STATES, FINISHED, TERMINAL_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -362,7 +362,7 @@ class ProbeScheduler(Scheduler):
         agent_id = str(status.get("agent_id", {}).get("value", ""))
         reason = status.get("reason")
         message = status.get("message")
-        result = _decode_result(status.get("data")) if state == FINISHED else None
+        result = _decode_result(status.get("data")) if state in TERMINAL_STATES else None
         self._pending_reconcile.pop(task_id, None)
         applied = self.placement.apply_status(
             task_id,

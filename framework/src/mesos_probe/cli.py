@@ -1,0 +1,248 @@
+"""`mesos-probe submit`: run one probe task on every agent and report.
+
+Settings come from the command line, else from a TOML config file (default
+/etc/mesos-probe/config.toml when it exists; keys are the long option names with
+underscores), else built-in defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mesos_probe import __version__
+from mesos_probe.master import MasterError, parse_master
+from mesos_probe.progress import ProgressDisplay
+from mesos_probe.report import EXIT_START
+from mesos_probe.submission import SubmitError, SubmitOptions, run_submission
+
+DEFAULT_CONFIG = Path("/etc/mesos-probe/config.toml")
+
+logger = logging.getLogger("mesos_probe")
+
+
+def _positive(kind: Callable[[str], Any], what: str) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than zero")
+        return value
+
+    return convert
+
+
+positive_int = _positive(int, "a whole number")
+positive_float = _positive(float, "a number")
+
+
+def _master(text: str) -> Any:
+    try:
+        return parse_master(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+# (flag, type, help, default). Defaults of None are filled in after the config file is read.
+SUBMIT_OPTIONS: list[tuple[str, Any, str, Any]] = [
+    (
+        "--master",
+        _master,
+        "leading master as host:port, a comma list h1:p,h2:p, or zk://h1:2181,.../mesos",
+        None,
+    ),
+    (
+        "--expect-agents",
+        positive_int,
+        "agents that must return a result (default: active agents the master reports)",
+        None,
+    ),
+    ("--timeout", positive_float, "seconds for the whole run (default 300)", 300.0),
+    ("--cpus", positive_float, "CPUs per task (default 0.1)", 0.1),
+    ("--mem", positive_float, "memory per task in MB (default 32)", 32.0),
+    ("--command", str, "shell command to run on each agent instead of the probe", None),
+    ("--command-timeout", positive_float, "seconds a --command may run (default: no limit)", None),
+    ("--name", str, "framework name (default mesos-probe)", "mesos-probe"),
+    ("--role", str, "role to take offers for (default *)", "*"),
+    ("--user", str, "user the tasks run as on the agents (default: the current user)", None),
+    ("--principal", str, "principal to authenticate and register with", None),
+    ("--secret-file", Path, "file holding the principal's secret", None),
+    ("--max-attempts", positive_int, "attempts per agent before giving up (default 3)", 3),
+    (
+        "--executor-python",
+        str,
+        "Python on the agents that has mesos_probe installed (default: this interpreter)",
+        None,
+    ),
+    ("--state-file", Path, "file to keep the run in, so an interrupted run can resume", None),
+    (
+        "--failover-timeout",
+        positive_float,
+        "seconds the master keeps the framework after this process disconnects (default 600)",
+        600.0,
+    ),
+]
+FLAG_OPTIONS = [
+    ("--json", "print the result as JSON instead of a table"),
+    ("--verbose", "log in detail (including pymesos)"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mesos-probe",
+        description="Run a probe task on every Mesos agent and report what each one returned.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND", required=True)
+    submit = commands.add_parser(
+        "submit",
+        help="place one task on every agent and wait for the results",
+        description="Place one task on every agent, wait until all finished, print results. "
+        "Exit 0 only when every expected agent returned a result.",
+    )
+    for flag, kind, help_text, _ in SUBMIT_OPTIONS:
+        submit.add_argument(flag, type=kind, default=None, help=help_text)
+    for flag, help_text in FLAG_OPTIONS:
+        submit.add_argument(flag, action="store_true", default=None, help=help_text)
+    submit.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"TOML file with defaults for these options (default {DEFAULT_CONFIG} if present)",
+    )
+    return parser
+
+
+def load_config(path: Path | None, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    explicit = path is not None
+    path = path or DEFAULT_CONFIG
+    if not path.exists():
+        if explicit:
+            parser.error(f"--config {path}: no such file")
+        return {}
+    try:
+        with path.open("rb") as stream:
+            data = tomllib.load(stream)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        parser.error(f"config {path}: {error}")
+    known = {flag[2:].replace("-", "_") for flag, *_ in SUBMIT_OPTIONS}
+    known |= {flag[2:] for flag, _ in FLAG_OPTIONS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        parser.error(f"config {path}: unknown key(s) {', '.join(unknown)}")
+    return {"__path__": path, **data}
+
+
+def merge_settings(
+    arguments: argparse.Namespace, config: dict[str, Any], parser: argparse.ArgumentParser
+) -> dict[str, Any]:
+    """Command line first, then the config file, then the defaults."""
+    settings: dict[str, Any] = {}
+    source = config.get("__path__")
+    for flag, kind, _, default in SUBMIT_OPTIONS:
+        key = flag[2:].replace("-", "_")
+        value = getattr(arguments, key)
+        if value is None and key in config:
+            raw = config[key]
+            if isinstance(raw, bool | dict | list):
+                parser.error(f"config {source}: {key} must be a single value, not {raw!r}")
+            try:
+                value = kind(str(raw))
+            except argparse.ArgumentTypeError as error:
+                parser.error(f"config {source}: {key}: {error}")
+        settings[key] = default if value is None else value
+    for flag, _ in FLAG_OPTIONS:
+        key = flag[2:]
+        value = getattr(arguments, key)
+        if value is None and key in config:
+            if not isinstance(config[key], bool):
+                parser.error(f"config {source}: {key} must be true or false")
+            value = config[key]
+        settings[key] = bool(value)
+    return settings
+
+
+def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> SubmitOptions:
+    if settings["master"] is None:
+        parser.error("--master is required (on the command line or in the config file)")
+    secret = None
+    if settings["secret_file"] is not None:
+        if settings["principal"] is None:
+            parser.error("--secret-file needs --principal")
+        try:
+            secret = settings["secret_file"].read_text().strip()
+        except OSError as error:
+            parser.error(f"--secret-file {settings['secret_file']}: {error.strerror}")
+        if not secret:
+            parser.error(f"--secret-file {settings['secret_file']} is empty")
+    return SubmitOptions(
+        master=settings["master"],
+        timeout=settings["timeout"],
+        expect_agents=settings["expect_agents"],
+        cpus=settings["cpus"],
+        mem=settings["mem"],
+        command=settings["command"],
+        command_timeout=settings["command_timeout"],
+        name=settings["name"],
+        role=settings["role"],
+        user=settings["user"] or getpass.getuser(),
+        principal=settings["principal"],
+        secret=secret,
+        max_attempts=settings["max_attempts"],
+        executor_python=settings["executor_python"] or sys.executable,
+        state_file=settings["state_file"],
+        failover_timeout=settings["failover_timeout"],
+    )
+
+
+def configure_logging(verbose: bool, interactive: bool) -> None:
+    # On a terminal the progress line tells the story; elsewhere log lines do.
+    level = logging.DEBUG if verbose else (logging.WARNING if interactive else logging.INFO)
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # pymesos logs connection retries with tracebacks at WARNING/ERROR; our own messages
+    # name the problem, so its output is kept for --verbose.
+    pymesos_logger = logging.getLogger("pymesos")
+    pymesos_logger.setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+    logging.getLogger("kazoo").setLevel(logging.INFO if verbose else logging.CRITICAL)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    config = load_config(arguments.config, parser)
+    settings = merge_settings(arguments, config, parser)
+    options = build_options(settings, parser)
+    interactive = sys.stderr.isatty() and not settings["verbose"]
+    configure_logging(settings["verbose"], interactive)
+    display = ProgressDisplay(sys.stderr, interactive)
+    try:
+        report = run_submission(options, display)
+    except (MasterError, SubmitError) as error:
+        print(f"mesos-probe: error: {error}", file=sys.stderr)
+        return EXIT_START
+    if settings["json"]:
+        print(report.to_json())
+    else:
+        print(report.table())
+        print()
+        print(report.summary())
+    if not report.ok and settings["json"]:
+        print(report.summary(), file=sys.stderr)
+    return report.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
