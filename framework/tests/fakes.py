@@ -27,13 +27,24 @@ def offer(
         "hostname": hostname or f"host-{agent}",
         "allocation_info": allocation,
         "resources": [
-            {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus},
-             "allocation_info": allocation},
-            {"name": "mem", "type": "SCALAR", "scalar": {"value": mem},
-             "allocation_info": allocation},
-            {"name": "ports", "type": "RANGES",
-             "ranges": {"range": [{"begin": 31000, "end": 32000}]},
-             "allocation_info": allocation},
+            {
+                "name": "cpus",
+                "type": "SCALAR",
+                "scalar": {"value": cpus},
+                "allocation_info": allocation,
+            },
+            {
+                "name": "mem",
+                "type": "SCALAR",
+                "scalar": {"value": mem},
+                "allocation_info": allocation,
+            },
+            {
+                "name": "ports",
+                "type": "RANGES",
+                "ranges": {"range": [{"begin": 31000, "end": 32000}]},
+                "allocation_info": allocation,
+            },
         ],
     }
 

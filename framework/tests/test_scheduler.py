@@ -17,8 +17,9 @@ from mesos_probe.task_spec import TaskSpec, encode_result_message
 def make_scheduler(
     expected: int = 3, max_attempts: int = 3, **plan_fields: Any
 ) -> tuple[ProbeScheduler, FakeDriver, FakeClock]:
-    plan = RunPlan(run_id="run-1", expected_agents=expected, max_attempts=max_attempts,
-                   **plan_fields)
+    plan = RunPlan(
+        run_id="run-1", expected_agents=expected, max_attempts=max_attempts, **plan_fields
+    )
     clock = FakeClock()
     scheduler = ProbeScheduler(plan, clock=clock, wall_clock=clock)
     driver = FakeDriver()
@@ -32,13 +33,16 @@ def launched_on(driver: FakeDriver) -> list[str]:
 
 
 def task_on(driver: FakeDriver, agent: str) -> str:
-    ids = [t["task_id"]["value"] for t in driver.launched_tasks() if t["agent_id"]["value"] == agent]
+    ids = [
+        t["task_id"]["value"] for t in driver.launched_tasks() if t["agent_id"]["value"] == agent
+    ]
     return str(ids[-1])
 
 
 def finish(scheduler: ProbeScheduler, driver: FakeDriver, agent: str, result: str = "{}") -> None:
-    scheduler.statusUpdate(driver, status(task_on(driver, agent), "TASK_FINISHED", agent,
-                                          data=result))
+    scheduler.statusUpdate(
+        driver, status(task_on(driver, agent), "TASK_FINISHED", agent, data=result)
+    )
 
 
 def test_one_task_per_agent_from_offers_of_three_agents() -> None:
@@ -60,8 +64,14 @@ def test_task_resources_keep_the_offer_role_and_fit() -> None:
     scheduler.resourceOffers(driver, [offer("a1", role="probe")])
     task = driver.launched_tasks()[0]
     cpus = [r for r in task["resources"] if r["name"] == "cpus"]
-    assert cpus == [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.5},
-                     "allocation_info": {"role": "probe"}}]
+    assert cpus == [
+        {
+            "name": "cpus",
+            "type": "SCALAR",
+            "scalar": {"value": 0.5},
+            "allocation_info": {"role": "probe"},
+        }
+    ]
     executor_mem = [r for r in task["executor"]["resources"] if r["name"] == "mem"]
     assert executor_mem[0]["scalar"]["value"] > 0
 
@@ -111,8 +121,9 @@ def test_rescind_does_not_free_the_agent_and_a_dropped_launch_is_retried_there()
     scheduler.resourceOffers(driver, [offer("a1")])
     assert launched_on(driver) == ["a1"]  # still one: the first launch may be under way
     first = task_on(driver, "a1")
-    scheduler.statusUpdate(driver, status(first, "TASK_DROPPED", "a1",
-                                          reason="REASON_INVALID_OFFERS", with_uuid=False))
+    scheduler.statusUpdate(
+        driver, status(first, "TASK_DROPPED", "a1", reason="REASON_INVALID_OFFERS", with_uuid=False)
+    )
     assert driver.named("revive")
     scheduler.resourceOffers(driver, [offer("a1")])
     assert launched_on(driver) == ["a1", "a1"]
@@ -125,9 +136,16 @@ def test_fails_twice_then_succeeds_keeping_each_reason() -> None:
     for failure in ("boom 1", "boom 2"):
         scheduler.resourceOffers(driver, [offer("a1")])
         scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_RUNNING", "a1"))
-        scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_FAILED", "a1",
-                                              reason="REASON_COMMAND_EXECUTOR_FAILED",
-                                              message=failure))
+        scheduler.statusUpdate(
+            driver,
+            status(
+                task_on(driver, "a1"),
+                "TASK_FAILED",
+                "a1",
+                reason="REASON_COMMAND_EXECUTOR_FAILED",
+                message=failure,
+            ),
+        )
         assert not scheduler.done.is_set()
     scheduler.resourceOffers(driver, [offer("a1")])
     finish(scheduler, driver, "a1", result='{"hostname": "host-a1"}')
@@ -144,8 +162,16 @@ def test_gives_up_after_max_attempts_and_completes_the_run() -> None:
     scheduler.resourceOffers(driver, [offer("a1"), offer("a2")])
     finish(scheduler, driver, "a2")
     for _ in range(2):
-        scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_ERROR", "a1",
-                                              reason="REASON_TASK_INVALID", message="bad"))
+        scheduler.statusUpdate(
+            driver,
+            status(
+                task_on(driver, "a1"),
+                "TASK_ERROR",
+                "a1",
+                reason="REASON_TASK_INVALID",
+                message="bad",
+            ),
+        )
         scheduler.resourceOffers(driver, [offer("a1")])
     assert launched_on(driver).count("a1") == 2  # never a third attempt
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
@@ -153,8 +179,16 @@ def test_gives_up_after_max_attempts_and_completes_the_run() -> None:
 
 
 @pytest.mark.parametrize(
-    "state", ["TASK_FAILED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE",
-              "TASK_UNREACHABLE", "TASK_KILLED"],
+    "state",
+    [
+        "TASK_FAILED",
+        "TASK_ERROR",
+        "TASK_LOST",
+        "TASK_DROPPED",
+        "TASK_GONE",
+        "TASK_UNREACHABLE",
+        "TASK_KILLED",
+    ],
 )
 def test_every_failure_state_counts_as_a_failed_attempt(state: str) -> None:
     scheduler, driver, _ = make_scheduler(expected=1, max_attempts=1)
@@ -278,8 +312,9 @@ def test_finished_is_final_whatever_comes_later() -> None:
     scheduler, driver, _ = make_scheduler(expected=1)
     scheduler.resourceOffers(driver, [offer("a1")])
     finish(scheduler, driver, "a1", result="done")
-    scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_RUNNING", "a1",
-                                          with_uuid=False))
+    scheduler.statusUpdate(
+        driver, status(task_on(driver, "a1"), "TASK_RUNNING", "a1", with_uuid=False)
+    )
     scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_LOST", "a1"))
     assert scheduler.placement.phase_of("a1") is SlotPhase.FINISHED
     assert scheduler.placement.slots["a1"].attempts[0].result == "done"
@@ -289,8 +324,9 @@ def test_result_from_framework_message_is_kept() -> None:
     scheduler, driver, _ = make_scheduler(expected=1)
     scheduler.resourceOffers(driver, [offer("a1")])
     task = task_on(driver, "a1")
-    scheduler.frameworkMessage(driver, {"value": task}, {"value": "a1"},
-                               encode_result_message(task, "from message"))
+    scheduler.frameworkMessage(
+        driver, {"value": task}, {"value": "a1"}, encode_result_message(task, "from message")
+    )
     scheduler.statusUpdate(driver, status(task, "TASK_FINISHED", "a1"))
     assert scheduler.placement.slots["a1"].attempts[0].result == "from message"
     scheduler.frameworkMessage(driver, {"value": "x"}, {"value": "a1"}, "not base64 json")

@@ -63,7 +63,9 @@ def test_never_two_live_tasks_on_one_agent(
             scheduler.tick(driver)
 
         launched = driver.launched_tasks()
-        live = Counter(t["agent_id"]["value"] for t in launched if t["task_id"]["value"] not in dead)
+        live = Counter(
+            t["agent_id"]["value"] for t in launched if t["task_id"]["value"] not in dead
+        )
         assert max(live.values(), default=0) <= 1, live
         per_agent = Counter(t["agent_id"]["value"] for t in launched)
         assert max(per_agent.values(), default=0) <= max_attempts

@@ -1,0 +1,152 @@
+"""The executor's task handling, with a recording executor driver (no agent needed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+from pymesos import decode_data
+
+from mesos_probe.executor import ProbeExecutor
+from mesos_probe.task_spec import TaskSpec, decode_result_message
+
+AGENT_INFO = {"hostname": "agent-7.example", "id": {"value": "agent-7"}}
+
+
+class RecordingExecutorDriver:
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+        self.messages: list[str] = []
+        self.lock = threading.Lock()
+
+    def sendStatusUpdate(self, update: dict[str, Any]) -> None:
+        with self.lock:
+            self.updates.append(dict(update))
+
+    def sendFrameworkMessage(self, data: str) -> None:
+        with self.lock:
+            self.messages.append(data)
+
+    def states(self) -> list[str]:
+        with self.lock:
+            return [u["state"] for u in self.updates]
+
+    def wait_for(self, state: str, timeout: float = 10.0) -> dict[str, Any]:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                for update in self.updates:
+                    if update["state"] == state:
+                        return update
+            time.sleep(0.02)
+        raise AssertionError(f"no {state}; got {self.states()}")
+
+
+def launch(
+    command: str | None = None, data: str | None = None
+) -> tuple[ProbeExecutor, RecordingExecutorDriver]:
+    executor = ProbeExecutor()
+    driver = RecordingExecutorDriver()
+    executor.registered(driver, {}, {}, AGENT_INFO)
+    task = {
+        "task_id": {"value": "t-1"},
+        "agent_id": {"value": "agent-7"},
+        "data": data if data is not None else TaskSpec("run", 1, command=command).encode(),
+    }
+    executor.launchTask(driver, task)
+    return executor, driver
+
+
+def test_probe_reports_starting_running_then_finished_with_the_result() -> None:
+    executor, driver = launch()
+    finished = driver.wait_for("TASK_FINISHED")
+    assert driver.states() == ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
+    result = json.loads(decode_data(finished["data"]).decode())
+    assert result["hostname"] == "agent-7.example"
+    assert result["agent_id"] == "agent-7"
+    assert result["cpus"] == os.cpu_count()
+    assert result["python"]["version"].count(".") == 2
+    assert result["kernel"] and len(result["load"]) == 3
+    # The same result went out as a framework message, tagged with the task.
+    assert decode_result_message(driver.messages[0]) == ("t-1", json.dumps(result, sort_keys=True))
+    assert len({u["uuid"] for u in driver.updates}) == 3
+    assert executor.runs["t-1"].final_uuid == finished["uuid"]
+
+
+def test_command_output_and_exit_code_are_the_result() -> None:
+    _, driver = launch(command="echo hello; echo warn >&2")
+    finished = driver.wait_for("TASK_FINISHED")
+    result = json.loads(decode_data(finished["data"]).decode())
+    assert result["stdout"] == "hello\n"
+    assert result["exit_code"] == 0
+    assert result["hostname"] == "agent-7.example"
+
+
+def test_failing_command_is_task_failed_with_its_message() -> None:
+    _, driver = launch(command="echo nope >&2; exit 3")
+    failed = driver.wait_for("TASK_FAILED")
+    assert failed["message"] == "Command exited with status 3: nope"
+    assert json.loads(decode_data(failed["data"]).decode())["exit_code"] == 3
+    assert "TASK_FINISHED" not in driver.states()
+
+
+def test_kill_stops_a_running_command() -> None:
+    executor, driver = launch(command="sleep 30")
+    driver.wait_for("TASK_RUNNING")
+    time.sleep(0.2)
+    started = time.monotonic()
+    executor.killTask(driver, {"value": "t-1"})
+    driver.wait_for("TASK_KILLED", timeout=8)
+    assert time.monotonic() - started < 5
+
+
+def test_shutdown_kills_tasks_and_stops() -> None:
+    executor, driver = launch(command="sleep 30")
+    driver.wait_for("TASK_RUNNING")
+    time.sleep(0.2)
+    executor.shutdown(driver)
+    assert executor.stopping.is_set()
+    driver.wait_for("TASK_KILLED", timeout=8)
+
+
+def test_task_without_a_spec_fails_with_the_error_text() -> None:
+    _, driver = launch(data="")
+    failed = driver.wait_for("TASK_FAILED")
+    assert "not launched by mesos-probe" in failed["message"]
+
+
+def test_acknowledgement_of_the_final_update_is_recognised() -> None:
+    executor, driver = launch()
+    finished = driver.wait_for("TASK_FINISHED")
+    running = driver.wait_for("TASK_RUNNING")
+    executor.note_acknowledged("t-1", running["uuid"])
+    assert not executor.all_ended_and_acknowledged()
+    executor.note_acknowledged("t-1", finished["uuid"])
+    assert executor.all_ended_and_acknowledged()
+
+
+def test_module_refuses_to_run_outside_an_agent() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESOS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "mesos_probe.executor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "MESOS_AGENT_ENDPOINT" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("data", ["bm90IGpzb24=", "e30="])  # "not json", "{}"
+def test_garbage_task_data_is_rejected(data: str) -> None:
+    with pytest.raises(ValueError, match="task spec"):
+        TaskSpec.decode(data)
