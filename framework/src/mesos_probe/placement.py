@@ -197,18 +197,21 @@ class RunPlacement:
         self._refresh(slot)
         return slot
 
+    def next_task_id(self, agent_id: str) -> tuple[str, int]:
+        """(task id, attempt number) the next attempt on this agent will get."""
+        slot = self.slots.get(agent_id)
+        index = slot.index if slot else len(self.slots)
+        number = len(slot.attempts) + 1 if slot else 1
+        return f"{self.run_id}.{index}.{number}", number
+
     def new_attempt(self, agent_id: str, now: float) -> Attempt:
         slot = self.slots[agent_id]
         phase = self._phases[agent_id]
         if phase is not SlotPhase.NEEDS_LAUNCH:
             # The invariant behind "never two tasks of one run on one agent".
             raise RuntimeError(f"agent {agent_id} is {phase.value}; refusing a new attempt")
-        number = len(slot.attempts) + 1
-        attempt = Attempt(
-            number=number,
-            task_id=f"{self.run_id}.{slot.index}.{number}",
-            launched_at=now,
-        )
+        task_id, number = self.next_task_id(agent_id)
+        attempt = Attempt(number=number, task_id=task_id, launched_at=now)
         slot.attempts.append(attempt)
         self._tasks[attempt.task_id] = (slot, attempt)
         self._refresh(slot)

@@ -316,9 +316,9 @@ class ProbeScheduler(Scheduler):
             return "long"
 
         offered = list(offer.get("resources", []))
-        attempt_number = len(placement.slots[agent_id].attempts) + 1 if phase is not None else 1
-        # Build the TaskInfo with a placeholder id first, to learn whether the offer fits.
-        if task_info(self.plan, "fit-check", attempt_number, agent_id, offered) is None:
+        task_id, attempt_number = placement.next_task_id(agent_id)
+        task = task_info(self.plan, task_id, attempt_number, agent_id, offered)
+        if task is None:
             reason = (
                 f"offer has {describe(scalar_totals(offered))}; a task needs "
                 f"{describe(self.plan.needs)}"
@@ -332,7 +332,7 @@ class ProbeScheduler(Scheduler):
             placement.add_slot(agent_id, hostname)
         self.unfit_agents.pop(agent_id, None)
         attempt = placement.new_attempt(agent_id, self.wall_clock())
-        task = task_info(self.plan, attempt.task_id, attempt.number, agent_id, offered)
+        assert attempt.task_id == task_id
         logger.info(
             "launching %s on agent %s (%s), attempt %d of %d",
             attempt.task_id,
