@@ -87,6 +87,7 @@ class ProbeScheduler(Scheduler):
         self.done = threading.Event()
         self.framework_id: str | None = None
         self.connected = False
+        self.stopping = False  # set before the driver is stopped: the disconnect is ours
         self.registrations = 0
         self.suppressed = False
         self.fatal_error: str | None = None
@@ -123,7 +124,7 @@ class ProbeScheduler(Scheduler):
 
     def disconnected(self, driver: SchedulerDriverLike) -> None:
         with self.lock:
-            if self.connected:
+            if self.connected and not self.stopping:
                 logger.warning("disconnected from the master; pymesos reconnects")
             self.connected = False
 

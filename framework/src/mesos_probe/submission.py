@@ -217,6 +217,8 @@ def run_submission(
             keep_framework = interrupts.user_interrupt and options.state_file is not None
             if options.state_file:
                 _save(options.state_file, scheduler, finished=not keep_framework)
+            with scheduler.lock:
+                scheduler.stopping = True
             _stop(driver, keep_framework)
 
     report = build_report(

@@ -1,0 +1,220 @@
+"""A loopback mesos-lite cluster (1 master + N agents as real processes) for integration
+tests and benchmarks, or an existing cluster named by MESOS_MASTER_URL."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+MASTER_COMMAND = "mesos-lite-master"
+AGENT_COMMAND = "mesos-lite-agent"
+START_TIMEOUT = 30.0
+
+
+def _command(name: str) -> str | None:
+    local = BIN / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def cluster_available() -> bool:
+    return _command(MASTER_COMMAND) is not None and _command(AGENT_COMMAND) is not None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get_json(url: str, timeout: float = 5.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=1) as response:
+        return bool(200 <= response.status < 300)
+
+
+class ExternalCluster:
+    """A cluster somebody else runs (a real Apache Mesos, say): only its master is known."""
+
+    can_stop_agents = False
+
+    def __init__(self, master: str) -> None:
+        self.master = master.removeprefix("http://").rstrip("/")
+
+    def state(self) -> dict[str, Any]:
+        data: dict[str, Any] = get_json(f"http://{self.master}/master/state")
+        return data
+
+    def active_agents(self) -> list[dict[str, Any]]:
+        return [a for a in self.state().get("slaves", []) if a.get("active", True)]
+
+    @property
+    def agent_count(self) -> int:
+        return len(self.active_agents())
+
+
+class LoopbackCluster(ExternalCluster):
+    can_stop_agents = True
+
+    def __init__(self, agents: int = 3, workdir: Path | None = None) -> None:
+        self._own_workdir = workdir is None
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="mesos-probe-cluster-"))
+        self.master_port = free_port()
+        super().__init__(f"127.0.0.1:{self.master_port}")
+        self.wanted_agents = agents
+        self.master_process: subprocess.Popen[bytes] | None = None
+        self.agent_processes: list[subprocess.Popen[bytes]] = []
+        self.agent_ports: list[int] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> LoopbackCluster:
+        master = _command(MASTER_COMMAND)
+        agent = _command(AGENT_COMMAND)
+        if not master or not agent:
+            raise RuntimeError("mesos-lite is not installed")
+        self.master_process = self._spawn(
+            "master",
+            [
+                master,
+                "--ip=127.0.0.1",
+                f"--port={self.master_port}",
+                f"--work_dir={self.workdir / 'master'}",
+                "--registry=in_memory",
+                "--allocation_interval=100ms",
+                "--agent_ping_timeout=1secs",
+                "--max_agent_ping_timeouts=2",
+                "--hostname=127.0.0.1",
+            ],
+        )
+        self._wait(lambda: http_ok(f"http://{self.master}/health"), "master health")
+        for index in range(self.wanted_agents):
+            self.start_agent(index)
+        self._wait(lambda: len(self.active_agents()) >= self.wanted_agents, "agents registered")
+        return self
+
+    def start_agent(self, index: int) -> None:
+        agent = _command(AGENT_COMMAND)
+        assert agent
+        port = free_port()
+        self.agent_ports.append(port)
+        self.agent_processes.append(
+            self._spawn(
+                f"agent{index}",
+                [
+                    agent,
+                    f"--master={self.master}",
+                    "--ip=127.0.0.1",
+                    f"--port={port}",
+                    f"--work_dir={self.workdir / f'agent{index}'}",
+                    f"--hostname=agent{index}.test",
+                    "--resources=cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
+                ],
+            )
+        )
+
+    def stop_agent(self, index: int) -> None:
+        """Kill an agent and everything it started, as a crashed host would go."""
+        process = self.agent_processes[index]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    def close(self) -> None:
+        for process in [*self.agent_processes, self.master_process]:
+            if process is None or process.poll() is not None:
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in [*self.agent_processes, self.master_process]:
+            if process is None:
+                continue
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+        self._kill_leftover_executors()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def agent_id_of(self, index: int) -> str:
+        hostname = f"agent{index}.test"
+        port = self.agent_ports[index]
+        for agent in self.state().get("slaves", []):
+            if agent.get("hostname") == hostname or agent.get("port") == port:
+                return str(agent["id"])
+        raise LookupError(f"agent {index} is not registered")
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = (self.workdir / f"{name}.log").open("ab")
+        env = dict(os.environ)
+        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+        return subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+
+    def _wait(self, check: Any, what: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        problem = "not yet"
+        while time.monotonic() < deadline:
+            if self.master_process is not None and self.master_process.poll() is not None:
+                raise RuntimeError(f"mesos-lite master exited:\n{self.log('master')[-3000:]}")
+            try:
+                if check():
+                    return
+            except OSError as error:
+                problem = str(error)
+            time.sleep(0.1)
+        raise RuntimeError(
+            f"loopback cluster: {what} not ready in {START_TIMEOUT}s ({problem})"
+            f"\n{self.log('master')[-3000:]}"
+        )
+
+    def _kill_leftover_executors(self) -> None:
+        """Executors whose sandbox is under this cluster's work dir, if any outlived it."""
+        marker = str(self.workdir)
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                environ = (proc / "environ").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in environ and b"MESOS_EXECUTOR_ID" in environ:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(proc.name), signal.SIGKILL)
+
+    @classmethod
+    @contextlib.contextmanager
+    def maybe(cls, master_url: str | None, agents: int = 3) -> Iterator[ExternalCluster]:
+        if master_url:
+            yield ExternalCluster(master_url)
+            return
+        cluster = cls(agents=agents)
+        try:
+            yield cluster.start()
+        finally:
+            cluster.close()

@@ -1,0 +1,190 @@
+"""A scripted stand-in for a Mesos master's scheduler API, enough to drive pymesos for real.
+
+It speaks HTTP on loopback: SUBSCRIBE gets a chunked RecordIO stream (SUBSCRIBED, then
+OFFERS from each agent); ACCEPT/LAUNCH is answered with UPDATEs as an agent would send
+them (RUNNING, then FINISHED carrying a probe-like result, or FAILED while the agent's
+scripted failures last). Every call is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import queue
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeMaster:
+    def __init__(self, agents: int = 3, failures_per_agent: int = 0) -> None:
+        self.agents = [f"agent-{i}" for i in range(agents)]
+        self.failures_left = dict.fromkeys(self.agents, failures_per_agent)
+        self.calls: list[dict[str, Any]] = []
+        self.subscribe_bodies: list[dict[str, Any]] = []
+        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.lock = threading.Lock()
+        self.offer_number = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _reply(
+                self, code: int, body: bytes = b"", headers: dict[str, str] | None = None
+            ) -> None:
+                self.send_response(code)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if self.path == "/master/redirect":
+                    self._reply(307, headers={"Location": f"//{outer.address}"})
+                elif self.path == "/master/state":
+                    slaves = [
+                        {"id": a, "hostname": f"{a}.test", "active": True} for a in outer.agents
+                    ]
+                    self._reply(200, json.dumps({"slaves": slaves}).encode())
+                elif self.path == "/version":
+                    self._reply(200, json.dumps({"version": "1.11.0"}).encode())
+                else:
+                    self._reply(404)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                call = json.loads(self.rfile.read(length))
+                if call["type"] == "SUBSCRIBE":
+                    outer.subscribe_bodies.append(call)
+                    self._stream()
+                    return
+                with outer.lock:
+                    outer.calls.append(call)
+                self._reply(202)
+                outer.on_call(call)
+
+            def _stream(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Mesos-Stream-Id", str(uuid.uuid4()))
+                self.end_headers()
+                self._send(
+                    {
+                        "type": "SUBSCRIBED",
+                        "subscribed": {
+                            "framework_id": {"value": "fw-fake"},
+                            "heartbeat_interval_seconds": 15,
+                        },
+                    }
+                )
+                self._send(
+                    {
+                        "type": "OFFERS",
+                        "offers": {"offers": [outer.offer(agent) for agent in outer.agents]},
+                    }
+                )
+                while True:
+                    event = outer.events.get()
+                    if event is None:
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
+                    try:
+                        self._send(event)
+                    except OSError:
+                        return
+
+            def _send(self, event: dict[str, Any]) -> None:
+                record = json.dumps(event).encode()
+                framed = str(len(record)).encode() + b"\n" + record
+                self.wfile.write(f"{len(framed):x}\r\n".encode() + framed + b"\r\n")
+                self.wfile.flush()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def offer(self, agent: str) -> dict[str, Any]:
+        with self.lock:
+            self.offer_number += 1
+            number = self.offer_number
+        allocation = {"role": "*"}
+        return {
+            "id": {"value": f"offer-{number}"},
+            "framework_id": {"value": "fw-fake"},
+            "agent_id": {"value": agent},
+            "hostname": f"{agent}.test",
+            "resources": [
+                {
+                    "name": "cpus",
+                    "type": "SCALAR",
+                    "scalar": {"value": 2},
+                    "allocation_info": allocation,
+                },
+                {
+                    "name": "mem",
+                    "type": "SCALAR",
+                    "scalar": {"value": 1024},
+                    "allocation_info": allocation,
+                },
+            ],
+        }
+
+    def on_call(self, call: dict[str, Any]) -> None:
+        if call["type"] == "ACCEPT":
+            for operation in call["accept"]["operations"]:
+                for task in operation["launch"]["task_infos"]:
+                    self._run(task)
+        elif call["type"] == "REVIVE":
+            self.events.put(
+                {
+                    "type": "OFFERS",
+                    "offers": {"offers": [self.offer(agent) for agent in self.agents]},
+                }
+            )
+
+    def _run(self, task: dict[str, Any]) -> None:
+        agent = task["agent_id"]["value"]
+        self.events.put(self._update(task, "TASK_RUNNING"))
+        with self.lock:
+            fail = self.failures_left[agent] > 0
+            if fail:
+                self.failures_left[agent] -= 1
+        if fail:
+            self.events.put(self._update(task, "TASK_FAILED", message="scripted failure"))
+        else:
+            result = json.dumps({"hostname": f"{agent}.test", "agent_id": agent})
+            self.events.put(self._update(task, "TASK_FINISHED", data=result))
+
+    @staticmethod
+    def _update(
+        task: dict[str, Any], state: str, message: str | None = None, data: str | None = None
+    ) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "task_id": task["task_id"],
+            "agent_id": task["agent_id"],
+            "state": state,
+            "source": "SOURCE_EXECUTOR",
+            "uuid": base64.b64encode(uuid.uuid4().bytes).decode(),
+        }
+        if message:
+            status["message"] = message
+        if data:
+            status["data"] = base64.b64encode(data.encode()).decode()
+        return {"type": "UPDATE", "update": {"status": status}}
+
+    def calls_of(self, kind: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [call for call in self.calls if call["type"] == kind]
+
+    def close(self) -> None:
+        self.events.put(None)
+        self.server.shutdown()
+        self.server.server_close()

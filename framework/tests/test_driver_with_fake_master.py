@@ -1,0 +1,52 @@
+"""A whole submit through pymesos' real driver, against a scripted scheduler-API master."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fake_master import FakeMaster
+
+from mesos_probe.master import parse_master
+from mesos_probe.submission import SubmitOptions, run_submission
+
+
+@pytest.fixture
+def master() -> Iterator[FakeMaster]:
+    fake = FakeMaster(agents=3, failures_per_agent=1)
+    yield fake
+    fake.close()
+
+
+def test_submit_through_pymesos(master: FakeMaster) -> None:
+    options = SubmitOptions(
+        master=parse_master(master.address), timeout=20, user="probe", max_attempts=2, role="probes"
+    )
+    report = run_submission(options)
+    assert report.ok, report.summary()
+    assert sorted(row.agent_id for row in report.agents) == master.agents
+    for row in report.agents:
+        assert row.attempts == 2 and row.failures[0]["message"] == "scripted failure"
+        assert json.loads(row.result or "")["hostname"] == row.hostname
+
+    info = master.subscribe_bodies[0]["subscribe"]["framework_info"]
+    assert info["user"] == "probe" and info["roles"] == ["probes"]
+    assert info["checkpoint"] is True and info["failover_timeout"] == 600.0
+    capabilities = {c["type"] for c in info["capabilities"]}
+    assert {"MULTI_ROLE", "PARTITION_AWARE"} <= capabilities
+    # Explicit acknowledgements: one per update (RUNNING + FAILED/FINISHED per attempt).
+    assert len(master.calls_of("ACKNOWLEDGE")) == 3 * 2 * 2
+    assert master.calls_of("REVIVE") and master.calls_of("SUPPRESS")
+    assert len(master.calls_of("ACCEPT")) == 6
+    assert master.calls_of("TEARDOWN")
+
+
+def test_expected_agents_that_never_show_up_time_out_naming_the_gap(master: FakeMaster) -> None:
+    options = SubmitOptions(
+        master=parse_master(master.address), timeout=3, expect_agents=4, max_attempts=2
+    )
+    report = run_submission(options)
+    assert not report.ok and report.timed_out
+    assert len(report.finished) == 3
+    assert report.to_dict()["summary"]["missing"] == 1
