@@ -1,0 +1,110 @@
+"""A scripted stand-in for a Mesos agent's executor API, to run the real executor process.
+
+SUBSCRIBE gets SUBSCRIBED then LAUNCH of one task; every UPDATE is recorded and answered
+with ACKNOWLEDGED on the stream, as an agent does once the scheduler acknowledged it.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeAgent:
+    def __init__(self, task: dict[str, Any], hostname: str = "agent-9.test") -> None:
+        self.task = task
+        self.hostname = hostname
+        self.updates: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.subscribed = threading.Event()
+        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                call = json.loads(self.rfile.read(length))
+                if call["type"] == "SUBSCRIBE":
+                    self._stream(call)
+                    return
+                with outer.lock:
+                    if call["type"] == "UPDATE":
+                        outer.updates.append(call["update"]["status"])
+                    elif call["type"] == "MESSAGE":
+                        outer.messages.append(call["message"])
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                if call["type"] == "UPDATE":
+                    status = call["update"]["status"]
+                    outer.events.put(
+                        {
+                            "type": "ACKNOWLEDGED",
+                            "acknowledged": {"task_id": status["task_id"], "uuid": status["uuid"]},
+                        }
+                    )
+
+            def _stream(self, call: dict[str, Any]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self._send(
+                    {
+                        "type": "SUBSCRIBED",
+                        "subscribed": {
+                            "executor_info": {"executor_id": call["executor_id"]},
+                            "framework_info": {
+                                "id": call["framework_id"],
+                                "name": "t",
+                                "user": "u",
+                            },
+                            "agent_info": {"hostname": outer.hostname, "id": {"value": "agent-9"}},
+                            "container_id": {"value": str(uuid.uuid4())},
+                        },
+                    }
+                )
+                outer.subscribed.set()
+                self._send({"type": "LAUNCH", "launch": {"task": outer.task}})
+                while True:
+                    event = outer.events.get()
+                    if event is None:
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
+                    try:
+                        self._send(event)
+                    except OSError:
+                        return
+
+            def _send(self, event: dict[str, Any]) -> None:
+                record = json.dumps(event).encode()
+                framed = str(len(record)).encode() + b"\n" + record
+                self.wfile.write(f"{len(framed):x}\r\n".encode() + framed + b"\r\n")
+                self.wfile.flush()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def states(self) -> list[str]:
+        with self.lock:
+            return [update["state"] for update in self.updates]
+
+    def kill(self, task_id: str) -> None:
+        self.events.put({"type": "KILL", "kill": {"task_id": {"value": task_id}}})
+
+    def close(self) -> None:
+        self.events.put(None)
+        self.server.shutdown()
+        self.server.server_close()
