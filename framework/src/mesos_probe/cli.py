@@ -18,7 +18,7 @@ from typing import Any
 
 from mesos_probe import __version__
 from mesos_probe.master import MasterError, parse_master
-from mesos_probe.progress import ProgressDisplay
+from mesos_probe.progress import LineClearingHandler, ProgressDisplay
 from mesos_probe.report import EXIT_START
 from mesos_probe.submission import SubmitError, SubmitOptions, run_submission
 
@@ -207,11 +207,9 @@ def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> 
 def configure_logging(verbose: bool, interactive: bool) -> None:
     # On a terminal the progress line tells the story; elsewhere log lines do.
     level = logging.DEBUG if verbose else (logging.WARNING if interactive else logging.INFO)
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = LineClearingHandler(sys.stderr) if interactive else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # pymesos logs connection retries with tracebacks at WARNING/ERROR; our own messages
     # name the problem, so its output is kept for --verbose.
     pymesos_logger = logging.getLogger("pymesos")

@@ -52,3 +52,11 @@ class ProgressDisplay:
             self.stream.write("\n")
             self.stream.flush()
             self._line_open = False
+
+
+class LineClearingHandler(logging.StreamHandler):
+    """Log records on a terminal start by wiping the progress line, which is then redrawn."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream.write("\r\x1b[K")
+        super().emit(record)
