@@ -41,14 +41,14 @@ def framework_tasks(last_run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def result_for(last_run: dict[str, Any], hostname: str) -> dict[str, Any]:
-    rows = [row for row in last_run["results"] if row["hostname"] == hostname]
+    rows = [row for row in last_run["agents"] if row["hostname"] == hostname]
     assert len(rows) == 1, f"{len(rows)} results for agent {hostname} in {LAST_RUN_FILE}"
     return rows[0]
 
 
 def test_run_reported_success_for_every_agent(last_run: dict[str, Any]) -> None:
     agents = {hostname_of(agent) for agent in group_hosts("mesos_agents")}
-    assert {row["hostname"] for row in last_run["results"]} == agents
+    assert {row["hostname"] for row in last_run["agents"]} == agents
     assert last_run["summary"]["finished"] == len(agents)
     assert last_run["summary"]["failed"] == 0
 
