@@ -4,6 +4,7 @@ tests and benchmarks, or an existing cluster named by MESOS_MASTER_URL."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -29,8 +30,17 @@ def _command(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
+ENTRY_MODULES = ("mesos_lite.master.main", "mesos_lite.agent.main")
+
+
 def cluster_available() -> bool:
-    return _command(MASTER_COMMAND) is not None and _command(AGENT_COMMAND) is not None
+    """mesos-lite's commands are installed and their modules exist (it is built in parallel)."""
+    if _command(MASTER_COMMAND) is None or _command(AGENT_COMMAND) is None:
+        return False
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in ENTRY_MODULES)
+    except ModuleNotFoundError:
+        return False
 
 
 def free_port() -> int:
