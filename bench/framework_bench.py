@@ -116,7 +116,10 @@ def bench_scheduler(agents: int, batch: int) -> dict[str, float]:
 def bench_cluster(runs: int) -> dict[str, Any] | None:
     sys.path.insert(0, str(TESTS))
     try:
-        from cluster import LoopbackCluster, cluster_available  # type: ignore[import-not-found]
+        from cluster import (  # type: ignore[import-not-found]  # noqa: PLC0415 - tests/ joins sys.path above
+            LoopbackCluster,
+            cluster_available,
+        )
     except ImportError as error:
         print(f"cluster benchmark skipped: {error}")
         return None
