@@ -1,0 +1,135 @@
+"""Sandboxes and executor processes, laid out and started as the Mesos containerizer does."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pwd
+import shlex
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class LaunchError(Exception):
+    pass
+
+
+def sandbox_path(work_dir: str, agent_id: str, framework_id: str, executor_id: str,
+                 container_id: str) -> str:
+    return os.path.join(work_dir, "slaves", agent_id, "frameworks", framework_id, "executors",
+                        executor_id, "runs", container_id)
+
+
+def make_sandbox(path: str, user: str | None) -> None:
+    os.makedirs(path, exist_ok=True)
+    for name in ("stdout", "stderr"):
+        open(os.path.join(path, name), "ab").close()
+    latest = os.path.join(os.path.dirname(path), "latest")
+    temporary = latest + ".tmp"
+    if os.path.lexists(temporary):
+        os.unlink(temporary)
+    os.symlink(os.path.basename(path), temporary)
+    os.replace(temporary, latest)
+    if user is not None:
+        entry = pwd.getpwnam(user)
+        for item in (path, os.path.join(path, "stdout"), os.path.join(path, "stderr")):
+            os.chown(item, entry.pw_uid, entry.pw_gid)
+
+
+def command_argv(command: dict[str, Any]) -> list[str]:
+    """The argv of a CommandInfo: `sh -c value` when shell (the default), else value+arguments."""
+    value = command.get("value")
+    if command.get("shell", True):
+        if not isinstance(value, str):
+            raise LaunchError("CommandInfo has no 'value' to run with the shell")
+        return ["/bin/sh", "-c", value]
+    arguments = [str(a) for a in command.get("arguments", [])]
+    if not isinstance(value, str):
+        raise LaunchError("CommandInfo has no 'value' (the program to run)")
+    return [value, *arguments[1:]] if arguments else [value]
+
+
+def command_environment(command: dict[str, Any]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    environment = command.get("environment") or {}
+    for variable in environment.get("variables", []) if isinstance(environment, dict) else []:
+        if isinstance(variable, dict) and isinstance(variable.get("name"), str):
+            if variable.get("type", "VALUE") == "VALUE":
+                variables[variable["name"]] = str(variable.get("value", ""))
+    return variables
+
+
+def command_executor_command() -> dict[str, Any]:
+    """How the agent runs its built-in command executor (Mesos: `mesos-executor`)."""
+    return {
+        "shell": False,
+        "value": sys.executable,
+        "arguments": [sys.executable, "-m", "mesos_lite.command_executor"],
+    }
+
+
+def describe_command(command: dict[str, Any]) -> str:
+    if command.get("shell", True):
+        return "sh -c '" + str(command.get("value", "")) + "'"
+    return shlex.join([str(a) for a in command.get("arguments", [])] or [command.get("value", "")])
+
+
+@dataclass
+class Process:
+    process: asyncio.subprocess.Process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def wait(self) -> int:
+        """The wait status as Mesos reports it (exit code << 8, or the signal number)."""
+        code = await self.process.wait()
+        return -code if code < 0 else code << 8
+
+    def signal_group(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            logger.warning("Not allowed to signal process group %d", self.process.pid)
+
+    async def terminate(self, grace: float) -> None:
+        if self.process.returncode is not None:
+            return
+        self.signal_group(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(self.process.wait()), timeout=grace)
+        except TimeoutError:
+            self.signal_group(signal.SIGKILL)
+
+
+async def launch(argv: list[str], sandbox: str, environment: dict[str, str],
+                 user: str | None) -> Process:
+    """Starts argv in its own session (so its process group can be killed as a whole)."""
+    kwargs: dict[str, Any] = {}
+    if user is not None:
+        kwargs["user"] = user
+        entry = pwd.getpwnam(user)
+        kwargs["group"] = entry.pw_gid
+        environment = {**environment, "USER": user, "HOME": entry.pw_dir}
+    try:
+        stdout = open(os.path.join(sandbox, "stdout"), "ab")  # noqa: SIM115
+        stderr = open(os.path.join(sandbox, "stderr"), "ab")  # noqa: SIM115
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv, cwd=sandbox, env=environment, stdin=asyncio.subprocess.DEVNULL,
+                stdout=stdout, stderr=stderr, start_new_session=True, **kwargs,
+            )
+        finally:
+            stdout.close()
+            stderr.close()
+    except (OSError, ValueError) as error:
+        raise LaunchError(f"Failed to launch {argv[0]}: {error}") from None
+    return Process(process)

@@ -1,0 +1,296 @@
+"""The agent's operator endpoints: /state, /health, /metrics/snapshot, /files/*, /api/v1."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mesos_lite import MESOS_VERSION
+from mesos_lite.agent.core import Agent
+from mesos_lite.agent.model import ExecutorRun, FrameworkRun
+from mesos_lite.httpd import CallError, json_response, read_json_call
+from mesos_lite.master.endpoints import BUILD_DATE, BUILD_TIME, BUILD_USER, GIT_SHA
+from mesos_lite.protocol import TERMINAL_STATES, value_of
+from mesos_lite.resources import Resources, attributes_summary, parse_resources_json
+
+# Mesos reads at most 16 pages per /files/read request.
+MAX_READ_LENGTH = 16 * 4096
+
+
+def _task_json(task: dict[str, Any], framework_id: str, executor_id: str, agent_id: str,
+               state: str) -> dict[str, Any]:
+    try:
+        resources = parse_resources_json(task.get("resources", [])).summary()
+    except ValueError:
+        resources = Resources().summary()
+    return {
+        "id": value_of(task, "task_id"),
+        "name": task.get("name", ""),
+        "framework_id": framework_id,
+        "executor_id": executor_id,
+        "slave_id": agent_id,
+        "state": state,
+        "resources": resources,
+        "statuses": [],
+    }
+
+
+class AgentEndpoints:
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/health", self.health),
+            web.get("/slave(1)/health", self.health),
+            web.get("/version", self.version),
+            web.get("/state", self.state),
+            web.get("/state.json", self.state),
+            web.get("/slave(1)/state", self.state),
+            web.get("/slave(1)/state.json", self.state),
+            web.get("/flags", self.flags),
+            web.get("/slave(1)/flags", self.flags),
+            web.get("/metrics/snapshot", self.metrics),
+            web.get("/files/read", self.files_read),
+            web.get("/files/read.json", self.files_read),
+            web.get("/files/browse", self.files_browse),
+            web.get("/files/browse.json", self.files_browse),
+            web.get("/files/download", self.files_download),
+            web.route("*", "/api/v1", self.operator_api),
+        ]
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def version(self, request: web.Request) -> web.Response:
+        return json_response(self._version())
+
+    @staticmethod
+    def _version() -> dict[str, Any]:
+        return {"version": MESOS_VERSION, "build_date": BUILD_DATE, "build_time": BUILD_TIME,
+                "build_user": BUILD_USER, "git_sha": GIT_SHA}
+
+    async def flags(self, request: web.Request) -> web.Response:
+        return json_response({"flags": self.agent.config.flags})
+
+    async def state(self, request: web.Request) -> web.Response:
+        return json_response(self.state_body())
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        return json_response(self.metrics_body())
+
+    def _executor_json(self, framework: FrameworkRun, run: ExecutorRun) -> dict[str, Any]:
+        agent_id = self.agent.id or ""
+        tasks = [_task_json(t, framework.id, run.executor_id, agent_id,
+                            run.task_states.get(tid, "TASK_STAGING"))
+                 for tid, t in run.launched_tasks.items()]
+        queued = [_task_json(t, framework.id, run.executor_id, agent_id, "TASK_STAGING")
+                  for t in run.queued_tasks.values()]
+        completed = [_task_json(t, framework.id, run.executor_id, agent_id, t.get("state", ""))
+                     for t in run.completed_tasks]
+        try:
+            resources = parse_resources_json(run.info.get("resources", []))
+        except ValueError:
+            resources = Resources()
+        for task in run.launched_tasks.values():
+            resources = resources + parse_resources_json(task.get("resources", []))
+        return {
+            "id": run.executor_id,
+            "name": run.info.get("name", ""),
+            "source": run.info.get("source", ""),
+            "framework_id": framework.id,
+            "container": run.container_id,
+            "directory": run.directory,
+            "resources": resources.summary(),
+            "role": framework.info.get("role", "*"),
+            "type": "COMMAND" if run.is_command_executor else "CUSTOM",
+            "tasks": tasks,
+            "queued_tasks": queued,
+            "completed_tasks": completed,
+        }
+
+    def _framework_json(self, framework: FrameworkRun) -> dict[str, Any]:
+        info = framework.info
+        return {
+            "id": framework.id,
+            "name": info.get("name", ""),
+            "user": info.get("user", ""),
+            "failover_timeout": float(info.get("failover_timeout", 0.0) or 0.0),
+            "checkpoint": framework.checkpoint,
+            "hostname": info.get("hostname", ""),
+            "role": info.get("role", "*"),
+            "executors": [self._executor_json(framework, r) for r in framework.executors.values()],
+            "completed_executors": [self._executor_json(framework, r)
+                                    for r in framework.completed_executors],
+        }
+
+    def state_body(self) -> dict[str, Any]:
+        agent = self.agent
+        config = agent.config
+        master_hostname = (agent.master_info or {}).get("hostname")
+        body: dict[str, Any] = {
+            **self._version(),
+            "start_time": agent.start_time,
+            "id": agent.id or "",
+            "pid": agent.pid,
+            "hostname": config.hostname,
+            "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT",
+                             "RESOURCE_PROVIDER", "RESIZE_VOLUME", "AGENT_OPERATION_FEEDBACK",
+                             "AGENT_DRAINING", "TASK_RESOURCE_LIMITS"],
+            "resources": config.resources.summary(),
+            "reserved_resources": {},
+            "unreserved_resources": config.resources.summary(),
+            "reserved_resources_full": {},
+            "unreserved_resources_full": config.resources.to_json(),
+            "attributes": attributes_summary(config.attributes),
+            "flags": config.flags,
+            "frameworks": [self._framework_json(f) for f in agent.frameworks.values()],
+            "completed_frameworks": [self._framework_json(f) for f in agent.completed_frameworks],
+        }
+        if master_hostname:
+            body["master_hostname"] = master_hostname
+        if config.log_dir:
+            body["log_dir"] = config.log_dir
+        return body
+
+    def metrics_body(self) -> dict[str, Any]:
+        agent = self.agent
+        states: dict[str, int] = {}
+        executors = 0
+        for framework in agent.frameworks.values():
+            for run in framework.executors.values():
+                executors += 1
+                for task_id in run.launched_tasks:
+                    state = run.task_states.get(task_id, "TASK_STAGING")
+                    states[state] = states.get(state, 0) + 1
+                states["TASK_STAGING"] = states.get("TASK_STAGING", 0) + len(run.queued_tasks)
+        body: dict[str, Any] = {
+            "slave/registered": 1.0 if agent.registered else 0.0,
+            "slave/uptime_secs": time.time() - agent.start_time,
+            "slave/frameworks_active": float(len(agent.frameworks)),
+            "slave/executors_running": float(executors),
+            "slave/tasks_staging": float(states.get("TASK_STAGING", 0)),
+            "slave/tasks_starting": float(states.get("TASK_STARTING", 0)),
+            "slave/tasks_running": float(states.get("TASK_RUNNING", 0)),
+            "slave/tasks_killing": float(states.get("TASK_KILLING", 0)),
+            "slave/valid_status_updates": float(agent.counters.get("status_updates", 0)),
+            "slave/valid_framework_messages": float(agent.counters.get("messages_received", 0)),
+            "slave/executors_registering": 0.0,
+        }
+        for name in ("cpus", "mem", "disk", "gpus"):
+            body[f"slave/{name}_total"] = agent.config.resources.scalar(name)
+        return body
+
+    # ----- files -----
+    def _allowed(self, path: str) -> str:
+        if not path:
+            raise CallError(400, "Expecting 'path=value' in query.")
+        real = os.path.realpath(path)
+        roots = [os.path.realpath(self.agent.config.work_dir)]
+        if self.agent.config.log_dir:
+            roots.append(os.path.realpath(self.agent.config.log_dir))
+        if not any(real == root or real.startswith(root + os.sep) for root in roots):
+            raise CallError(404, "File not found")
+        if not os.path.exists(real):
+            raise CallError(404, "File not found")
+        return real
+
+    async def files_read(self, request: web.Request) -> web.Response:
+        path = self._allowed(request.query.get("path", ""))
+        if os.path.isdir(path):
+            raise CallError(400, "Cannot read a directory")
+        try:
+            offset = int(request.query.get("offset", "-1"))
+        except ValueError:
+            raise CallError(400, "Failed to parse offset: Failed to convert "
+                                 f"'{request.query.get('offset')}' to number") from None
+        length_text = request.query.get("length")
+        try:
+            length = int(length_text) if length_text is not None else -1
+        except ValueError:
+            raise CallError(400, f"Failed to parse length: Failed to convert '{length_text}' to "
+                                 "number") from None
+        size = os.path.getsize(path)
+        if offset == -1:
+            return json_response({"data": "", "offset": size})
+        if offset < -1:
+            raise CallError(400, "Negative offset provided")
+        if length < -1:
+            raise CallError(400, "Negative length provided")
+        if length == -1 or length > MAX_READ_LENGTH:
+            length = MAX_READ_LENGTH
+        with open(path, "rb") as handle:
+            handle.seek(min(offset, size))
+            data = handle.read(length)
+        return json_response({"data": data.decode("utf-8", errors="replace"),
+                              "offset": min(offset, size)})
+
+    async def files_browse(self, request: web.Request) -> web.Response:
+        path = self._allowed(request.query.get("path", ""))
+        if not os.path.isdir(path):
+            return json_response([self._file_entry(path)])
+        entries = [self._file_entry(os.path.join(path, name))
+                   for name in sorted(os.listdir(path))]
+        return json_response(entries)
+
+    @staticmethod
+    def _file_entry(path: str) -> dict[str, Any]:
+        info = os.lstat(path)
+        return {"path": path, "nlink": info.st_nlink, "size": info.st_size,
+                "mtime": info.st_mtime, "mode": stat.filemode(info.st_mode),
+                "uid": str(info.st_uid), "gid": str(info.st_gid)}
+
+    async def files_download(self, request: web.Request) -> web.StreamResponse:
+        path = self._allowed(request.query.get("path", ""))
+        if os.path.isdir(path):
+            raise CallError(400, "Cannot download a directory.\n")
+        return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
+
+    # ----- v1 operator API -----
+    async def operator_api(self, request: web.Request) -> web.Response:
+        body = await read_json_call(request, "Call")
+        call_type = body.get("type")
+        handlers = {
+            "GET_HEALTH": lambda: {"healthy": True},
+            "GET_VERSION": lambda: {"version_info": self._version()},
+            "GET_FLAGS": lambda: {"flags": [{"name": k, "value": v}
+                                            for k, v in self.agent.config.flags.items()]},
+            "GET_METRICS": lambda: {"metrics": [{"name": k, "value": v}
+                                                for k, v in self.metrics_body().items()]},
+            "GET_AGENT": lambda: {"agent_info": self.agent.agent_info()},
+            "GET_STATE": lambda: {"get_tasks": self._v1_tasks(),
+                                  "get_frameworks": {"frameworks": [
+                                      {"framework_info": f.info}
+                                      for f in self.agent.frameworks.values()]}},
+            "GET_TASKS": self._v1_tasks,
+            "GET_CONTAINERS": lambda: {"containers": [
+                {"framework_id": {"value": f.id}, "executor_id": {"value": r.executor_id},
+                 "executor_name": r.info.get("name", ""),
+                 "container_id": {"value": r.container_id}}
+                for f in self.agent.frameworks.values() for r in f.executors.values()]},
+        }
+        if not isinstance(call_type, str):
+            raise CallError(400, "Failed to validate agent::Call: Expecting 'type' to be present")
+        handler = handlers.get(call_type)
+        if handler is None:
+            raise CallError(400, f"Failed to parse body into Call protobuf: Failed to find enum "
+                                 f"for '{call_type}'")
+        return json_response({"type": call_type, call_type.lower(): handler()})
+
+    def _v1_tasks(self) -> dict[str, Any]:
+        tasks, completed = [], []
+        for framework in self.agent.frameworks.values():
+            for run in framework.executors.values():
+                for task_id, task in run.launched_tasks.items():
+                    state = run.task_states.get(task_id, "TASK_STAGING")
+                    entry = {"name": task.get("name", ""), "task_id": task.get("task_id"),
+                             "framework_id": {"value": framework.id},
+                             "agent_id": {"value": self.agent.id or ""}, "state": state,
+                             "resources": task.get("resources", [])}
+                    (completed if state in TERMINAL_STATES else tasks).append(entry)
+        return {"pending_tasks": [], "queued_tasks": [], "launched_tasks": tasks,
+                "terminated_tasks": [], "completed_tasks": completed}

@@ -1,0 +1,135 @@
+"""HTTP plumbing shared by master and agent: JSON bodies, Mesos-style errors, event streams."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from mesos_lite import recordio
+
+logger = logging.getLogger(__name__)
+
+JSON = "application/json"
+PROTOBUF = "application/x-protobuf"
+RECORDIO = "application/recordio"
+
+
+class CallError(Exception):
+    """A call that Mesos answers with an HTTP error status and a plain-text message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def response(self) -> web.Response:
+        return web.Response(status=self.status, text=self.message, content_type="text/plain")
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status, text=json.dumps(body, separators=(",", ":")), content_type=JSON
+    )
+
+
+async def read_json_call(request: web.Request, what: str) -> dict[str, Any]:
+    """The JSON body of a v1 API call, checked as Mesos checks it (method, content type)."""
+    if request.method != "POST":
+        raise CallError(405, f"Expecting one of {{ 'POST' }}, but received '{request.method}'")
+    content_type = request.headers.get("Content-Type")
+    if content_type is None:
+        raise CallError(400, "Expecting 'Content-Type' to be present")
+    media = content_type.split(";")[0].strip().lower()
+    if media == PROTOBUF:
+        raise CallError(
+            415, f"Expecting 'Content-Type' of {JSON}: mesos-lite does not speak {PROTOBUF}"
+        )
+    if media != JSON:
+        raise CallError(415, f"Expecting 'Content-Type' of {JSON} or {PROTOBUF}")
+    raw = await request.read()
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CallError(400, f"Failed to parse body into {what} protobuf: {error}") from None
+    if not isinstance(body, dict):
+        raise CallError(
+            400, f"Failed to parse body into {what} protobuf: Expecting a JSON object"
+        )
+    return body
+
+
+def accepts_json(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "*/*")
+    media_types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return any(m in (JSON, RECORDIO, "*/*", "application/*") for m in media_types)
+
+
+class EventStream:
+    """A long-lived chunked response carrying RecordIO-framed JSON events."""
+
+    def __init__(self, request: web.Request, headers: dict[str, str] | None = None) -> None:
+        self.request = request
+        self._headers = headers or {}
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.closed = asyncio.Event()
+
+    def send(self, event: dict[str, Any]) -> None:
+        if not self.closed.is_set():
+            self._queue.put_nowait(recordio.encode_json(event))
+
+    def close(self) -> None:
+        """Ends the stream after the events already queued."""
+        if not self.closed.is_set():
+            self._queue.put_nowait(None)
+
+    async def serve(self, on_open: Callable[[], Awaitable[None]] | None = None) -> web.StreamResponse:
+        response = web.StreamResponse(status=200, headers={"Content-Type": JSON, **self._headers})
+        response.enable_chunked_encoding()
+        try:
+            await response.prepare(self.request)
+            if on_open is not None:
+                await on_open()
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(self._queue.get(), timeout=0.5)
+                except TimeoutError:
+                    transport = self.request.transport
+                    if transport is None or transport.is_closing():
+                        break
+                    continue
+                if chunk is None:
+                    break
+                await response.write(chunk)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await response.write_eof()
+        except (ConnectionError, asyncio.CancelledError, RuntimeError) as error:
+            logger.debug("Event stream ended: %r", error)
+        finally:
+            self.closed.set()
+        return response
+
+
+def error_middleware_factory() -> Any:
+    """Turns CallError into its response and any other exception into a 500, never a crash."""
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except CallError as error:
+            return error.response()
+        except web.HTTPException:
+            raise
+        except Exception as error:
+            logger.exception("Internal error serving %s %s", request.method, request.path)
+            return web.Response(status=500, text=f"Internal error: {error}")
+
+    return middleware

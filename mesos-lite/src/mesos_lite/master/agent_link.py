@@ -1,0 +1,103 @@
+"""mesos-lite's own master<->agent protocol (Apache Mesos uses libprocess messages instead).
+
+The agent opens `POST /mesos-lite/agent` with a REGISTER call and keeps the response open:
+the master sends it RecordIO events (REGISTERED, RUN_TASK, RUN_TASK_GROUP, KILL_TASK,
+SHUTDOWN_EXECUTOR, SHUTDOWN_FRAMEWORK, ACKNOWLEDGE, MESSAGE, UPDATE_FRAMEWORK, PING).
+The agent sends STATUS_UPDATE, EXECUTOR_EXITED and MESSAGE as separate POSTs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from mesos_lite.httpd import CallError, EventStream, read_json_call
+from mesos_lite.master.core import Master
+from mesos_lite.master.model import Agent
+from mesos_lite.protocol import value_of
+from mesos_lite.resources import ResourceError, parse_resources_json
+
+logger = logging.getLogger(__name__)
+
+AGENT_PATH = "/mesos-lite/agent"
+
+
+class AgentLink:
+    def __init__(self, master: Master) -> None:
+        self.master = master
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await read_json_call(request, "agent call")
+        if not self.master.elected:
+            raise CallError(503, "Not the leading master")
+        call_type = body.get("type")
+        if call_type == "REGISTER":
+            return await self._register(request, body)
+        agent = self._agent_for(body)
+        if call_type == "STATUS_UPDATE":
+            update = body.get("update")
+            if not isinstance(update, dict) or not isinstance(update.get("status"), dict):
+                raise CallError(400, "STATUS_UPDATE needs update.status")
+            latest = body.get("latest_state")
+            self.master.status_update(
+                agent, value_of(update, "framework_id") or "", update["status"],
+                latest if isinstance(latest, str) else None,
+            )
+        elif call_type == "EXECUTOR_EXITED":
+            status = body.get("status")
+            self.master.executor_exited(
+                agent, value_of(body, "framework_id") or "", value_of(body, "executor_id") or "",
+                status if isinstance(status, int) else None,
+            )
+        elif call_type == "MESSAGE":
+            data = body.get("data")
+            if not isinstance(data, str):
+                raise CallError(400, "MESSAGE needs data")
+            self.master.executor_message_to_framework(
+                agent, value_of(body, "framework_id") or "", value_of(body, "executor_id") or "",
+                data,
+            )
+        else:
+            raise CallError(400, f"Unknown agent call type {call_type!r}")
+        return web.Response(status=202)
+
+    def _agent_for(self, body: dict[str, Any]) -> Agent:
+        agent_id = value_of(body, "agent_id")
+        agent = self.master.agents.get(agent_id or "")
+        if agent is None:
+            raise CallError(400, f"Agent {agent_id} is not registered")
+        return agent
+
+    async def _register(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        info = body.get("agent_info")
+        if not isinstance(info, dict):
+            raise CallError(400, "REGISTER needs agent_info")
+        try:
+            parse_resources_json(info.get("resources", []))
+        except ResourceError as error:
+            raise CallError(400, f"Invalid agent resources: {error}") from None
+        ip = str(body.get("ip") or request.remote or "127.0.0.1")
+        version = str(body.get("version", ""))
+        stream = EventStream(request)
+        holder: dict[str, Agent] = {}
+        ping_interval = self.master.config.agent_ping_timeout
+
+        async def pinger() -> None:
+            while True:
+                await asyncio.sleep(ping_interval)
+                stream.send({"type": "PING"})
+
+        async def on_open() -> None:
+            holder["agent"] = self.master.register_agent(info, ip, version, stream, body)
+
+        ping_task = asyncio.get_running_loop().create_task(pinger())
+        try:
+            return await stream.serve(on_open)
+        finally:
+            ping_task.cancel()
+            agent = holder.get("agent")
+            if agent is not None:
+                self.master.agent_disconnected(agent, stream)

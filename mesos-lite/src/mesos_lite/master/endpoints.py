@@ -1,0 +1,425 @@
+"""The master's operator endpoints: /master/state and friends, /metrics/snapshot, /api/v1."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mesos_lite import MESOS_VERSION
+from mesos_lite.httpd import CallError, json_response, read_json_call
+from mesos_lite.master.core import Master
+from mesos_lite.master.model import Agent, Framework, Offer
+from mesos_lite.protocol import TERMINAL_STATES, framework_roles, wrap
+from mesos_lite.resources import Resources, attributes_summary
+
+logger = logging.getLogger(__name__)
+
+BUILD_DATE = "2020-11-24 10:00:00"
+BUILD_TIME = 1606212000.0
+BUILD_USER = "mesos-lite"
+GIT_SHA = "e7fb5a5e1c3c4aa9f1d1f8e2d2b8a2c0b6f2a1c3"
+TASK_STATE_KEYS = ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING",
+                   "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR",
+                   "TASK_UNREACHABLE")
+
+
+def _time_info(seconds: float | None) -> dict[str, int]:
+    return {"nanoseconds": int((seconds or 0.0) * 1e9)}
+
+
+class MasterEndpoints:
+    def __init__(self, master: Master) -> None:
+        self.master = master
+
+    def routes(self) -> list[web.RouteDef]:
+        get = web.get
+        return [
+            get("/health", self.health),
+            get("/master/health", self.health),
+            get("/version", self.version),
+            get("/master/state", self.state),
+            get("/state", self.state),
+            get("/master/state.json", self.state),
+            get("/state.json", self.state),
+            get("/master/state-summary", self.state_summary),
+            get("/master/frameworks", self.frameworks),
+            get("/frameworks", self.frameworks),
+            get("/master/slaves", self.slaves),
+            get("/slaves", self.slaves),
+            get("/master/tasks", self.tasks),
+            get("/tasks", self.tasks),
+            get("/master/flags", self.flags),
+            get("/flags", self.flags),
+            get("/master/redirect", self.redirect),
+            get("/redirect", self.redirect),
+            get("/metrics/snapshot", self.metrics),
+            web.route("*", "/api/v1", self.operator_api),
+        ]
+
+    # ----- plain endpoints -----
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def version(self, request: web.Request) -> web.Response:
+        return json_response(self.version_body())
+
+    @staticmethod
+    def version_body() -> dict[str, Any]:
+        return {"version": MESOS_VERSION, "build_date": BUILD_DATE, "build_time": BUILD_TIME,
+                "build_user": BUILD_USER, "git_sha": GIT_SHA}
+
+    async def redirect(self, request: web.Request) -> web.Response:
+        leader = self.master.leader_info
+        if leader is None:
+            return web.Response(status=503, text="No leader elected")
+        address = leader.get("address", {})
+        location = f"//{leader.get('hostname') or address.get('ip')}:{leader.get('port')}"
+        return web.Response(status=307, headers={"Location": location})
+
+    async def flags(self, request: web.Request) -> web.Response:
+        return json_response({"flags": self.master.config.flags})
+
+    async def state(self, request: web.Request) -> web.Response:
+        return json_response(self.state_body())
+
+    async def state_summary(self, request: web.Request) -> web.Response:
+        master = self.master
+        return json_response({
+            "hostname": master.config.hostname,
+            "cluster": master.config.cluster or "",
+            "slaves": [self._agent_json(a) | {"framework_ids": self._agent_framework_ids(a)}
+                       for a in master.agents.values()],
+            "frameworks": [self._framework_summary(f) for f in master.frameworks.values()],
+        })
+
+    async def frameworks(self, request: web.Request) -> web.Response:
+        master = self.master
+        return json_response({
+            "frameworks": [self._framework_json(f) for f in master.frameworks.values()],
+            "completed_frameworks": [self._framework_json(f) for f in master.completed_frameworks],
+            "unregistered_frameworks": [],
+        })
+
+    async def slaves(self, request: web.Request) -> web.Response:
+        return json_response({"slaves": [self._agent_json(a) for a in self.master.agents.values()],
+                              "recovered_slaves": []})
+
+    async def tasks(self, request: web.Request) -> web.Response:
+        tasks = []
+        for framework in [*self.master.frameworks.values(), *self.master.completed_frameworks]:
+            tasks.extend(t.to_json() for t in framework.tasks.values())
+            tasks.extend(t.to_json() for t in framework.completed_tasks)
+        return json_response({"tasks": tasks})
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        return json_response(self.metrics_body())
+
+    # ----- bodies -----
+    def state_body(self) -> dict[str, Any]:
+        master = self.master
+        config = master.config
+        agents = list(master.agents.values())
+        body: dict[str, Any] = {
+            "version": MESOS_VERSION,
+            "git_sha": GIT_SHA,
+            "build_date": BUILD_DATE,
+            "build_time": BUILD_TIME,
+            "build_user": BUILD_USER,
+            "start_time": master.start_time,
+            "id": master.id,
+            "pid": master.pid,
+            "hostname": config.hostname,
+            "capabilities": ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
+            "activated_slaves": sum(1 for a in agents if a.active),
+            "deactivated_slaves": sum(1 for a in agents if not a.active),
+            "unreachable_slaves": len(master.unreachable_agents),
+            "flags": config.flags,
+            "slaves": [self._agent_json(a) for a in agents],
+            "frameworks": [self._framework_json(f) for f in master.frameworks.values()],
+            "completed_frameworks": [self._framework_json(f) for f in master.completed_frameworks],
+            "orphan_tasks": [],
+            "unregistered_frameworks": [],
+        }
+        if master.elected_time is not None:
+            body["elected_time"] = master.elected_time
+        if config.cluster:
+            body["cluster"] = config.cluster
+        if master.leader_info is not None:
+            body["leader"] = master.leader_info["pid"]
+            body["leader_info"] = master.leader_info
+        if config.log_dir:
+            body["log_dir"] = config.log_dir
+        return body
+
+    def _agent_framework_ids(self, agent: Agent) -> list[str]:
+        ids = {f.id for f in self.master.frameworks.values()
+               if any(t.agent_id == agent.id for t in f.tasks.values())}
+        return sorted(ids)
+
+    def _agent_json(self, agent: Agent) -> dict[str, Any]:
+        unreserved = Resources(r for r in agent.total if r.role == "*")
+        reserved: dict[str, Any] = {}
+        for resource in agent.total:
+            if resource.role != "*":
+                reserved[resource.role] = Resources(
+                    r for r in agent.total if r.role == resource.role).summary()
+        body: dict[str, Any] = {
+            "id": agent.id,
+            "pid": agent.pid,
+            "hostname": agent.hostname,
+            "port": agent.port,
+            "registered_time": agent.registered_time,
+            "resources": agent.total.summary(),
+            "used_resources": agent.used.summary(),
+            "offered_resources": agent.offered.summary(),
+            "reserved_resources": reserved,
+            "unreserved_resources": unreserved.summary(),
+            "attributes": attributes_summary(agent.attributes),
+            "active": agent.active,
+            "deactivated": not agent.active,
+            "version": agent.version,
+            "capabilities": agent.capabilities,
+            "reserved_resources_full": {},
+            "unreserved_resources_full": unreserved.to_json(),
+            "used_resources_full": agent.used.to_json(),
+            "offered_resources_full": agent.offered.to_json(),
+        }
+        if agent.reregistered_time is not None:
+            body["reregistered_time"] = agent.reregistered_time
+        return body
+
+    def _offer_json(self, offer: Offer) -> dict[str, Any]:
+        return {"id": offer.id, "framework_id": offer.framework_id, "slave_id": offer.agent_id,
+                "resources": offer.resources.summary(),
+                "allocation_info": {"role": offer.role}}
+
+    def _framework_summary(self, framework: Framework) -> dict[str, Any]:
+        counts = {state: 0 for state in TASK_STATE_KEYS}
+        for task in framework.tasks.values():
+            counts[task.state] = counts.get(task.state, 0) + 1
+        used = Resources()
+        for task in framework.tasks.values():
+            if task.state not in TERMINAL_STATES:
+                used = used + task.resources
+        offered = Resources()
+        for offer in framework.offers.values():
+            offered = offered + offer.resources
+        info = framework.info
+        return {
+            "id": framework.id,
+            "name": framework.name,
+            "hostname": info.get("hostname", ""),
+            "webui_url": info.get("webui_url", ""),
+            "active": framework.active,
+            "connected": framework.connected,
+            "recovered": False,
+            "used_resources": used.summary(),
+            "offered_resources": offered.summary(),
+            "capabilities": [c.get("type") for c in info.get("capabilities", [])
+                             if isinstance(c, dict)],
+            "slave_ids": sorted({t.agent_id for t in framework.tasks.values()}),
+            **counts,
+        }
+
+    def _framework_json(self, framework: Framework) -> dict[str, Any]:
+        info = framework.info
+        roles = framework_roles(info)
+        executors = []
+        for (agent_id, _executor_id), executor_info in framework.executors.items():
+            executors.append({**executor_info, "slave_id": agent_id})
+        body = self._framework_summary(framework)
+        body.update({
+            "user": info.get("user", ""),
+            "failover_timeout": float(info.get("failover_timeout", 0.0) or 0.0),
+            "checkpoint": bool(info.get("checkpoint", False)),
+            "role": roles[0],
+            "registered_time": framework.registered_time,
+            "unregistered_time": framework.unregistered_time or 0,
+            "resources": body["used_resources"],
+            "tasks": [t.to_json() for t in framework.tasks.values()],
+            "unreachable_tasks": [],
+            "completed_tasks": [t.to_json() for t in framework.completed_tasks],
+            "offers": [self._offer_json(o) for o in framework.offers.values()],
+            "executors": executors,
+        })
+        if "principal" in info:
+            body["principal"] = info["principal"]
+        if any(c.get("type") == "MULTI_ROLE" for c in info.get("capabilities", [])
+               if isinstance(c, dict)):
+            body["roles"] = roles
+            body.pop("role")
+        if framework.reregistered_time is not None:
+            body["reregistered_time"] = framework.reregistered_time
+        return body
+
+    def metrics_body(self) -> dict[str, Any]:
+        master = self.master
+        agents = list(master.agents.values())
+        frameworks = list(master.frameworks.values())
+        current: dict[str, int] = {}
+        for framework in frameworks:
+            for task in framework.tasks.values():
+                current[task.state] = current.get(task.state, 0) + 1
+        counters = master.task_counters
+        totals = {name: sum(a.total.scalar(name) for a in agents)
+                  for name in ("cpus", "mem", "disk", "gpus")}
+        used = {name: sum(a.used.scalar(name) for a in agents)
+                for name in ("cpus", "mem", "disk", "gpus")}
+        body: dict[str, Any] = {
+            "master/elected": 1.0 if master.elected else 0.0,
+            "master/uptime_secs": time.time() - master.start_time,
+            "master/slaves_active": float(sum(1 for a in agents if a.active)),
+            "master/slaves_inactive": float(sum(1 for a in agents if not a.active)),
+            "master/slaves_connected": float(sum(1 for a in agents if a.connected)),
+            "master/slaves_disconnected": float(sum(1 for a in agents if not a.connected)),
+            "master/slaves_unreachable": float(len(master.unreachable_agents)),
+            "master/frameworks_active": float(sum(1 for f in frameworks if f.active)),
+            "master/frameworks_inactive": float(sum(1 for f in frameworks if not f.active)),
+            "master/frameworks_connected": float(sum(1 for f in frameworks if f.connected)),
+            "master/frameworks_disconnected": float(
+                sum(1 for f in frameworks if not f.connected)),
+            "master/tasks_staging": float(current.get("TASK_STAGING", 0)),
+            "master/tasks_starting": float(current.get("TASK_STARTING", 0)),
+            "master/tasks_running": float(current.get("TASK_RUNNING", 0)),
+            "master/tasks_killing": float(current.get("TASK_KILLING", 0)),
+            "master/tasks_unreachable": float(current.get("TASK_UNREACHABLE", 0)),
+            "master/tasks_finished": float(counters.get("TASK_FINISHED", 0)),
+            "master/tasks_failed": float(counters.get("TASK_FAILED", 0)),
+            "master/tasks_killed": float(counters.get("TASK_KILLED", 0)),
+            "master/tasks_lost": float(counters.get("TASK_LOST", 0)),
+            "master/tasks_error": float(counters.get("TASK_ERROR", 0)),
+            "master/tasks_dropped": float(counters.get("TASK_DROPPED", 0)),
+            "master/tasks_gone": float(counters.get("TASK_GONE", 0)),
+            "master/outstanding_offers": float(sum(len(f.offers) for f in frameworks)),
+            "master/messages_framework_to_executor": float(
+                master.messages_counter.get("framework_to_executor", 0)),
+            "master/messages_executor_to_framework": float(
+                master.messages_counter.get("executor_to_framework", 0)),
+        }
+        for name in ("cpus", "mem", "disk", "gpus"):
+            body[f"master/{name}_total"] = totals[name]
+            body[f"master/{name}_used"] = used[name]
+            body[f"master/{name}_percent"] = used[name] / totals[name] if totals[name] else 0.0
+        return body
+
+    # ----- v1 operator API -----
+    async def operator_api(self, request: web.Request) -> web.Response:
+        body = await read_json_call(request, "Call")
+        call_type = body.get("type")
+        handlers = {
+            "GET_HEALTH": lambda: {"healthy": True},
+            "GET_VERSION": lambda: {"version_info": self.version_body()},
+            "GET_FLAGS": lambda: {"flags": [{"name": k, "value": v}
+                                            for k, v in self.master.config.flags.items()]},
+            "GET_METRICS": lambda: {"metrics": [{"name": k, "value": v}
+                                                for k, v in self.metrics_body().items()]},
+            "GET_LOGGING_LEVEL": lambda: {"level": 0},
+            "GET_STATE": self._v1_state,
+            "GET_AGENTS": self._v1_agents,
+            "GET_FRAMEWORKS": self._v1_frameworks,
+            "GET_TASKS": self._v1_tasks,
+            "GET_EXECUTORS": self._v1_executors,
+            "GET_ROLES": self._v1_roles,
+            "GET_MASTER": self._v1_master,
+        }
+        if not isinstance(call_type, str):
+            raise CallError(400, "Failed to validate master::Call: Expecting 'type' to be present")
+        handler = handlers.get(call_type)
+        if handler is None:
+            if call_type in KNOWN_OPERATOR_CALLS:
+                raise CallError(501, f"Call type {call_type} is not implemented by mesos-lite")
+            raise CallError(400, f"Failed to parse body into Call protobuf: Failed to find enum "
+                                 f"for '{call_type}'")
+        return json_response({"type": call_type, call_type.lower(): handler()})
+
+    def _v1_agents(self) -> dict[str, Any]:
+        agents = []
+        for agent in self.master.agents.values():
+            agents.append({
+                "agent_info": agent.info_json(),
+                "active": agent.active,
+                "deactivated": not agent.active,
+                "version": agent.version,
+                "pid": agent.pid,
+                "registered_time": _time_info(agent.registered_time),
+                "total_resources": agent.total.to_json(),
+                "allocated_resources": agent.used.to_json(),
+                "offered_resources": agent.offered.to_json(),
+                "capabilities": [{"type": c} for c in agent.capabilities],
+            })
+        return {"agents": agents, "recovered_agents": []}
+
+    def _v1_framework(self, framework: Framework) -> dict[str, Any]:
+        offered = Resources()
+        for offer in framework.offers.values():
+            offered = offered + offer.resources
+        body: dict[str, Any] = {
+            "framework_info": framework.info,
+            "active": framework.active,
+            "connected": framework.connected,
+            "recovered": False,
+            "registered_time": _time_info(framework.registered_time),
+            "offers": [self.master.offer_json(o) for o in framework.offers.values()
+                       if o.agent_id in self.master.agents],
+            "inverse_offers": [],
+            "allocated_resources": framework.allocated.to_json(),
+            "offered_resources": offered.to_json(),
+        }
+        if framework.reregistered_time is not None:
+            body["reregistered_time"] = _time_info(framework.reregistered_time)
+        return body
+
+    def _v1_frameworks(self) -> dict[str, Any]:
+        return {
+            "frameworks": [self._v1_framework(f) for f in self.master.frameworks.values()],
+            "completed_frameworks": [self._v1_framework(f)
+                                     for f in self.master.completed_frameworks],
+        }
+
+    def _v1_tasks(self) -> dict[str, Any]:
+        tasks, completed = [], []
+        for framework in [*self.master.frameworks.values(), *self.master.completed_frameworks]:
+            tasks.extend(t.to_v1() for t in framework.tasks.values())
+            completed.extend(t.to_v1() for t in framework.completed_tasks)
+        return {"pending_tasks": [], "tasks": tasks, "unreachable_tasks": [],
+                "completed_tasks": completed, "orphan_tasks": []}
+
+    def _v1_executors(self) -> dict[str, Any]:
+        executors = []
+        for framework in self.master.frameworks.values():
+            for (agent_id, _executor_id), info in framework.executors.items():
+                executors.append({"executor_info": info, "agent_id": wrap(agent_id)})
+        return {"executors": executors, "orphan_executors": []}
+
+    def _v1_roles(self) -> dict[str, Any]:
+        roles: dict[str, list[str]] = {}
+        for framework in self.master.frameworks.values():
+            for role in framework_roles(framework.info):
+                roles.setdefault(role, []).append(framework.id)
+        return {"roles": [{"name": name, "weight": 1.0,
+                           "frameworks": [wrap(f) for f in ids]}
+                          for name, ids in sorted(roles.items())]}
+
+    def _v1_state(self) -> dict[str, Any]:
+        return {"get_tasks": self._v1_tasks(), "get_executors": self._v1_executors(),
+                "get_frameworks": self._v1_frameworks(), "get_agents": self._v1_agents()}
+
+    def _v1_master(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"master_info": self.master.master_info(),
+                                "start_time": self.master.start_time}
+        if self.master.elected_time is not None:
+            body["elected_time"] = self.master.elected_time
+        return body
+
+
+KNOWN_OPERATOR_CALLS = frozenset({
+    "SET_LOGGING_LEVEL", "LIST_FILES", "READ_FILE", "GET_OPERATIONS", "SUBSCRIBE",
+    "RESERVE_RESOURCES", "UNRESERVE_RESOURCES", "CREATE_VOLUMES", "DESTROY_VOLUMES",
+    "GROW_VOLUME", "SHRINK_VOLUME", "GET_MAINTENANCE_STATUS", "GET_MAINTENANCE_SCHEDULE",
+    "UPDATE_MAINTENANCE_SCHEDULE", "START_MAINTENANCE", "STOP_MAINTENANCE", "DRAIN_AGENT",
+    "DEACTIVATE_AGENT", "REACTIVATE_AGENT", "GET_QUOTA", "UPDATE_QUOTA", "SET_QUOTA",
+    "REMOVE_QUOTA", "GET_WEIGHTS", "UPDATE_WEIGHTS", "MARK_AGENT_GONE", "TEARDOWN",
+})

@@ -1,0 +1,170 @@
+"""`mesos-lite-master`: the Mesos master daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from mesos_lite import MESOS_VERSION
+from mesos_lite.daemon import (
+    SHARED_IMPLEMENTED,
+    default_advertise_ip,
+    die,
+    load_daemon_flags,
+    resolve_hostname,
+    serve_until_signalled,
+)
+from mesos_lite.flag_catalog import MASTER_ONLY_FLAGS
+from mesos_lite.flags import Flag, LoadedFlags, flags_as_strings, warn_ignored
+from mesos_lite.httpd import error_middleware_factory
+from mesos_lite.logs import setup_logging
+from mesos_lite.master.agent_link import AGENT_PATH, AgentLink
+from mesos_lite.master.core import Master, MasterConfig
+from mesos_lite.master.endpoints import MasterEndpoints
+from mesos_lite.master.scheduler_api import SchedulerApi
+from mesos_lite.zookeeper import MasterContender, ZooKeeperUrl, ZooKeeperUrlError
+
+logger = logging.getLogger(__name__)
+PROGRAM = "mesos-master"
+
+MASTER_FLAGS = [
+    *SHARED_IMPLEMENTED,
+    Flag("port", "int", 5050, "Port to listen on"),
+    Flag("zk", help="ZooKeeper URL for leader election: zk://host1:port1,.../path"),
+    Flag("quorum", "int", help="Replicated log quorum (needed with --zk)"),
+    Flag("work_dir", help="Where the master keeps its registry"),
+    Flag("registry", "str", "replicated_log", "replicated_log or in_memory"),
+    Flag("cluster", help="Human readable cluster name"),
+    Flag("allocation_interval", "duration", 1.0, "Time between allocations"),
+    Flag("offer_timeout", "duration", help="Rescind offers unused for this long"),
+    Flag("agent_ping_timeout", "duration", 15.0, "Time to wait for an agent's pong"),
+    Flag("max_agent_ping_timeouts", "int", 5, "Missed pings before an agent is unreachable"),
+    Flag("agent_reregister_timeout", "duration", 600.0, "Agent re-registration after failover"),
+    Flag("max_completed_frameworks", "int", 50, "Completed frameworks kept in memory"),
+    Flag("max_completed_tasks_per_framework", "int", 1000, "Completed tasks kept per framework"),
+    Flag("roles", help="Deprecated: roles frameworks may subscribe with"),
+]
+MASTER_ALIASES = {
+    "slave_ping_timeout": "agent_ping_timeout",
+    "max_slave_ping_timeouts": "max_agent_ping_timeouts",
+    "slave_reregister_timeout": "agent_reregister_timeout",
+    "authenticate_slaves": "authenticate_agents",
+    "slave_removal_rate_limit": "agent_removal_rate_limit",
+    "recovery_slave_removal_limit": "recovery_agent_removal_limit",
+    "max_executors_per_slave": "max_executors_per_agent",
+}
+
+
+def check_master_flags(flags: LoadedFlags) -> None:
+    """Start-up checks Apache Mesos makes (same messages)."""
+    if flags.registry not in ("replicated_log", "in_memory"):
+        die(f"'{flags.registry}' is not a supported option for registry persistence")
+    if flags.registry == "replicated_log":
+        if not flags.work_dir:
+            die("--work_dir needed for replicated log based registry")
+        if flags.zk and flags.quorum is None:
+            die("Need to specify --quorum for replicated log based registry when using "
+                "ZooKeeper")
+    if flags.quorum is not None and flags.quorum < 1:
+        die("Flag 'quorum' must be at least 1")
+    if flags.allocation_interval <= 0:
+        die("Flag 'allocation_interval' must be positive")
+    if not 0 < flags.port < 65536:
+        die(f"Invalid port {flags.port}")
+
+
+def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
+    bind_ip = flags.ip or "0.0.0.0"
+    advertise_ip = flags.advertise_ip or default_advertise_ip(bind_ip)
+    config = MasterConfig(
+        ip=bind_ip,
+        port=flags.port,
+        hostname=resolve_hostname(flags, advertise_ip),
+        advertise_ip=advertise_ip,
+        advertise_port=flags.advertise_port or flags.port,
+        cluster=flags.cluster,
+        work_dir=flags.work_dir,
+        log_dir=flags.log_dir,
+        allocation_interval=flags.allocation_interval,
+        offer_timeout=flags.offer_timeout,
+        agent_ping_timeout=flags.agent_ping_timeout,
+        max_agent_ping_timeouts=flags.max_agent_ping_timeouts,
+        max_completed_frameworks=flags.max_completed_frameworks,
+        max_completed_tasks_per_framework=flags.max_completed_tasks_per_framework,
+        flags=flags_as_strings(MASTER_FLAGS, flags),
+    )
+    master = Master(config)
+    app = web.Application(middlewares=[error_middleware_factory()],
+                          client_max_size=64 * 1024 * 1024)
+    scheduler_api = SchedulerApi(master)
+    agent_link = AgentLink(master)
+    app.add_routes([
+        web.route("*", "/api/v1/scheduler", scheduler_api.handle),
+        web.route("*", "/master/api/v1/scheduler", scheduler_api.handle),
+        web.route("*", AGENT_PATH, agent_link.handle),
+        *MasterEndpoints(master).routes(),
+    ])
+    return master, app
+
+
+async def run(flags: LoadedFlags) -> int:
+    master, app = build_master(flags)
+    loop = asyncio.get_running_loop()
+    exit_code: asyncio.Future[int] = loop.create_future()
+    contender: MasterContender | None = None
+
+    def on_leader(leading: bool, leader_info: dict[str, object] | None) -> None:
+        if leading:
+            master.become_leader()
+            master.leader_info = master.master_info()
+        else:
+            master.leader_info = leader_info  # type: ignore[assignment]
+
+    def on_session_lost() -> None:
+        logger.error("Lost the ZooKeeper session; exiting so the supervisor restarts the master")
+        if not exit_code.done():
+            exit_code.set_result(1)
+
+    async def on_started() -> None:
+        nonlocal contender
+        if flags.work_dir:
+            os.makedirs(flags.work_dir, exist_ok=True)
+        logger.info("mesos-lite master (Mesos %s API) %s listening on %s:%d", MESOS_VERSION,
+                    master.pid, master.config.ip, master.config.port)
+        master.start()
+        if flags.zk:
+            url = ZooKeeperUrl.parse(flags.zk)
+            contender = MasterContender(url, flags.zk_session_timeout, on_leader,
+                                        on_session_lost)
+            await asyncio.to_thread(contender.start, master.master_info())
+        else:
+            master.become_leader()
+
+    async def on_stopping() -> None:
+        await master.stop()
+        if contender is not None:
+            await asyncio.to_thread(contender.stop)
+
+    return await serve_until_signalled(app, master.config.ip, master.config.port, on_started,
+                                       on_stopping, exit_code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    flags = load_daemon_flags(PROGRAM, MASTER_FLAGS, MASTER_ONLY_FLAGS, MASTER_ALIASES, argv)
+    check_master_flags(flags)
+    if flags.zk:
+        try:
+            ZooKeeperUrl.parse(flags.zk)
+        except ZooKeeperUrlError as error:
+            die(f"Failed to parse --zk: {error}")
+    setup_logging(PROGRAM, flags.log_dir, flags.logging_level, flags.quiet)
+    warn_ignored(flags)
+    raise SystemExit(asyncio.run(run(flags)))
+
+
+if __name__ == "__main__":
+    main()
