@@ -14,10 +14,24 @@ import threading
 import time
 from typing import Any
 
-from pymesos import Executor, MesosExecutorDriver, MesosSchedulerDriver, Scheduler, decode_data, encode_data
+from pymesos import (
+    Executor,
+    MesosExecutorDriver,
+    MesosSchedulerDriver,
+    Scheduler,
+    decode_data,
+    encode_data,
+)
 
-TERMINAL = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
-            "TASK_DROPPED", "TASK_GONE"}
+TERMINAL = {
+    "TASK_FINISHED",
+    "TASK_FAILED",
+    "TASK_KILLED",
+    "TASK_ERROR",
+    "TASK_LOST",
+    "TASK_DROPPED",
+    "TASK_GONE",
+}
 
 
 class EchoExecutor(Executor):
@@ -25,18 +39,24 @@ class EchoExecutor(Executor):
 
     def launchTask(self, driver: Any, task: dict[str, Any]) -> None:
         def run() -> None:
-            update = {"task_id": task["task_id"], "state": "TASK_RUNNING",
-                      "timestamp": time.time()}
+            update = {"task_id": task["task_id"], "state": "TASK_RUNNING", "timestamp": time.time()}
             driver.sendStatusUpdate(update)
             environment = {k: v for k, v in os.environ.items() if k.startswith("MESOS_")}
-            driver.sendFrameworkMessage(encode_data(json.dumps(
-                {"hello_from": task["task_id"]["value"], "environment": environment}
-            ).encode()))
+            driver.sendFrameworkMessage(
+                encode_data(
+                    json.dumps(
+                        {"hello_from": task["task_id"]["value"], "environment": environment}
+                    ).encode()
+                )
+            )
             print("executor stdout line", flush=True)
             print("executor stderr line", file=sys.stderr, flush=True)
-            finished = {"task_id": task["task_id"], "state": "TASK_FINISHED",
-                        "timestamp": time.time(),
-                        "data": encode_data(json.dumps({"cwd": os.getcwd()}).encode())}
+            finished = {
+                "task_id": task["task_id"],
+                "state": "TASK_FINISHED",
+                "timestamp": time.time(),
+                "data": encode_data(json.dumps({"cwd": os.getcwd()}).encode()),
+            }
             driver.sendStatusUpdate(finished)
 
         threading.Thread(target=run, daemon=True).start()
@@ -49,8 +69,9 @@ class EchoExecutor(Executor):
 class ProbeScheduler(Scheduler):
     """Launches one task per agent with the given executor command, records what comes back."""
 
-    def __init__(self, executor_command: str | None, wanted_agents: int,
-                 task_command: str | None = None) -> None:
+    def __init__(
+        self, executor_command: str | None, wanted_agents: int, task_command: str | None = None
+    ) -> None:
         self.executor_command = executor_command
         self.task_command = task_command
         self.wanted = wanted_agents
@@ -103,23 +124,46 @@ class ProbeScheduler(Scheduler):
             if len(finished) >= self.wanted:
                 self.done.set()
 
-    def frameworkMessage(self, driver: Any, executor_id: dict[str, str],
-                         agent_id: dict[str, str], message: str) -> None:
+    def frameworkMessage(
+        self, driver: Any, executor_id: dict[str, str], agent_id: dict[str, str], message: str
+    ) -> None:
         with self.lock:
             self.messages.append((executor_id["value"], agent_id["value"], decode_data(message)))
 
 
-def executor_main() -> None:
-    driver = MesosExecutorDriver(EchoExecutor(), use_addict=True)
+class CrashingExecutor(Executor):
+    """Reports its task running, then dies (exit status 3) with the task unfinished."""
+
+    def launchTask(self, driver: Any, task: dict[str, Any]) -> None:
+        driver.sendStatusUpdate({"task_id": task["task_id"], "state": "TASK_RUNNING"})
+
+        def crash() -> None:
+            time.sleep(1.0)
+            os._exit(3)
+
+        threading.Thread(target=crash, daemon=True).start()
+
+
+def executor_main(mode: str) -> None:
+    executor = CrashingExecutor() if mode == "crash" else EchoExecutor()
+    driver = MesosExecutorDriver(executor, use_addict=True)
     driver.run()
 
 
-def run_scheduler(master: str, executor_command: str | None, agents: int,
-                  timeout: float = 30.0, task_command: str | None = None
-                  ) -> ProbeScheduler:
+def run_scheduler(
+    master: str,
+    executor_command: str | None,
+    agents: int,
+    timeout: float = 30.0,
+    task_command: str | None = None,
+) -> ProbeScheduler:
     scheduler = ProbeScheduler(executor_command, agents, task_command)
-    framework = {"user": "", "name": "pymesos-probe", "hostname": "localhost",
-                 "failover_timeout": 30.0}
+    framework = {
+        "user": "",
+        "name": "pymesos-probe",
+        "hostname": "localhost",
+        "failover_timeout": 30.0,
+    }
     driver = MesosSchedulerDriver(scheduler, framework, master, use_addict=True)
     driver.start()
     try:
@@ -132,13 +176,27 @@ def run_scheduler(master: str, executor_command: str | None, agents: int,
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["executor"]:
-        executor_main()
+    if sys.argv[1:2] == ["executor"]:
+        executor_main(sys.argv[2] if len(sys.argv) > 2 else "echo")
     else:
-        result = run_scheduler(sys.argv[1], f"{sys.executable} {os.path.abspath(__file__)} executor",
-                               int(sys.argv[2]) if len(sys.argv) > 2 else 2)
-        print(json.dumps({"updates": [(u["task_id"]["value"], u["state"],
-                                       base64.b64decode(u.get("data", "")).decode())
-                                      for u in result.updates],
-                          "messages": [(e, a, m.decode()[:80]) for e, a, m in result.messages]},
-                         indent=1))
+        result = run_scheduler(
+            sys.argv[1],
+            f"{sys.executable} {os.path.abspath(__file__)} executor",
+            int(sys.argv[2]) if len(sys.argv) > 2 else 2,
+        )
+        print(
+            json.dumps(
+                {
+                    "updates": [
+                        (
+                            u["task_id"]["value"],
+                            u["state"],
+                            base64.b64decode(u.get("data", "")).decode(),
+                        )
+                        for u in result.updates
+                    ],
+                    "messages": [(e, a, m.decode()[:80]) for e, a, m in result.messages],
+                },
+                indent=1,
+            )
+        )

@@ -38,8 +38,9 @@ class CommandExecutor:
         self.framework_id = env["MESOS_FRAMEWORK_ID"]
         self.executor_id = env["MESOS_EXECUTOR_ID"]
         self.sandbox = env.get("MESOS_SANDBOX", os.getcwd())
-        self.shutdown_grace = parse_duration(env.get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
-                                                     "5secs"))
+        self.shutdown_grace = parse_duration(
+            env.get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs")
+        )
         self.task: dict[str, Any] | None = None
         self.process: asyncio.subprocess.Process | None = None
         self.killed = False
@@ -53,8 +54,10 @@ class CommandExecutor:
         return f"http://{self.agent}/api/v1/executor"
 
     def _ids(self) -> dict[str, Any]:
-        return {"framework_id": {"value": self.framework_id},
-                "executor_id": {"value": self.executor_id}}
+        return {
+            "framework_id": {"value": self.framework_id},
+            "executor_id": {"value": self.executor_id},
+        }
 
     async def run(self) -> int:
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
@@ -70,14 +73,21 @@ class CommandExecutor:
         assert self.session is not None
         backoff = 0.5
         while not self.done.is_set():
-            body = {"type": "SUBSCRIBE", **self._ids(),
-                    "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []}}
+            body = {
+                "type": "SUBSCRIBE",
+                **self._ids(),
+                "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []},
+            }
             try:
-                async with self.session.post(self.url, json=body,
-                                             headers={"Accept": "application/json"}) as resp:
+                async with self.session.post(
+                    self.url, json=body, headers={"Accept": "application/json"}
+                ) as resp:
                     if resp.status != 200:
-                        logger.error("Agent refused SUBSCRIBE: %s %s", resp.status,
-                                     (await resp.text()).strip())
+                        logger.error(
+                            "Agent refused SUBSCRIBE: %s %s",
+                            resp.status,
+                            (await resp.text()).strip(),
+                        )
                     else:
                         decoder = recordio.Decoder()
                         async for chunk in resp.content.iter_any():
@@ -111,8 +121,9 @@ class CommandExecutor:
         elif kind == "ERROR":
             logger.error("Agent error: %s", event.get("error", {}).get("message"))
 
-    async def _send_status(self, state: str, message: str | None = None,
-                           reason: str | None = None) -> None:
+    async def _send_status(
+        self, state: str, message: str | None = None, reason: str | None = None
+    ) -> None:
         assert self.task is not None and self.session is not None
         update_uuid = base64.b64encode(uuid.uuid4().bytes).decode("ascii")
         status: dict[str, Any] = {
@@ -136,8 +147,9 @@ class CommandExecutor:
                 async with self.session.post(self.url, json=body) as resp:
                     if resp.status == 202:
                         return
-                    logger.error("Agent refused %s: %s %s", state, resp.status,
-                                 (await resp.text()).strip())
+                    logger.error(
+                        "Agent refused %s: %s %s", state, resp.status, (await resp.text()).strip()
+                    )
                     return
             except (aiohttp.ClientError, OSError) as error:
                 logger.warning("Cannot send %s (attempt %d): %s", state, attempt + 1, error)
@@ -158,20 +170,26 @@ class CommandExecutor:
         sys.stdout.flush()
         try:
             self.process = await asyncio.create_subprocess_exec(
-                *argv, cwd=self.sandbox, env=environment, start_new_session=True)
+                *argv, cwd=self.sandbox, env=environment, start_new_session=True
+            )
         except OSError as error:
             await self._send_status("TASK_FAILED", f"Failed to launch the command: {error}")
             return
         await self._send_status("TASK_RUNNING")
         code = await self.process.wait()
         if self.killed:
-            await self._send_status("TASK_KILLED", "Command terminated with signal "
-                                    f"{signal.Signals(-code).name if code < 0 else code}")
+            await self._send_status(
+                "TASK_KILLED",
+                "Command terminated with signal "
+                f"{signal.Signals(-code).name if code < 0 else code}",
+            )
         elif code == 0:
             await self._send_status("TASK_FINISHED", "Command exited with status 0")
         elif code < 0:
-            await self._send_status("TASK_FAILED", "Command terminated with signal "
-                                    f"{signal.Signals(-code).name.removeprefix('SIG')}")
+            await self._send_status(
+                "TASK_FAILED",
+                f"Command terminated with signal {signal.Signals(-code).name.removeprefix('SIG')}",
+            )
         else:
             await self._send_status("TASK_FAILED", f"Command exited with status {code}")
         sys.stdout.write(f"Command exited with status {code} (pid: {self.process.pid})\n")
@@ -203,13 +221,21 @@ class CommandExecutor:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(levelname).1s%(asctime)s %(process)d %(name)s] %(message)s")
-    missing = [v for v in ("MESOS_AGENT_ENDPOINT", "MESOS_FRAMEWORK_ID", "MESOS_EXECUTOR_ID")
-               if v not in os.environ]
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(levelname).1s%(asctime)s %(process)d %(name)s] %(message)s",
+    )
+    missing = [
+        v
+        for v in ("MESOS_AGENT_ENDPOINT", "MESOS_FRAMEWORK_ID", "MESOS_EXECUTOR_ID")
+        if v not in os.environ
+    ]
     if missing:
-        sys.stderr.write(f"Missing environment variables: {', '.join(missing)}; the command "
-                         "executor must be started by an agent\n")
+        sys.stderr.write(
+            f"Missing environment variables: {', '.join(missing)}; the command "
+            "executor must be started by an agent\n"
+        )
         raise SystemExit(1)
     raise SystemExit(asyncio.run(CommandExecutor().run()))
 

@@ -97,11 +97,14 @@ async def serve_until_signalled(
         return 1
     loop = asyncio.get_running_loop()
     done: asyncio.Future[int] = exit_code or loop.create_future()
+
+    def on_signal(signum: int) -> None:
+        logger.info("Received signal %s; shutting down", signal.Signals(signum).name)
+        if not done.done():
+            done.set_result(0)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(
-            signum, lambda s=signum: done.done() or done.set_result(0) or logger.info(
-                "Received signal %s; shutting down", signal.Signals(s).name)
-        )
+        loop.add_signal_handler(signum, on_signal, signum)
     try:
         await on_started()
     except Exception as error:

@@ -35,8 +35,15 @@ def parse_bytes(text: str) -> int:
 
 def format_duration(seconds: float) -> str:
     """The form Mesos prints durations in (e.g. in /master/flags): "15secs", "100ms"."""
-    for unit, size in (("weeks", 604800.0), ("days", 86400.0), ("hrs", 3600.0),
-                       ("mins", 60.0), ("secs", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+    for unit, size in (
+        ("weeks", 604800.0),
+        ("days", 86400.0),
+        ("hrs", 3600.0),
+        ("mins", 60.0),
+        ("secs", 1.0),
+        ("ms", 1e-3),
+        ("us", 1e-6),
+    ):
         if seconds >= size:
             value = seconds / size
             return f"{value:g}{unit}"

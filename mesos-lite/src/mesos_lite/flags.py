@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesos_lite.durations import parse_bytes, parse_duration
+from mesos_lite.durations import format_duration, parse_bytes, parse_duration
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +145,8 @@ def load_flags(
 
     values: dict[str, Any] = {flag.name: flag.default for flag in implemented}
     ignored: list[str] = []
-    for name, text in raw.items():
-        text = _read_file_value(name, text)
+    for name, given_text in raw.items():
+        text = _read_file_value(name, given_text)
         raw[name] = text
         kind = kinds.get(name)
         if kind is None:
@@ -192,8 +192,6 @@ def _default_text(flag: Flag) -> str:
     if isinstance(flag.default, str):
         return flag.default
     if flag.kind == "duration":
-        from mesos_lite.durations import format_duration
-
         return format_duration(float(flag.default))
     return str(flag.default)
 

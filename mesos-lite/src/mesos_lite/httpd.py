@@ -58,9 +58,7 @@ async def read_json_call(request: web.Request, what: str) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CallError(400, f"Failed to parse body into {what} protobuf: {error}") from None
     if not isinstance(body, dict):
-        raise CallError(
-            400, f"Failed to parse body into {what} protobuf: Expecting a JSON object"
-        )
+        raise CallError(400, f"Failed to parse body into {what} protobuf: Expecting a JSON object")
     return body
 
 
@@ -88,7 +86,9 @@ class EventStream:
         if not self.closed.is_set():
             self._queue.put_nowait(None)
 
-    async def serve(self, on_open: Callable[[], Awaitable[None]] | None = None) -> web.StreamResponse:
+    async def serve(
+        self, on_open: Callable[[], Awaitable[None]] | None = None
+    ) -> web.StreamResponse:
         response = web.StreamResponse(status=200, headers={"Content-Type": JSON, **self._headers})
         response.enable_chunked_encoding()
         try:

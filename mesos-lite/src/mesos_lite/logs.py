@@ -13,8 +13,9 @@ _DATE = "%m%d %H:%M:%S"
 _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
 
-def setup_logging(program: str, log_dir: str | None, level_name: str = "INFO",
-                  quiet: bool = False) -> None:
+def setup_logging(
+    program: str, log_dir: str | None, level_name: str = "INFO", quiet: bool = False
+) -> None:
     """glog-like lines; the file under --log_dir follows glog's `<program>.INFO` link."""
     level = _LEVELS.get(level_name.upper(), logging.INFO)
     root = logging.getLogger()

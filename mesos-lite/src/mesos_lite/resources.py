@@ -7,6 +7,7 @@ A resource is one named quantity for one role: SCALAR (cpus, mem, disk, gpus), R
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ def resource_from_json(body: Any) -> Resource:
     try:
         if kind == "SCALAR":
             value = float(body["scalar"]["value"])
-            if value < 0 or value != value:
+            if value < 0 or math.isnan(value):
                 raise ResourceError(f"Resource '{name}' has a negative or NaN scalar value")
             return Resource(name, "SCALAR", role, scalar=_round(value))
         if kind == "RANGES":
@@ -184,7 +185,9 @@ class Resources:
                 return False
             if item.kind == "SCALAR" and current.scalar + 1e-9 < item.scalar:
                 return False
-            if item.kind == "RANGES" and not _ranges_contain(list(current.ranges), list(item.ranges)):
+            if item.kind == "RANGES" and not _ranges_contain(
+                list(current.ranges), list(item.ranges)
+            ):
                 return False
             if item.kind == "SET" and not item.items <= current.items:
                 return False
@@ -196,7 +199,9 @@ class Resources:
         return Resources(item for item in self if item.role in allowed)
 
     def scalar(self, name: str) -> float:
-        return _round(sum(item.scalar for item in self if item.name == name and item.kind == "SCALAR"))
+        return _round(
+            sum(item.scalar for item in self if item.name == name and item.kind == "SCALAR")
+        )
 
     def to_json(self, allocation_role: str | None = None) -> list[dict[str, Any]]:
         return [item.to_json(allocation_role) for item in self]
@@ -251,8 +256,8 @@ def _parse_value(name: str, role: str, value: str) -> Resource:
         if not value.endswith("]"):
             raise ResourceError(f"Bad value for resource {name}: '{value}'")
         ranges: list[Range] = []
-        for part in value[1:-1].split(","):
-            part = part.strip()
+        for raw_part in value[1:-1].split(","):
+            part = raw_part.strip()
             if not part:
                 continue
             begin, dash, end = part.partition("-")
@@ -270,7 +275,7 @@ def _parse_value(name: str, role: str, value: str) -> Resource:
         number = float(value)
     except ValueError:
         raise ResourceError(f"Bad value for resource {name}: '{value}'") from None
-    if number < 0 or number != number:
+    if number < 0 or math.isnan(number):
         raise ResourceError(f"Bad value for resource {name}: '{value}'")
     return Resource(name, "SCALAR", role, scalar=_round(number))
 
@@ -334,9 +339,11 @@ def attributes_summary(attributes: list[dict[str, Any]]) -> dict[str, Any]:
         elif kind == "SCALAR":
             flat[attribute["name"]] = attribute["scalar"]["value"]
         elif kind == "RANGES":
-            flat[attribute["name"]] = "[" + ", ".join(
-                f"{r['begin']}-{r['end']}" for r in attribute["ranges"]["range"]
-            ) + "]"
+            flat[attribute["name"]] = (
+                "["
+                + ", ".join(f"{r['begin']}-{r['end']}" for r in attribute["ranges"]["range"])
+                + "]"
+            )
         elif kind == "SET":
             flat[attribute["name"]] = "{" + ", ".join(attribute["set"]["item"]) + "}"
     return flat

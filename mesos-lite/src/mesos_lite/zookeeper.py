@@ -125,8 +125,9 @@ class MasterContender:
 class MasterDetector:
     """Follows the leading master's address (`ip:port`) in ZooKeeper."""
 
-    def __init__(self, url: ZooKeeperUrl, session_timeout: float,
-                 on_change: Callable[[str | None], None]) -> None:
+    def __init__(
+        self, url: ZooKeeperUrl, session_timeout: float, on_change: Callable[[str | None], None]
+    ) -> None:
         self.url = url
         self._client = _client(url, session_timeout)
         self._on_change = on_change

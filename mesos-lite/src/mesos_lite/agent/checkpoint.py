@@ -17,7 +17,7 @@ from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 logger = logging.getLogger(__name__)
 
 
-class IncompatibleAgentInfo(Exception):
+class IncompatibleAgentInfoError(Exception):
     pass
 
 
@@ -59,7 +59,7 @@ def checkpoint_info(work_dir: str, agent_id: str, info: dict[str, Any]) -> None:
 
 
 def _attributes_by_name(info: dict[str, Any]) -> dict[str, Any]:
-    return {a.get("name"): a for a in info.get("attributes", []) if isinstance(a, dict)}
+    return {str(a.get("name")): a for a in info.get("attributes", []) if isinstance(a, dict)}
 
 
 def _resources(info: dict[str, Any]) -> Resources:
@@ -70,7 +70,7 @@ def _resources(info: dict[str, Any]) -> Resources:
 
 
 def check_compatible(old: dict[str, Any], new: dict[str, Any], policy: str) -> None:
-    """Raises IncompatibleAgentInfo as Mesos's agent recovery does (`--reconfiguration_policy`)."""
+    """Raises IncompatibleAgentInfoError where Mesos recovery refuses the change."""
     problems = []
     for key in ("hostname", "port"):
         if old.get(key) != new.get(key):
@@ -79,30 +79,46 @@ def check_compatible(old: dict[str, Any], new: dict[str, Any], policy: str) -> N
     old_attributes, new_attributes = _attributes_by_name(old), _attributes_by_name(new)
     if policy == "equal":
         if old_resources != new_resources:
-            problems.append(f"Resources changed from {old_resources.text()} to "
-                            f"{new_resources.text()}")
+            problems.append(
+                f"Resources changed from {old_resources.text()} to {new_resources.text()}"
+            )
         if old_attributes != new_attributes:
             problems.append("Attributes changed")
     else:
         if not new_resources.contains(old_resources):
-            problems.append(f"New resources {new_resources.text()} do not contain the old "
-                            f"resources {old_resources.text()}")
+            problems.append(
+                f"New resources {new_resources.text()} do not contain the old "
+                f"resources {old_resources.text()}"
+            )
         for name, attribute in old_attributes.items():
             if new_attributes.get(name) != attribute:
                 problems.append(f"Attribute '{name}' changed or was removed")
     if problems:
-        raise IncompatibleAgentInfo("; ".join(problems))
+        raise IncompatibleAgentInfoError("; ".join(problems))
 
 
-def incompatible_message(work_dir: str, old: dict[str, Any], new: dict[str, Any],
-                         problem: str) -> str:
+def incompatible_message(
+    work_dir: str, old: dict[str, Any], new: dict[str, Any], problem: str
+) -> str:
     rule = "-" * 60
     return (
-        "Failed to perform recovery: Incompatible agent info detected. " + problem + "\n"
-        + rule + "\nOld agent info:\n" + json.dumps(old) + "\n" + rule
-        + "\nNew agent info:\n" + json.dumps(new) + "\n" + rule + "\n"
+        "Failed to perform recovery: Incompatible agent info detected. "
+        + problem
+        + "\n"
+        + rule
+        + "\nOld agent info:\n"
+        + json.dumps(old)
+        + "\n"
+        + rule
+        + "\nNew agent info:\n"
+        + json.dumps(new)
+        + "\n"
+        + rule
+        + "\n"
         + "To remedy this do as follows:\n"
-        + "Step 1: rm -f " + latest_link(work_dir) + "\n"
+        + "Step 1: rm -f "
+        + latest_link(work_dir)
+        + "\n"
         + "        This ensures agent doesn't recover old live executors.\n"
         + "Step 2: Restart the agent."
     )

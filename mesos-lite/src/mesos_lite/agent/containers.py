@@ -19,10 +19,20 @@ class LaunchError(Exception):
     pass
 
 
-def sandbox_path(work_dir: str, agent_id: str, framework_id: str, executor_id: str,
-                 container_id: str) -> str:
-    return os.path.join(work_dir, "slaves", agent_id, "frameworks", framework_id, "executors",
-                        executor_id, "runs", container_id)
+def sandbox_path(
+    work_dir: str, agent_id: str, framework_id: str, executor_id: str, container_id: str
+) -> str:
+    return os.path.join(
+        work_dir,
+        "slaves",
+        agent_id,
+        "frameworks",
+        framework_id,
+        "executors",
+        executor_id,
+        "runs",
+        container_id,
+    )
 
 
 def make_sandbox(path: str, user: str | None) -> None:
@@ -44,10 +54,11 @@ def make_sandbox(path: str, user: str | None) -> None:
 def command_argv(command: dict[str, Any]) -> list[str]:
     """The argv of a CommandInfo: `sh -c value` when shell (the default), else value+arguments."""
     value = command.get("value")
-    if command.get("shell", True):
-        if not isinstance(value, str):
-            raise LaunchError("CommandInfo has no 'value' to run with the shell")
-        return ["/bin/sh", "-c", value]
+    shell = command.get("shell", True)
+    if shell and not isinstance(value, str):
+        raise LaunchError("CommandInfo has no 'value' to run with the shell")
+    if shell:
+        return ["/bin/sh", "-c", str(value)]
     arguments = [str(a) for a in command.get("arguments", [])]
     if not isinstance(value, str):
         raise LaunchError("CommandInfo has no 'value' (the program to run)")
@@ -58,9 +69,12 @@ def command_environment(command: dict[str, Any]) -> dict[str, str]:
     variables: dict[str, str] = {}
     environment = command.get("environment") or {}
     for variable in environment.get("variables", []) if isinstance(environment, dict) else []:
-        if isinstance(variable, dict) and isinstance(variable.get("name"), str):
-            if variable.get("type", "VALUE") == "VALUE":
-                variables[variable["name"]] = str(variable.get("value", ""))
+        if (
+            isinstance(variable, dict)
+            and isinstance(variable.get("name"), str)
+            and variable.get("type", "VALUE") == "VALUE"
+        ):
+            variables[variable["name"]] = str(variable.get("value", ""))
     return variables
 
 
@@ -110,8 +124,9 @@ class Process:
             self.signal_group(signal.SIGKILL)
 
 
-async def launch(argv: list[str], sandbox: str, environment: dict[str, str],
-                 user: str | None) -> Process:
+async def launch(
+    argv: list[str], sandbox: str, environment: dict[str, str], user: str | None
+) -> Process:
     """Starts argv in its own session (so its process group can be killed as a whole)."""
     kwargs: dict[str, Any] = {}
     if user is not None:
@@ -124,8 +139,14 @@ async def launch(argv: list[str], sandbox: str, environment: dict[str, str],
         stderr = open(os.path.join(sandbox, "stderr"), "ab")  # noqa: SIM115
         try:
             process = await asyncio.create_subprocess_exec(
-                *argv, cwd=sandbox, env=environment, stdin=asyncio.subprocess.DEVNULL,
-                stdout=stdout, stderr=stderr, start_new_session=True, **kwargs,
+                *argv,
+                cwd=sandbox,
+                env=environment,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+                **kwargs,
             )
         finally:
             stdout.close()

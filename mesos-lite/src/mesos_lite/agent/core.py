@@ -106,8 +106,9 @@ class Agent:
 
     # ----- lifecycle -----
     def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None,
-                                                                            sock_connect=5))
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5)
+        )
         self._link_task = asyncio.get_running_loop().create_task(self._master_loop())
 
     def set_master(self, address: str | None) -> None:
@@ -125,9 +126,15 @@ class Agent:
         """Shut every executor down (grace period, then kill), then close the master link."""
         self._stopping = True
         runs = [run for fw in self.frameworks.values() for run in fw.executors.values()]
-        await asyncio.gather(*(self._shutdown_executor(run, "REASON_EXECUTOR_TERMINATED",
-                                                       "Agent is shutting down", notify=False)
-                               for run in runs), return_exceptions=True)
+        await asyncio.gather(
+            *(
+                self._shutdown_executor(
+                    run, "REASON_EXECUTOR_TERMINATED", "Agent is shutting down", notify=False
+                )
+                for run in runs
+            ),
+            return_exceptions=True,
+        )
         if self._link_task is not None:
             self._link_task.cancel()
         if self._session is not None:
@@ -148,7 +155,8 @@ class Agent:
                 await self._master_changed.wait()
                 continue
             self._current_link = asyncio.get_running_loop().create_task(
-                self._register_with(address))
+                self._register_with(address)
+            )
             try:
                 await self._current_link
             except asyncio.CancelledError:
@@ -192,9 +200,16 @@ class Agent:
                     state = run.task_states.get(task_id, "TASK_STAGING")
                     if state in TERMINAL_STATES:
                         continue
-                    tasks.append({"framework_id": wrap(framework.id), "task_info": task,
-                                  "executor_id": wrap(run.executor_id)
-                                  if not run.is_command_executor else None, "state": state})
+                    tasks.append(
+                        {
+                            "framework_id": wrap(framework.id),
+                            "task_info": task,
+                            "executor_id": wrap(run.executor_id)
+                            if not run.is_command_executor
+                            else None,
+                            "state": state,
+                        }
+                    )
         for task in tasks:
             if task["executor_id"] is None:
                 del task["executor_id"]
@@ -205,29 +220,44 @@ class Agent:
         if kind == "REGISTERED":
             self._registered(event)
         elif kind == "RUN_TASK":
-            self._spawn(self.run_task(event["framework_info"], event["task"],
-                                      event.get("executor_info")))
+            self._spawn(
+                self.run_task(event["framework_info"], event["task"], event.get("executor_info"))
+            )
         elif kind == "RUN_TASK_GROUP":
-            self._spawn(self.run_task_group(event["framework_info"], event["executor_info"],
-                                            event["task_group"]["tasks"]))
+            self._spawn(
+                self.run_task_group(
+                    event["framework_info"], event["executor_info"], event["task_group"]["tasks"]
+                )
+            )
         elif kind == "KILL_TASK":
-            self.kill_task(value_of(event, "framework_id") or "", value_of(event, "task_id") or "",
-                           event.get("kill_policy"))
+            self.kill_task(
+                value_of(event, "framework_id") or "",
+                value_of(event, "task_id") or "",
+                event.get("kill_policy"),
+            )
         elif kind == "SHUTDOWN_EXECUTOR":
             run = self._executor(value_of(event, "framework_id"), value_of(event, "executor_id"))
             if run is not None:
-                self._spawn(self._shutdown_executor(run, "REASON_EXECUTOR_TERMINATED",
-                                                    "Executor terminated"))
+                self._spawn(
+                    self._shutdown_executor(
+                        run, "REASON_EXECUTOR_TERMINATED", "Executor terminated"
+                    )
+                )
         elif kind == "SHUTDOWN_FRAMEWORK":
             self._spawn(self.shutdown_framework(value_of(event, "framework_id") or ""))
         elif kind == "ACKNOWLEDGE":
-            self.acknowledge(value_of(event, "framework_id") or "",
-                             value_of(event, "task_id") or "", str(event.get("uuid", "")))
+            self.acknowledge(
+                value_of(event, "framework_id") or "",
+                value_of(event, "task_id") or "",
+                str(event.get("uuid", "")),
+            )
         elif kind == "MESSAGE":
             run = self._executor(value_of(event, "framework_id"), value_of(event, "executor_id"))
             if run is None or run.stream is None:
-                logger.warning("Dropping framework message for executor %s: not subscribed",
-                               value_of(event, "executor_id"))
+                logger.warning(
+                    "Dropping framework message for executor %s: not subscribed",
+                    value_of(event, "executor_id"),
+                )
             else:
                 self.count("messages_received")
                 run.stream.send({"type": "MESSAGE", "message": {"data": event.get("data", "")}})
@@ -248,33 +278,46 @@ class Agent:
         self.master_info = event.get("master_info")
         self.registered = True
         checkpoint.checkpoint_info(self.config.work_dir, agent_id, self.agent_info())
-        logger.info("%s with master %s as agent %s",
-                    "Registered" if first else "Re-registered", self.master_address, agent_id)
+        logger.info(
+            "%s with master %s as agent %s",
+            "Registered" if first else "Re-registered",
+            self.master_address,
+            agent_id,
+        )
         self.updates.resume()
 
     async def _post_master(self, body: dict[str, Any]) -> bool:
         if self._session is None or self.master_address is None or not self.registered:
             return False
         try:
-            async with self._session.post(f"http://{self.master_address}{AGENT_PATH}",
-                                          json={**body, "agent_id": wrap(self.id or "")},
-                                          timeout=aiohttp.ClientTimeout(total=10)) as response:
+            async with self._session.post(
+                f"http://{self.master_address}{AGENT_PATH}",
+                json={**body, "agent_id": wrap(self.id or "")},
+                timeout=aiohttp.ClientTimeout(total=10),
+            ) as response:
                 if response.status != 202:
-                    logger.warning("Master refused %s: %s %s", body.get("type"),
-                                   response.status, (await response.text()).strip())
+                    logger.warning(
+                        "Master refused %s: %s %s",
+                        body.get("type"),
+                        response.status,
+                        (await response.text()).strip(),
+                    )
                     return False
                 return True
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             logger.warning("Cannot send %s to the master: %s", body.get("type"), error)
             return False
 
-    async def _forward_update(self, framework_id: str, status: dict[str, Any],
-                              latest_state: str) -> bool:
-        return await self._post_master({
-            "type": "STATUS_UPDATE",
-            "update": {"framework_id": wrap(framework_id), "status": status},
-            "latest_state": latest_state,
-        })
+    async def _forward_update(
+        self, framework_id: str, status: dict[str, Any], latest_state: str
+    ) -> bool:
+        return await self._post_master(
+            {
+                "type": "STATUS_UPDATE",
+                "update": {"framework_id": wrap(framework_id), "status": status},
+                "latest_state": latest_state,
+            }
+        )
 
     def count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -289,8 +332,9 @@ class Agent:
         framework = self.frameworks.get(framework_id)
         if framework is None:
             framework = self.frameworks[framework_id] = FrameworkRun(framework_id, info)
-            self.completed_frameworks = [f for f in self.completed_frameworks
-                                         if f.id != framework_id]
+            self.completed_frameworks = [
+                f for f in self.completed_frameworks if f.id != framework_id
+            ]
         else:
             framework.info = info
         return framework
@@ -301,14 +345,18 @@ class Agent:
             "executor_id": wrap(task_id),
             "framework_id": wrap(framework_id),
             "name": f"Command Executor (Task: {task_id}) "
-                    f"(Command: {describe_command(task.get('command', {}))})",
+            f"(Command: {describe_command(task.get('command', {}))})",
             "source": task_id,
             "command": command_executor_command(),
             "resources": COMMAND_EXECUTOR_RESOURCES,
         }
 
-    async def run_task(self, framework_info: dict[str, Any], task: dict[str, Any],
-                       executor_info: dict[str, Any] | None) -> None:
+    async def run_task(
+        self,
+        framework_info: dict[str, Any],
+        task: dict[str, Any],
+        executor_info: dict[str, Any] | None,
+    ) -> None:
         framework = self._framework(framework_info)
         task_id = value_of(task, "task_id") or ""
         is_command = executor_info is None
@@ -318,8 +366,14 @@ class Agent:
         if run is None or run.terminating:
             run = await self._launch_executor(framework, info, is_command, [task_id])
             if run is None:
-                self._agent_update(framework, task_id, executor_id, "TASK_FAILED",
-                                   "REASON_CONTAINER_LAUNCH_FAILED", "Failed to launch container")
+                self._agent_update(
+                    framework,
+                    task_id,
+                    executor_id,
+                    "TASK_FAILED",
+                    "REASON_CONTAINER_LAUNCH_FAILED",
+                    "Failed to launch container",
+                )
                 return
         if run.subscribed and run.stream is not None:
             run.launched_tasks[task_id] = task
@@ -327,8 +381,12 @@ class Agent:
         else:
             run.queued_tasks[task_id] = task
 
-    async def run_task_group(self, framework_info: dict[str, Any], executor_info: dict[str, Any],
-                             tasks: list[dict[str, Any]]) -> None:
+    async def run_task_group(
+        self,
+        framework_info: dict[str, Any],
+        executor_info: dict[str, Any],
+        tasks: list[dict[str, Any]],
+    ) -> None:
         framework = self._framework(framework_info)
         executor_id = value_of(executor_info, "executor_id") or ""
         run = framework.executors.get(executor_id)
@@ -337,15 +395,21 @@ class Agent:
             run = await self._launch_executor(framework, executor_info, False, task_ids)
             if run is None:
                 for task_id in task_ids:
-                    self._agent_update(framework, task_id, executor_id, "TASK_FAILED",
-                                       "REASON_CONTAINER_LAUNCH_FAILED",
-                                       "Failed to launch container")
+                    self._agent_update(
+                        framework,
+                        task_id,
+                        executor_id,
+                        "TASK_FAILED",
+                        "REASON_CONTAINER_LAUNCH_FAILED",
+                        "Failed to launch container",
+                    )
                 return
         if run.subscribed and run.stream is not None:
             for task in tasks:
                 run.launched_tasks[value_of(task, "task_id") or ""] = task
-            run.stream.send({"type": "LAUNCH_GROUP",
-                             "launch_group": {"task_group": {"tasks": tasks}}})
+            run.stream.send(
+                {"type": "LAUNCH_GROUP", "launch_group": {"task_group": {"tasks": tasks}}}
+            )
         else:
             run.queued_groups.append(tasks)
 
@@ -357,23 +421,30 @@ class Agent:
             return None
         return str(user)
 
-    def _executor_environment(self, framework: FrameworkRun, run: ExecutorRun,
-                              is_command: bool) -> dict[str, str]:
-        base = dict(self.config.executor_environment_variables
-                    if self.config.executor_environment_variables is not None else os.environ)
-        base.update({
-            "MESOS_FRAMEWORK_ID": framework.id,
-            "MESOS_EXECUTOR_ID": run.executor_id,
-            "MESOS_DIRECTORY": run.directory,
-            "MESOS_SANDBOX": run.directory,
-            "MESOS_AGENT_ENDPOINT": self.endpoint,
-            "MESOS_SLAVE_ID": self.id or "",
-            "MESOS_SLAVE_PID": self.pid,
-            "MESOS_CHECKPOINT": "1" if framework.checkpoint else "0",
-            "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": format_duration(
-                self.config.executor_shutdown_grace_period),
-            "LIBPROCESS_PORT": "0",
-        })
+    def _executor_environment(
+        self, framework: FrameworkRun, run: ExecutorRun, is_command: bool
+    ) -> dict[str, str]:
+        base = dict(
+            self.config.executor_environment_variables
+            if self.config.executor_environment_variables is not None
+            else os.environ
+        )
+        base.update(
+            {
+                "MESOS_FRAMEWORK_ID": framework.id,
+                "MESOS_EXECUTOR_ID": run.executor_id,
+                "MESOS_DIRECTORY": run.directory,
+                "MESOS_SANDBOX": run.directory,
+                "MESOS_AGENT_ENDPOINT": self.endpoint,
+                "MESOS_SLAVE_ID": self.id or "",
+                "MESOS_SLAVE_PID": self.pid,
+                "MESOS_CHECKPOINT": "1" if framework.checkpoint else "0",
+                "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": format_duration(
+                    self.config.executor_shutdown_grace_period
+                ),
+                "LIBPROCESS_PORT": "0",
+            }
+        )
         if framework.checkpoint:
             base["MESOS_RECOVERY_TIMEOUT"] = format_duration(self.config.recovery_timeout)
             base["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = "2secs"
@@ -382,14 +453,22 @@ class Agent:
         base.update(command_environment(run.info.get("command", {})))
         return base
 
-    async def _launch_executor(self, framework: FrameworkRun, info: dict[str, Any],
-                               is_command: bool, task_ids: list[str]) -> ExecutorRun | None:
+    async def _launch_executor(
+        self, framework: FrameworkRun, info: dict[str, Any], is_command: bool, task_ids: list[str]
+    ) -> ExecutorRun | None:
         executor_id = value_of(info, "executor_id") or ""
         container_id = new_uuid()
-        directory = sandbox_path(self.config.work_dir, self.id or "", framework.id, executor_id,
-                                 container_id)
-        run = ExecutorRun(framework.id, executor_id, {**info, "framework_id": wrap(framework.id)},
-                          container_id, directory, is_command)
+        directory = sandbox_path(
+            self.config.work_dir, self.id or "", framework.id, executor_id, container_id
+        )
+        run = ExecutorRun(
+            framework.id,
+            executor_id,
+            {**info, "framework_id": wrap(framework.id)},
+            container_id,
+            directory,
+            is_command,
+        )
         framework.executors[executor_id] = run
         user = self._executor_user(framework, info)
         try:
@@ -403,73 +482,94 @@ class Agent:
             environment = self._executor_environment(framework, run, is_command)
             run.process = await launch(argv, directory, environment, user)
         except (LaunchError, OSError) as error:
-            logger.error("Failed to launch executor %s of framework %s: %s", executor_id,
-                         framework.id, error)
+            logger.error(
+                "Failed to launch executor %s of framework %s: %s", executor_id, framework.id, error
+            )
             framework.executors.pop(executor_id, None)
             return None
-        logger.info("Launched executor '%s' of framework %s in %s (pid %d)", executor_id,
-                    framework.id, directory, run.process.pid)
+        logger.info(
+            "Launched executor '%s' of framework %s in %s (pid %d)",
+            executor_id,
+            framework.id,
+            directory,
+            run.process.pid,
+        )
         self.count("executors_launched")
         self._spawn(self._watch_executor(framework, run))
         loop = asyncio.get_running_loop()
-        loop.call_later(self.config.executor_registration_timeout,
-                        self._registration_deadline, run)
+        loop.call_later(self.config.executor_registration_timeout, self._registration_deadline, run)
         return run
 
     def _registration_deadline(self, run: ExecutorRun) -> None:
         if run.subscribed or run.terminating or run.process is None:
             return
         timeout = format_duration(self.config.executor_registration_timeout)
-        logger.warning("Terminating executor '%s' of framework %s because it did not register "
-                       "within %s", run.executor_id, run.framework_id, timeout)
+        logger.warning(
+            "Terminating executor '%s' of framework %s because it did not register within %s",
+            run.executor_id,
+            run.framework_id,
+            timeout,
+        )
         run.terminating = True
-        run.termination = ("REASON_EXECUTOR_REGISTRATION_TIMEOUT",
-                           f"Executor did not register within {timeout}")
+        run.termination = (
+            "REASON_EXECUTOR_REGISTRATION_TIMEOUT",
+            f"Executor did not register within {timeout}",
+        )
         self._spawn(run.process.terminate(0.0))
 
     async def _watch_executor(self, framework: FrameworkRun, run: ExecutorRun) -> None:
         assert run.process is not None
         status = await run.process.wait()
-        logger.info("Executor '%s' of framework %s exited with status %d", run.executor_id,
-                    framework.id, status)
+        logger.info(
+            "Executor '%s' of framework %s exited with status %d",
+            run.executor_id,
+            framework.id,
+            status,
+        )
         self._executor_terminated(framework, run, status)
 
-    def _executor_terminated(self, framework: FrameworkRun, run: ExecutorRun,
-                             status: int) -> None:
+    def _executor_terminated(self, framework: FrameworkRun, run: ExecutorRun, status: int) -> None:
         if run.stream is not None:
             run.stream.close()
             run.stream = None
         framework_gone = framework.id not in self.frameworks
-        reason, message = run.termination or ("REASON_EXECUTOR_TERMINATED",
-                                              "Executor terminated")
-        state = "TASK_KILLED" if run.termination and run.termination[0] == "KILLED" else \
-            "TASK_FAILED"
+        reason, message = run.termination or ("REASON_EXECUTOR_TERMINATED", "Executor terminated")
+        state = (
+            "TASK_KILLED" if run.termination and run.termination[0] == "KILLED" else "TASK_FAILED"
+        )
         if state == "TASK_KILLED":
             reason = "REASON_EXECUTOR_TERMINATED"
         if not framework_gone and not self._stopping:
             for task_id in run.live_task_ids():
-                self._agent_update(framework, task_id, run.executor_id, state, reason, message,
-                                   run)
+                self._agent_update(framework, task_id, run.executor_id, state, reason, message, run)
         for group in run.queued_groups:
             for task in group:
                 task_id = value_of(task, "task_id") or ""
                 if not framework_gone and not self._stopping:
-                    self._agent_update(framework, task_id, run.executor_id, state, reason,
-                                       message, run)
+                    self._agent_update(
+                        framework, task_id, run.executor_id, state, reason, message, run
+                    )
         run.queued_tasks.clear()
         run.queued_groups.clear()
         if framework.executors.get(run.executor_id) is run:
             del framework.executors[run.executor_id]
         framework.completed_executors.append(run)
         if not framework_gone and not self._stopping:
-            self._spawn(self._post_master({
-                "type": "EXECUTOR_EXITED",
-                "framework_id": wrap(framework.id),
-                "executor_id": wrap(run.executor_id),
-                "status": status,
-            }))
-        if not framework.executors and framework.id in self.frameworks \
-                and not self.updates.pending_of(framework.id):
+            self._spawn(
+                self._post_master(
+                    {
+                        "type": "EXECUTOR_EXITED",
+                        "framework_id": wrap(framework.id),
+                        "executor_id": wrap(run.executor_id),
+                        "status": status,
+                    }
+                )
+            )
+        if (
+            not framework.executors
+            and framework.id in self.frameworks
+            and not self.updates.pending_of(framework.id)
+        ):
             self._complete_framework(framework)
 
     def _complete_framework(self, framework: FrameworkRun) -> None:
@@ -477,8 +577,16 @@ class Agent:
         self.completed_frameworks.append(framework)
         del self.completed_frameworks[:-50]
 
-    def _agent_update(self, framework: FrameworkRun, task_id: str, executor_id: str, state: str,
-                      reason: str, message: str, run: ExecutorRun | None = None) -> None:
+    def _agent_update(
+        self,
+        framework: FrameworkRun,
+        task_id: str,
+        executor_id: str,
+        state: str,
+        reason: str,
+        message: str,
+        run: ExecutorRun | None = None,
+    ) -> None:
         status = {
             "task_id": wrap(task_id),
             "state": state,
@@ -492,8 +600,9 @@ class Agent:
         }
         self.handle_status(framework.id, status, run)
 
-    def handle_status(self, framework_id: str, status: dict[str, Any],
-                      run: ExecutorRun | None) -> None:
+    def handle_status(
+        self, framework_id: str, status: dict[str, Any], run: ExecutorRun | None
+    ) -> None:
         """An update from an executor (or the agent itself), to deliver reliably."""
         task_id = value_of(status, "task_id") or ""
         state = str(status.get("state", ""))
@@ -514,27 +623,41 @@ class Agent:
         executor_id = value_of(acknowledged, "executor_id")
         run = self._executor(framework_id, executor_id)
         if run is not None and run.stream is not None:
-            run.stream.send({"type": "ACKNOWLEDGED",
-                             "acknowledged": {"task_id": wrap(task_id), "uuid": uuid}})
+            run.stream.send(
+                {"type": "ACKNOWLEDGED", "acknowledged": {"task_id": wrap(task_id), "uuid": uuid}}
+            )
         framework = self.frameworks.get(framework_id)
-        if framework is not None and not framework.executors \
-                and not self.updates.pending_of(framework_id):
+        if (
+            framework is not None
+            and not framework.executors
+            and not self.updates.pending_of(framework_id)
+        ):
             self._complete_framework(framework)
 
-    def kill_task(self, framework_id: str, task_id: str,
-                  kill_policy: dict[str, Any] | None) -> None:
+    def kill_task(
+        self, framework_id: str, task_id: str, kill_policy: dict[str, Any] | None
+    ) -> None:
         framework = self.frameworks.get(framework_id)
         runs = list(framework.executors.values()) if framework else []
         for run in runs:
             if task_id in run.queued_tasks:
                 run.queued_tasks.pop(task_id)
                 assert framework is not None
-                self._agent_update(framework, task_id, run.executor_id, "TASK_KILLED",
-                                   "REASON_TASK_KILLED_DURING_LAUNCH",
-                                   "Killed before delivery to the executor", run)
+                self._agent_update(
+                    framework,
+                    task_id,
+                    run.executor_id,
+                    "TASK_KILLED",
+                    "REASON_TASK_KILLED_DURING_LAUNCH",
+                    "Killed before delivery to the executor",
+                    run,
+                )
                 if not run.live_task_ids() and not run.subscribed:
-                    self._spawn(self._shutdown_executor(run, "REASON_EXECUTOR_TERMINATED",
-                                                        "Executor terminated"))
+                    self._spawn(
+                        self._shutdown_executor(
+                            run, "REASON_EXECUTOR_TERMINATED", "Executor terminated"
+                        )
+                    )
                 return
             if task_id in run.launched_tasks:
                 if run.stream is not None:
@@ -545,15 +668,18 @@ class Agent:
                 else:
                     self._spawn(self._shutdown_executor(run, "KILLED", "Task killed"))
                 return
-        logger.warning("Cannot kill task %s of framework %s: no executor runs it", task_id,
-                       framework_id)
+        logger.warning(
+            "Cannot kill task %s of framework %s: no executor runs it", task_id, framework_id
+        )
         if framework is not None:
             state = "TASK_DROPPED" if is_partition_aware(framework.info) else "TASK_LOST"
-            self._agent_update(framework, task_id, "", state, "REASON_EXECUTOR_TERMINATED",
-                               "Cannot find executor")
+            self._agent_update(
+                framework, task_id, "", state, "REASON_EXECUTOR_TERMINATED", "Cannot find executor"
+            )
 
-    async def _shutdown_executor(self, run: ExecutorRun, reason: str, message: str,
-                                 notify: bool = True) -> None:
+    async def _shutdown_executor(
+        self, run: ExecutorRun, reason: str, message: str, notify: bool = True
+    ) -> None:
         if run.process is None:
             return
         if run.termination is None:
@@ -573,10 +699,13 @@ class Agent:
         if framework is None:
             return
         logger.info("Shutting down framework %s", framework_id)
-        await asyncio.gather(*(self._shutdown_executor(run, "REASON_EXECUTOR_TERMINATED",
-                                                       "Framework removed")
-                               for run in list(framework.executors.values())),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(
+                self._shutdown_executor(run, "REASON_EXECUTOR_TERMINATED", "Framework removed")
+                for run in list(framework.executors.values())
+            ),
+            return_exceptions=True,
+        )
         self.completed_frameworks.append(framework)
 
     # ----- executor API -----
@@ -586,15 +715,17 @@ class Agent:
             run.stream.close()
         run.stream = stream
         run.subscribed = True
-        stream.send({
-            "type": "SUBSCRIBED",
-            "subscribed": {
-                "executor_info": run.info,
-                "framework_info": framework.info,
-                "agent_info": self.agent_info(),
-                "container_id": wrap(run.container_id),
-            },
-        })
+        stream.send(
+            {
+                "type": "SUBSCRIBED",
+                "subscribed": {
+                    "executor_info": run.info,
+                    "framework_info": framework.info,
+                    "agent_info": self.agent_info(),
+                    "container_id": wrap(run.container_id),
+                },
+            }
+        )
         for task_id, task in list(run.queued_tasks.items()):
             run.launched_tasks[task_id] = run.queued_tasks.pop(task_id)
             stream.send({"type": "LAUNCH", "launch": {"task": task}})
@@ -611,5 +742,11 @@ class Agent:
 
     async def executor_message(self, run: ExecutorRun, data: str) -> None:
         self.count("messages_sent")
-        await self._post_master({"type": "MESSAGE", "framework_id": wrap(run.framework_id),
-                                 "executor_id": wrap(run.executor_id), "data": data})
+        await self._post_master(
+            {
+                "type": "MESSAGE",
+                "framework_id": wrap(run.framework_id),
+                "executor_id": wrap(run.executor_id),
+                "data": data,
+            }
+        )

@@ -21,8 +21,9 @@ from mesos_lite.resources import Resources, attributes_summary, parse_resources_
 MAX_READ_LENGTH = 16 * 4096
 
 
-def _task_json(task: dict[str, Any], framework_id: str, executor_id: str, agent_id: str,
-               state: str) -> dict[str, Any]:
+def _task_json(
+    task: dict[str, Any], framework_id: str, executor_id: str, agent_id: str, state: str
+) -> dict[str, Any]:
     try:
         resources = parse_resources_json(task.get("resources", [])).summary()
     except ValueError:
@@ -71,8 +72,13 @@ class AgentEndpoints:
 
     @staticmethod
     def _version() -> dict[str, Any]:
-        return {"version": MESOS_VERSION, "build_date": BUILD_DATE, "build_time": BUILD_TIME,
-                "build_user": BUILD_USER, "git_sha": GIT_SHA}
+        return {
+            "version": MESOS_VERSION,
+            "build_date": BUILD_DATE,
+            "build_time": BUILD_TIME,
+            "build_user": BUILD_USER,
+            "git_sha": GIT_SHA,
+        }
 
     async def flags(self, request: web.Request) -> web.Response:
         return json_response({"flags": self.agent.config.flags})
@@ -85,13 +91,20 @@ class AgentEndpoints:
 
     def _executor_json(self, framework: FrameworkRun, run: ExecutorRun) -> dict[str, Any]:
         agent_id = self.agent.id or ""
-        tasks = [_task_json(t, framework.id, run.executor_id, agent_id,
-                            run.task_states.get(tid, "TASK_STAGING"))
-                 for tid, t in run.launched_tasks.items()]
-        queued = [_task_json(t, framework.id, run.executor_id, agent_id, "TASK_STAGING")
-                  for t in run.queued_tasks.values()]
-        completed = [_task_json(t, framework.id, run.executor_id, agent_id, t.get("state", ""))
-                     for t in run.completed_tasks]
+        tasks = [
+            _task_json(
+                t, framework.id, run.executor_id, agent_id, run.task_states.get(tid, "TASK_STAGING")
+            )
+            for tid, t in run.launched_tasks.items()
+        ]
+        queued = [
+            _task_json(t, framework.id, run.executor_id, agent_id, "TASK_STAGING")
+            for t in run.queued_tasks.values()
+        ]
+        completed = [
+            _task_json(t, framework.id, run.executor_id, agent_id, t.get("state", ""))
+            for t in run.completed_tasks
+        ]
         try:
             resources = parse_resources_json(run.info.get("resources", []))
         except ValueError:
@@ -124,8 +137,9 @@ class AgentEndpoints:
             "hostname": info.get("hostname", ""),
             "role": info.get("role", "*"),
             "executors": [self._executor_json(framework, r) for r in framework.executors.values()],
-            "completed_executors": [self._executor_json(framework, r)
-                                    for r in framework.completed_executors],
+            "completed_executors": [
+                self._executor_json(framework, r) for r in framework.completed_executors
+            ],
         }
 
     def state_body(self) -> dict[str, Any]:
@@ -138,9 +152,16 @@ class AgentEndpoints:
             "id": agent.id or "",
             "pid": agent.pid,
             "hostname": config.hostname,
-            "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT",
-                             "RESOURCE_PROVIDER", "RESIZE_VOLUME", "AGENT_OPERATION_FEEDBACK",
-                             "AGENT_DRAINING", "TASK_RESOURCE_LIMITS"],
+            "capabilities": [
+                "MULTI_ROLE",
+                "HIERARCHICAL_ROLE",
+                "RESERVATION_REFINEMENT",
+                "RESOURCE_PROVIDER",
+                "RESIZE_VOLUME",
+                "AGENT_OPERATION_FEEDBACK",
+                "AGENT_DRAINING",
+                "TASK_RESOURCE_LIMITS",
+            ],
             "resources": config.resources.summary(),
             "reserved_resources": {},
             "unreserved_resources": config.resources.summary(),
@@ -206,14 +227,18 @@ class AgentEndpoints:
         try:
             offset = int(request.query.get("offset", "-1"))
         except ValueError:
-            raise CallError(400, "Failed to parse offset: Failed to convert "
-                                 f"'{request.query.get('offset')}' to number") from None
+            raise CallError(
+                400,
+                "Failed to parse offset: Failed to convert "
+                f"'{request.query.get('offset')}' to number",
+            ) from None
         length_text = request.query.get("length")
         try:
             length = int(length_text) if length_text is not None else -1
         except ValueError:
-            raise CallError(400, f"Failed to parse length: Failed to convert '{length_text}' to "
-                                 "number") from None
+            raise CallError(
+                400, f"Failed to parse length: Failed to convert '{length_text}' to number"
+            ) from None
         size = os.path.getsize(path)
         if offset == -1:
             return json_response({"data": "", "offset": size})
@@ -226,23 +251,29 @@ class AgentEndpoints:
         with open(path, "rb") as handle:
             handle.seek(min(offset, size))
             data = handle.read(length)
-        return json_response({"data": data.decode("utf-8", errors="replace"),
-                              "offset": min(offset, size)})
+        return json_response(
+            {"data": data.decode("utf-8", errors="replace"), "offset": min(offset, size)}
+        )
 
     async def files_browse(self, request: web.Request) -> web.Response:
         path = self._allowed(request.query.get("path", ""))
         if not os.path.isdir(path):
             return json_response([self._file_entry(path)])
-        entries = [self._file_entry(os.path.join(path, name))
-                   for name in sorted(os.listdir(path))]
+        entries = [self._file_entry(os.path.join(path, name)) for name in sorted(os.listdir(path))]
         return json_response(entries)
 
     @staticmethod
     def _file_entry(path: str) -> dict[str, Any]:
         info = os.lstat(path)
-        return {"path": path, "nlink": info.st_nlink, "size": info.st_size,
-                "mtime": info.st_mtime, "mode": stat.filemode(info.st_mode),
-                "uid": str(info.st_uid), "gid": str(info.st_gid)}
+        return {
+            "path": path,
+            "nlink": info.st_nlink,
+            "size": info.st_size,
+            "mtime": info.st_mtime,
+            "mode": stat.filemode(info.st_mode),
+            "uid": str(info.st_uid),
+            "gid": str(info.st_gid),
+        }
 
     async def files_download(self, request: web.Request) -> web.StreamResponse:
         path = self._allowed(request.query.get("path", ""))
@@ -257,40 +288,65 @@ class AgentEndpoints:
         handlers = {
             "GET_HEALTH": lambda: {"healthy": True},
             "GET_VERSION": lambda: {"version_info": self._version()},
-            "GET_FLAGS": lambda: {"flags": [{"name": k, "value": v}
-                                            for k, v in self.agent.config.flags.items()]},
-            "GET_METRICS": lambda: {"metrics": [{"name": k, "value": v}
-                                                for k, v in self.metrics_body().items()]},
+            "GET_FLAGS": lambda: {
+                "flags": [{"name": k, "value": v} for k, v in self.agent.config.flags.items()]
+            },
+            "GET_METRICS": lambda: {
+                "metrics": [{"name": k, "value": v} for k, v in self.metrics_body().items()]
+            },
             "GET_AGENT": lambda: {"agent_info": self.agent.agent_info()},
-            "GET_STATE": lambda: {"get_tasks": self._v1_tasks(),
-                                  "get_frameworks": {"frameworks": [
-                                      {"framework_info": f.info}
-                                      for f in self.agent.frameworks.values()]}},
+            "GET_STATE": lambda: {
+                "get_tasks": self._v1_tasks(),
+                "get_frameworks": {
+                    "frameworks": [
+                        {"framework_info": f.info} for f in self.agent.frameworks.values()
+                    ]
+                },
+            },
             "GET_TASKS": self._v1_tasks,
-            "GET_CONTAINERS": lambda: {"containers": [
-                {"framework_id": {"value": f.id}, "executor_id": {"value": r.executor_id},
-                 "executor_name": r.info.get("name", ""),
-                 "container_id": {"value": r.container_id}}
-                for f in self.agent.frameworks.values() for r in f.executors.values()]},
+            "GET_CONTAINERS": lambda: {
+                "containers": [
+                    {
+                        "framework_id": {"value": f.id},
+                        "executor_id": {"value": r.executor_id},
+                        "executor_name": r.info.get("name", ""),
+                        "container_id": {"value": r.container_id},
+                    }
+                    for f in self.agent.frameworks.values()
+                    for r in f.executors.values()
+                ]
+            },
         }
         if not isinstance(call_type, str):
             raise CallError(400, "Failed to validate agent::Call: Expecting 'type' to be present")
         handler = handlers.get(call_type)
         if handler is None:
-            raise CallError(400, f"Failed to parse body into Call protobuf: Failed to find enum "
-                                 f"for '{call_type}'")
+            raise CallError(
+                400,
+                f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
+            )
         return json_response({"type": call_type, call_type.lower(): handler()})
 
     def _v1_tasks(self) -> dict[str, Any]:
-        tasks, completed = [], []
+        tasks: list[dict[str, Any]] = []
+        completed: list[dict[str, Any]] = []
         for framework in self.agent.frameworks.values():
             for run in framework.executors.values():
                 for task_id, task in run.launched_tasks.items():
                     state = run.task_states.get(task_id, "TASK_STAGING")
-                    entry = {"name": task.get("name", ""), "task_id": task.get("task_id"),
-                             "framework_id": {"value": framework.id},
-                             "agent_id": {"value": self.agent.id or ""}, "state": state,
-                             "resources": task.get("resources", [])}
+                    entry = {
+                        "name": task.get("name", ""),
+                        "task_id": task.get("task_id"),
+                        "framework_id": {"value": framework.id},
+                        "agent_id": {"value": self.agent.id or ""},
+                        "state": state,
+                        "resources": task.get("resources", []),
+                    }
                     (completed if state in TERMINAL_STATES else tasks).append(entry)
-        return {"pending_tasks": [], "queued_tasks": [], "launched_tasks": tasks,
-                "terminated_tasks": [], "completed_tasks": completed}
+        return {
+            "pending_tasks": [],
+            "queued_tasks": [],
+            "launched_tasks": tasks,
+            "terminated_tasks": [],
+            "completed_tasks": completed,
+        }

@@ -71,8 +71,9 @@ class ExecutorApi:
 
     async def _subscribe(self, request: web.Request, run: ExecutorRun) -> web.StreamResponse:
         if not accepts_json(request):
-            raise CallError(406, "Expecting 'Accept' to allow application/json or "
-                                 "application/x-protobuf")
+            raise CallError(
+                406, "Expecting 'Accept' to allow application/json or application/x-protobuf"
+            )
         if run.terminating and run.process is not None and run.subscribed is False:
             raise CallError(400, "Executor is terminating")
         stream = EventStream(request)
@@ -104,8 +105,11 @@ class ExecutorApi:
         if state not in TASK_STATES:
             raise CallError(400, PARSE + f"Failed to find enum for '{state}'")
         if state == "TASK_STAGING":
-            raise CallError(400, VALIDATE + "Received TASK_STAGING from executor "
-                                            f"{run.executor_id} which is not allowed")
+            raise CallError(
+                400,
+                VALIDATE + "Received TASK_STAGING from executor "
+                f"{run.executor_id} which is not allowed",
+            )
         raw_uuid = status.get("uuid")
         if raw_uuid is None:
             raise CallError(400, VALIDATE + "Expecting 'uuid' to be present")
@@ -116,8 +120,9 @@ class ExecutorApi:
             raise CallError(400, VALIDATE + "Failed to parse UUID") from None
         source = status.get("source", "SOURCE_EXECUTOR")
         if source != "SOURCE_EXECUTOR":
-            raise CallError(400, VALIDATE + "Received Call from executor "
-                                            f"{run.executor_id} with invalid source")
+            raise CallError(
+                400, VALIDATE + f"Received Call from executor {run.executor_id} with invalid source"
+            )
         data = status.get("data")
         if data is not None and not isinstance(data, str):
             raise CallError(400, PARSE + "Field 'update.status.data' must be base64 text")

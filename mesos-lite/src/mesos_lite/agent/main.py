@@ -64,8 +64,14 @@ AGENT_FLAGS = [
     Flag("strict", "bool", True, "Fail start-up on recovery errors"),
 ]
 AGENT_ALIASES = {"slave_subsystems": "agent_subsystems"}
-SUPPORTED_ISOLATORS = {"posix/cpu", "posix/mem", "posix/disk", "filesystem/posix",
-                       "cgroups/cpu", "cgroups/mem"}
+SUPPORTED_ISOLATORS = {
+    "posix/cpu",
+    "posix/mem",
+    "posix/disk",
+    "filesystem/posix",
+    "cgroups/cpu",
+    "cgroups/mem",
+}
 
 
 def detect_resources(work_dir: str) -> Resources:
@@ -104,11 +110,16 @@ def check_agent_flags(flags: LoadedFlags) -> None:
     if flags.reconfiguration_policy not in ("equal", "additive"):
         die(f"Unknown reconfiguration policy: '{flags.reconfiguration_policy}'")
     if flags.recover not in ("reconnect", "cleanup"):
-        die(f"Unknown option for 'recover' flag {flags.recover}. Please run the agent with "
-            "'--help' to see the valid options")
+        die(
+            f"Unknown option for 'recover' flag {flags.recover}. Please run the agent with "
+            "'--help' to see the valid options"
+        )
     if flags.containerizers != "mesos":
-        logger.warning("--containerizers=%s: mesos-lite runs every executor as a process "
-                       "(the 'mesos' containerizer)", flags.containerizers)
+        logger.warning(
+            "--containerizers=%s: mesos-lite runs every executor as a process "
+            "(the 'mesos' containerizer)",
+            flags.containerizers,
+        )
     unknown = [i for i in flags.isolation.split(",") if i and i not in SUPPORTED_ISOLATORS]
     if unknown:
         logger.warning("Isolators %s are not enforced by mesos-lite", ",".join(unknown))
@@ -122,8 +133,10 @@ def _executor_environment(flags: LoadedFlags) -> dict[str, str] | None:
     except ValueError as error:
         die(f"Failed to load flag 'executor_environment_variables': {error}")
     if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
-        die("Failed to load flag 'executor_environment_variables': expecting a JSON object "
-            "of strings")
+        die(
+            "Failed to load flag 'executor_environment_variables': expecting a JSON object "
+            "of strings"
+        )
     return {str(k): v for k, v in body.items()}
 
 
@@ -158,14 +171,17 @@ def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
     )
     agent_id = recover_agent_id(config, flags)
     agent = Agent(config, agent_id)
-    app = web.Application(middlewares=[error_middleware_factory()],
-                          client_max_size=64 * 1024 * 1024)
+    app = web.Application(
+        middlewares=[error_middleware_factory()], client_max_size=64 * 1024 * 1024
+    )
     executor_api = ExecutorApi(agent)
-    app.add_routes([
-        web.route("*", "/api/v1/executor", executor_api.handle),
-        web.route("*", "/slave(1)/api/v1/executor", executor_api.handle),
-        *AgentEndpoints(agent).routes(),
-    ])
+    app.add_routes(
+        [
+            web.route("*", "/api/v1/executor", executor_api.handle),
+            web.route("*", "/slave(1)/api/v1/executor", executor_api.handle),
+            *AgentEndpoints(agent).routes(),
+        ]
+    )
     return agent, app
 
 
@@ -184,7 +200,7 @@ def recover_agent_id(config: AgentConfig, flags: LoadedFlags) -> str | None:
     }
     try:
         checkpoint.check_compatible(old, new, flags.reconfiguration_policy)
-    except checkpoint.IncompatibleAgentInfo as error:
+    except checkpoint.IncompatibleAgentInfoError as error:
         die(checkpoint.incompatible_message(config.work_dir, old, new, str(error)))
     agent_id = old.get("id", {}).get("value") if isinstance(old.get("id"), dict) else None
     if agent_id:
@@ -195,7 +211,7 @@ def recover_agent_id(config: AgentConfig, flags: LoadedFlags) -> str | None:
 def master_address(text: str) -> str:
     text = text.strip()
     if text.startswith("http://"):
-        text = text[len("http://"):].rstrip("/")
+        text = text[len("http://") :].rstrip("/")
     return text if ":" in text else f"{text}:5050"
 
 
@@ -205,13 +221,19 @@ async def run(flags: LoadedFlags) -> int:
 
     async def on_started() -> None:
         nonlocal detector
-        logger.info("mesos-lite agent (Mesos %s API) %s listening on %s:%d with %s",
-                    MESOS_VERSION, agent.pid, agent.config.ip, agent.config.port,
-                    agent.config.resources.text())
+        logger.info(
+            "mesos-lite agent (Mesos %s API) %s listening on %s:%d with %s",
+            MESOS_VERSION,
+            agent.pid,
+            agent.config.ip,
+            agent.config.port,
+            agent.config.resources.text(),
+        )
         agent.start()
         if flags.master.startswith("zk://"):
-            detector = MasterDetector(ZooKeeperUrl.parse(flags.master), flags.zk_session_timeout,
-                                      agent.set_master)
+            detector = MasterDetector(
+                ZooKeeperUrl.parse(flags.master), flags.zk_session_timeout, agent.set_master
+            )
             await asyncio.to_thread(detector.start)
         else:
             agent.set_master(master_address(flags.master))
@@ -221,8 +243,9 @@ async def run(flags: LoadedFlags) -> int:
         if detector is not None:
             await asyncio.to_thread(detector.stop)
 
-    return await serve_until_signalled(app, agent.config.ip, agent.config.port, on_started,
-                                       on_stopping)
+    return await serve_until_signalled(
+        app, agent.config.ip, agent.config.port, on_started, on_stopping
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -35,14 +35,14 @@ class StatusUpdateManager:
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._retry_min = retry_interval_min
         self.paused = True
+        self._sending: set[asyncio.Task[None]] = set()
 
     def update(self, framework_id: str, status: dict[str, Any]) -> None:
         task_id = value_of(status, "task_id") or ""
         key = (framework_id, task_id)
         stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[key] = _Stream(framework_id, task_id,
-                                                  interval=self._retry_min)
+            stream = self._streams[key] = _Stream(framework_id, task_id, interval=self._retry_min)
         stream.pending.append(status)
         if len(stream.pending) == 1:
             self._send_head(stream)
@@ -69,8 +69,12 @@ class StatusUpdateManager:
         return head
 
     def pending_of(self, framework_id: str) -> list[dict[str, Any]]:
-        return [s for stream in self._streams.values() if stream.framework_id == framework_id
-                for s in stream.pending]
+        return [
+            s
+            for stream in self._streams.values()
+            if stream.framework_id == framework_id
+            for s in stream.pending
+        ]
 
     def has_pending(self, framework_id: str, task_id: str) -> bool:
         return (framework_id, task_id) in self._streams
@@ -103,13 +107,21 @@ class StatusUpdateManager:
         if self.paused:
             return
         latest_state = str(stream.pending[-1].get("state", ""))
-        loop.create_task(self._forward(stream.framework_id, stream.pending[0], latest_state))
+        sending = loop.create_task(self._send(stream.framework_id, stream.pending[0], latest_state))
+        self._sending.add(sending)
+        sending.add_done_callback(self._sending.discard)
+
+    async def _send(self, framework_id: str, status: dict[str, Any], latest_state: str) -> None:
+        await self._forward(framework_id, status, latest_state)
 
     def _retry(self, stream: _Stream) -> None:
         stream.retry = None
         if self._streams.get((stream.framework_id, stream.task_id)) is not stream:
             return
         stream.interval = min(stream.interval * 2, RETRY_INTERVAL_MAX)
-        logger.info("Resending status update %s of task %s (not acknowledged yet)",
-                    stream.pending[0].get("state") if stream.pending else "?", stream.task_id)
+        logger.info(
+            "Resending status update %s of task %s (not acknowledged yet)",
+            stream.pending[0].get("state") if stream.pending else "?",
+            stream.task_id,
+        )
         self._send_head(stream)

@@ -43,13 +43,17 @@ class AgentLink:
                 raise CallError(400, "STATUS_UPDATE needs update.status")
             latest = body.get("latest_state")
             self.master.status_update(
-                agent, value_of(update, "framework_id") or "", update["status"],
+                agent,
+                value_of(update, "framework_id") or "",
+                update["status"],
                 latest if isinstance(latest, str) else None,
             )
         elif call_type == "EXECUTOR_EXITED":
             status = body.get("status")
             self.master.executor_exited(
-                agent, value_of(body, "framework_id") or "", value_of(body, "executor_id") or "",
+                agent,
+                value_of(body, "framework_id") or "",
+                value_of(body, "executor_id") or "",
                 status if isinstance(status, int) else None,
             )
         elif call_type == "MESSAGE":
@@ -57,7 +61,9 @@ class AgentLink:
             if not isinstance(data, str):
                 raise CallError(400, "MESSAGE needs data")
             self.master.executor_message_to_framework(
-                agent, value_of(body, "framework_id") or "", value_of(body, "executor_id") or "",
+                agent,
+                value_of(body, "framework_id") or "",
+                value_of(body, "executor_id") or "",
                 data,
             )
         else:

@@ -68,9 +68,7 @@ class Master:
         self.agents: dict[str, Agent] = {}
         self.unreachable_agents: dict[str, float] = {}
         self.frameworks: dict[str, Framework] = {}
-        self.completed_frameworks: deque[Framework] = deque(
-            maxlen=config.max_completed_frameworks
-        )
+        self.completed_frameworks: deque[Framework] = deque(maxlen=config.max_completed_frameworks)
         # Mesos derives agent and offer ids from the master's id ("<id>-S0", "<id>-O1").
         self._agent_ids = IdSequence(self.id, "S")
         self._offer_ids = IdSequence(self.id, "O", start=1)
@@ -104,8 +102,11 @@ class Master:
                 "ip": ip,
                 "port": self.config.advertise_port,
             },
-            "capabilities": [{"type": "AGENT_UPDATE"}, {"type": "AGENT_DRAINING"},
-                             {"type": "QUOTA_V2"}],
+            "capabilities": [
+                {"type": "AGENT_UPDATE"},
+                {"type": "AGENT_DRAINING"},
+                {"type": "QUOTA_V2"},
+            ],
         }
 
     @property
@@ -206,12 +207,8 @@ class Master:
 
     def _update_framework_on_agents(self, framework: Framework) -> None:
         for agent in self.agents.values():
-            if agent.stream is not None and any(
-                key[0] == framework.id for key in agent.executors
-            ):
-                agent.stream.send(
-                    {"type": "UPDATE_FRAMEWORK", "framework_info": framework.info}
-                )
+            if agent.stream is not None and any(key[0] == framework.id for key in agent.executors):
+                agent.stream.send({"type": "UPDATE_FRAMEWORK", "framework_info": framework.info})
 
     def framework_disconnected(self, framework: Framework, stream: EventStream) -> None:
         """The SUBSCRIBE stream of `framework` ended: keep it for its failover_timeout."""
@@ -242,7 +239,9 @@ class Master:
         self._rescind_framework_offers(framework, notify=False)
         for agent in self.agents.values():
             if agent.stream is not None:
-                agent.stream.send({"type": "SHUTDOWN_FRAMEWORK", "framework_id": wrap(framework.id)})
+                agent.stream.send(
+                    {"type": "SHUTDOWN_FRAMEWORK", "framework_id": wrap(framework.id)}
+                )
         for task in list(framework.tasks.values()):
             if task.state not in TERMINAL_STATES:
                 task.state = "TASK_KILLED"
@@ -251,7 +250,7 @@ class Master:
             self._recover_task_resources(task)
             framework.completed_tasks.append(task)
         framework.tasks.clear()
-        for (agent_id, executor_id) in list(framework.executors):
+        for agent_id, executor_id in list(framework.executors):
             self._forget_executor(agent_id, framework.id, executor_id)
         framework.active = False
         framework.connected = False
@@ -267,7 +266,11 @@ class Master:
 
     # ----- agents -----
     def register_agent(
-        self, info: dict[str, Any], ip: str, version: str, stream: EventStream,
+        self,
+        info: dict[str, Any],
+        ip: str,
+        version: str,
+        stream: EventStream,
         recovered: dict[str, Any],
     ) -> Agent:
         """Admits an agent (new, or re-registering with the id it checkpointed)."""
@@ -302,16 +305,23 @@ class Master:
                 registered_time=timestamp,
                 version=version,
                 stream=stream,
-                capabilities=["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT",
-                              "RESOURCE_PROVIDER", "RESIZE_VOLUME", "AGENT_OPERATION_FEEDBACK",
-                              "AGENT_DRAINING", "TASK_RESOURCE_LIMITS"],
+                capabilities=[
+                    "MULTI_ROLE",
+                    "HIERARCHICAL_ROLE",
+                    "RESERVATION_REFINEMENT",
+                    "RESOURCE_PROVIDER",
+                    "RESIZE_VOLUME",
+                    "AGENT_OPERATION_FEEDBACK",
+                    "AGENT_DRAINING",
+                    "TASK_RESOURCE_LIMITS",
+                ],
             )
             self.agents[agent_id] = agent
-            logger.info("Agent %s (%s) registered with %s", agent.id, agent.hostname,
-                        total.text())
+            logger.info("Agent %s (%s) registered with %s", agent.id, agent.hostname, total.text())
         self._adopt_recovered_state(agent, recovered)
-        stream.send({"type": "REGISTERED", "agent_id": wrap(agent.id),
-                     "master_info": self.master_info()})
+        stream.send(
+            {"type": "REGISTERED", "agent_id": wrap(agent.id), "master_info": self.master_info()}
+        )
         self.request_allocation()
         return agent
 
@@ -362,8 +372,12 @@ class Master:
             for offer in [o for o in framework.offers.values() if o.agent_id == agent.id]:
                 self.rescind_offer(offer)
         grace = self.config.agent_ping_timeout * self.config.max_agent_ping_timeouts
-        logger.warning("Agent %s (%s) disconnected; marking it unreachable in %gs unless it "
-                       "re-registers", agent.id, agent.hostname, grace)
+        logger.warning(
+            "Agent %s (%s) disconnected; marking it unreachable in %gs unless it re-registers",
+            agent.id,
+            agent.hostname,
+            grace,
+        )
         self._set_timer(f"agent:{agent.id}", grace, self._mark_unreachable, agent.id)
 
     def _mark_unreachable(self, agent_id: str) -> None:
@@ -376,8 +390,9 @@ class Master:
             aware = is_partition_aware(framework.info)
             for task in [t for t in framework.tasks.values() if t.agent_id == agent_id]:
                 state = "TASK_UNREACHABLE" if aware else "TASK_LOST"
-                status = self._master_status(task, state, "REASON_AGENT_REMOVED",
-                                             "Agent " + agent_id + " is unreachable")
+                status = self._master_status(
+                    task, state, "REASON_AGENT_REMOVED", "Agent " + agent_id + " is unreachable"
+                )
                 self._apply_status(framework, task, status, state)
                 framework.send({"type": "UPDATE", "update": {"status": status}})
                 if not aware:
@@ -427,9 +442,9 @@ class Master:
         if not self.elected:
             return
         candidates = [
-            f for f in self.frameworks.values()
-            if f.connected and f.active
-            and not set(framework_roles(f.info)) <= f.suppressed_roles
+            f
+            for f in self.frameworks.values()
+            if f.connected and f.active and not set(framework_roles(f.info)) <= f.suppressed_roles
         ]
         if not candidates:
             return
@@ -487,8 +502,13 @@ class Master:
             framework.allocated = framework.allocated + usable
             agent.offered = agent.offered + usable
             if self.config.offer_timeout:
-                self._set_timer(f"offer:{offer.id}", self.config.offer_timeout,
-                                self._offer_expired, framework.id, offer.id)
+                self._set_timer(
+                    f"offer:{offer.id}",
+                    self.config.offer_timeout,
+                    self._offer_expired,
+                    framework.id,
+                    offer.id,
+                )
             return offer
         return None
 
@@ -514,8 +534,9 @@ class Master:
     def _offer_expired(self, framework_id: str, offer_id: str) -> None:
         framework = self.frameworks.get(framework_id)
         if framework is not None and offer_id in framework.offers:
-            logger.info("Offer %s of framework %s expired (--offer_timeout)", offer_id,
-                        framework_id)
+            logger.info(
+                "Offer %s of framework %s expired (--offer_timeout)", offer_id, framework_id
+            )
             self.rescind_offer(framework.offers[offer_id])
 
     def take_offer(self, framework: Framework, offer_id: str) -> Offer | None:
@@ -541,8 +562,9 @@ class Master:
         for offer in list(framework.offers.values()):
             self.rescind_offer(offer, notify=notify)
 
-    def add_filter(self, framework: Framework, agent_id: str, resources: Resources,
-                   refuse_seconds: float) -> None:
+    def add_filter(
+        self, framework: Framework, agent_id: str, resources: Resources, refuse_seconds: float
+    ) -> None:
         if refuse_seconds <= 0 or not resources:
             return
         expiry = time.monotonic() + refuse_seconds
@@ -564,9 +586,14 @@ class Master:
         framework.suppressed_roles |= set(roles or framework_roles(framework.info))
 
     # ----- tasks -----
-    def launch(self, framework: Framework, agent: Agent, task: Task,
-               executor_info: dict[str, Any] | None, task_group: list[dict[str, Any]] | None
-               ) -> None:
+    def launch(
+        self,
+        framework: Framework,
+        agent: Agent,
+        task: Task,
+        executor_info: dict[str, Any] | None,
+        task_group: list[dict[str, Any]] | None,
+    ) -> None:
         framework.tasks[task.id] = task
         task.statuses = []
         agent.used = agent.used + task.resources
@@ -599,8 +626,9 @@ class Master:
             message["type"] = "RUN_TASK"
         agent.stream.send(message)
 
-    def launch_group(self, framework: Framework, agent: Agent, tasks: list[Task],
-                     executor_info: dict[str, Any]) -> None:
+    def launch_group(
+        self, framework: Framework, agent: Agent, tasks: list[Task], executor_info: dict[str, Any]
+    ) -> None:
         for task in tasks:
             framework.tasks[task.id] = task
             agent.used = agent.used + task.resources
@@ -618,12 +646,14 @@ class Master:
             agent.used = agent.used + executor_resources
             framework.executors[(agent.id, executor_id)] = executor_info
         if agent.stream is not None:
-            agent.stream.send({
-                "type": "RUN_TASK_GROUP",
-                "framework_info": framework.info,
-                "executor_info": executor_info,
-                "task_group": {"tasks": [t.info for t in tasks]},
-            })
+            agent.stream.send(
+                {
+                    "type": "RUN_TASK_GROUP",
+                    "framework_info": framework.info,
+                    "executor_info": executor_info,
+                    "task_group": {"tasks": [t.info for t in tasks]},
+                }
+            )
 
     def _count_state(self, state: str) -> None:
         self.task_counters[state] = self.task_counters.get(state, 0) + 1
@@ -640,19 +670,22 @@ class Master:
             framework.allocated = framework.allocated - task.resources
         self.request_allocation()
 
-    def _apply_status(self, framework: Framework, task: Task, status: dict[str, Any],
-                      latest_state: str) -> None:
+    def _apply_status(
+        self, framework: Framework, task: Task, status: dict[str, Any], latest_state: str
+    ) -> None:
         if latest_state != task.state:
-            task.statuses.append({"state": latest_state, "timestamp": status.get("timestamp",
-                                                                                now())})
+            task.statuses.append(
+                {"state": latest_state, "timestamp": status.get("timestamp", now())}
+            )
             self._count_state(latest_state)
         task.state = latest_state
         task.latest_status = status
         if latest_state in TERMINAL_STATES:
             self._recover_task_resources(task)
 
-    def status_update(self, agent: Agent, framework_id: str, status: dict[str, Any],
-                      latest_state: str | None) -> None:
+    def status_update(
+        self, agent: Agent, framework_id: str, status: dict[str, Any], latest_state: str | None
+    ) -> None:
         """An update the agent forwards (carrying a uuid, retried until acknowledged)."""
         framework = self.frameworks.get(framework_id)
         if framework is None:
@@ -674,16 +707,24 @@ class Master:
             framework.completed_tasks.append(task)
         agent = self.agents.get(agent_id)
         if agent is not None and agent.stream is not None:
-            agent.stream.send({
-                "type": "ACKNOWLEDGE",
-                "framework_id": wrap(framework.id),
-                "task_id": wrap(task_id),
-                "uuid": uuid,
-            })
+            agent.stream.send(
+                {
+                    "type": "ACKNOWLEDGE",
+                    "framework_id": wrap(framework.id),
+                    "task_id": wrap(task_id),
+                    "uuid": uuid,
+                }
+            )
 
-    def _master_status(self, task: Task | None, state: str, reason: str, message: str,
-                       task_id: str | None = None, agent_id: str | None = None
-                       ) -> dict[str, Any]:
+    def _master_status(
+        self,
+        task: Task | None,
+        state: str,
+        reason: str,
+        message: str,
+        task_id: str | None = None,
+        agent_id: str | None = None,
+    ) -> dict[str, Any]:
         status: dict[str, Any] = {
             "task_id": wrap(task.id if task else task_id or ""),
             "state": state,
@@ -699,8 +740,15 @@ class Master:
             status["executor_id"] = wrap(task.executor_id)
         return status
 
-    def send_master_update(self, framework: Framework, task_id: str, state: str, reason: str,
-                           message: str, agent_id: str | None = None) -> None:
+    def send_master_update(
+        self,
+        framework: Framework,
+        task_id: str,
+        state: str,
+        reason: str,
+        message: str,
+        agent_id: str | None = None,
+    ) -> None:
         """An update the master itself generates (no uuid, no acknowledgement)."""
         status = self._master_status(None, state, reason, message, task_id, agent_id)
         self._count_state(state)
@@ -712,11 +760,11 @@ class Master:
                 self._send_reconciled(framework, task)
             return
         for task_id, agent_id in tasks:
-            task = framework.tasks.get(task_id)
-            if task is None:
-                task = next((t for t in framework.completed_tasks if t.id == task_id), None)
-            if task is not None:
-                self._send_reconciled(framework, task)
+            known = framework.tasks.get(task_id) or next(
+                (t for t in framework.completed_tasks if t.id == task_id), None
+            )
+            if known is not None:
+                self._send_reconciled(framework, known)
                 continue
             if is_partition_aware(framework.info):
                 state = "TASK_UNKNOWN"
@@ -724,32 +772,51 @@ class Master:
                     state = "TASK_UNREACHABLE"
             else:
                 state = "TASK_LOST"
-            status = self._master_status(None, state, "REASON_RECONCILIATION",
-                                         "Reconciliation: Task is unknown", task_id, agent_id)
+            status = self._master_status(
+                None,
+                state,
+                "REASON_RECONCILIATION",
+                "Reconciliation: Task is unknown",
+                task_id,
+                agent_id,
+            )
             framework.send({"type": "UPDATE", "update": {"status": status}})
 
     def _send_reconciled(self, framework: Framework, task: Task) -> None:
-        status = self._master_status(task, task.state, "REASON_RECONCILIATION",
-                                     "Reconciliation: Latest task state")
+        status = self._master_status(
+            task, task.state, "REASON_RECONCILIATION", "Reconciliation: Latest task state"
+        )
         if task.latest_status is not None:
             for key in ("data", "healthy", "labels", "container_status"):
                 if key in task.latest_status:
                     status[key] = task.latest_status[key]
         framework.send({"type": "UPDATE", "update": {"status": status}})
 
-    def kill(self, framework: Framework, task_id: str, agent_id: str | None,
-             kill_policy: dict[str, Any] | None) -> None:
+    def kill(
+        self,
+        framework: Framework,
+        task_id: str,
+        agent_id: str | None,
+        kill_policy: dict[str, Any] | None,
+    ) -> None:
         task = framework.tasks.get(task_id)
         if task is None:
-            logger.info("Cannot kill task %s of framework %s because it is unknown; "
-                        "performing reconciliation", task_id, framework.id)
+            logger.info(
+                "Cannot kill task %s of framework %s because it is unknown; "
+                "performing reconciliation",
+                task_id,
+                framework.id,
+            )
             self.reconcile(framework, [(task_id, agent_id)])
             return
         agent = self.agents.get(task.agent_id)
         if agent is None or agent.stream is None:
             return
-        message: dict[str, Any] = {"type": "KILL_TASK", "framework_id": wrap(framework.id),
-                                   "task_id": wrap(task_id)}
+        message: dict[str, Any] = {
+            "type": "KILL_TASK",
+            "framework_id": wrap(framework.id),
+            "task_id": wrap(task_id),
+        }
         if kill_policy:
             message["kill_policy"] = kill_policy
         agent.stream.send(message)
@@ -757,34 +824,58 @@ class Master:
     def shutdown_executor(self, framework: Framework, agent_id: str, executor_id: str) -> None:
         agent = self.agents.get(agent_id)
         if agent is not None and agent.stream is not None:
-            agent.stream.send({"type": "SHUTDOWN_EXECUTOR", "framework_id": wrap(framework.id),
-                               "executor_id": wrap(executor_id)})
+            agent.stream.send(
+                {
+                    "type": "SHUTDOWN_EXECUTOR",
+                    "framework_id": wrap(framework.id),
+                    "executor_id": wrap(executor_id),
+                }
+            )
 
-    def framework_message_to_executor(self, framework: Framework, agent_id: str,
-                                      executor_id: str, data: str) -> None:
+    def framework_message_to_executor(
+        self, framework: Framework, agent_id: str, executor_id: str, data: str
+    ) -> None:
         agent = self.agents.get(agent_id)
         if agent is None or agent.stream is None:
-            logger.warning("Dropping message for executor %s on unknown agent %s",
-                           executor_id, agent_id)
+            logger.warning(
+                "Dropping message for executor %s on unknown agent %s", executor_id, agent_id
+            )
             return
         self.messages_counter["framework_to_executor"] = (
-            self.messages_counter.get("framework_to_executor", 0) + 1)
-        agent.stream.send({"type": "MESSAGE", "framework_id": wrap(framework.id),
-                           "executor_id": wrap(executor_id), "data": data})
+            self.messages_counter.get("framework_to_executor", 0) + 1
+        )
+        agent.stream.send(
+            {
+                "type": "MESSAGE",
+                "framework_id": wrap(framework.id),
+                "executor_id": wrap(executor_id),
+                "data": data,
+            }
+        )
 
-    def executor_message_to_framework(self, agent: Agent, framework_id: str, executor_id: str,
-                                      data: str) -> None:
+    def executor_message_to_framework(
+        self, agent: Agent, framework_id: str, executor_id: str, data: str
+    ) -> None:
         framework = self.frameworks.get(framework_id)
         if framework is None:
             return
         self.messages_counter["executor_to_framework"] = (
-            self.messages_counter.get("executor_to_framework", 0) + 1)
-        framework.send({"type": "MESSAGE", "message": {"agent_id": wrap(agent.id),
-                                                       "executor_id": wrap(executor_id),
-                                                       "data": data}})
+            self.messages_counter.get("executor_to_framework", 0) + 1
+        )
+        framework.send(
+            {
+                "type": "MESSAGE",
+                "message": {
+                    "agent_id": wrap(agent.id),
+                    "executor_id": wrap(executor_id),
+                    "data": data,
+                },
+            }
+        )
 
-    def executor_exited(self, agent: Agent, framework_id: str, executor_id: str,
-                        status: int | None) -> None:
+    def executor_exited(
+        self, agent: Agent, framework_id: str, executor_id: str, status: int | None
+    ) -> None:
         self._forget_executor(agent.id, framework_id, executor_id)
         framework = self.frameworks.get(framework_id)
         if framework is None:

@@ -21,9 +21,18 @@ BUILD_DATE = "2020-11-24 10:00:00"
 BUILD_TIME = 1606212000.0
 BUILD_USER = "mesos-lite"
 GIT_SHA = "e7fb5a5e1c3c4aa9f1d1f8e2d2b8a2c0b6f2a1c3"
-TASK_STATE_KEYS = ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING",
-                   "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR",
-                   "TASK_UNREACHABLE")
+TASK_STATE_KEYS = (
+    "TASK_STAGING",
+    "TASK_STARTING",
+    "TASK_RUNNING",
+    "TASK_KILLING",
+    "TASK_FINISHED",
+    "TASK_KILLED",
+    "TASK_FAILED",
+    "TASK_LOST",
+    "TASK_ERROR",
+    "TASK_UNREACHABLE",
+)
 
 
 def _time_info(seconds: float | None) -> dict[str, int]:
@@ -68,8 +77,13 @@ class MasterEndpoints:
 
     @staticmethod
     def version_body() -> dict[str, Any]:
-        return {"version": MESOS_VERSION, "build_date": BUILD_DATE, "build_time": BUILD_TIME,
-                "build_user": BUILD_USER, "git_sha": GIT_SHA}
+        return {
+            "version": MESOS_VERSION,
+            "build_date": BUILD_DATE,
+            "build_time": BUILD_TIME,
+            "build_user": BUILD_USER,
+            "git_sha": GIT_SHA,
+        }
 
     async def redirect(self, request: web.Request) -> web.Response:
         leader = self.master.leader_info
@@ -87,28 +101,40 @@ class MasterEndpoints:
 
     async def state_summary(self, request: web.Request) -> web.Response:
         master = self.master
-        return json_response({
-            "hostname": master.config.hostname,
-            "cluster": master.config.cluster or "",
-            "slaves": [self._agent_json(a) | {"framework_ids": self._agent_framework_ids(a)}
-                       for a in master.agents.values()],
-            "frameworks": [self._framework_summary(f) for f in master.frameworks.values()],
-        })
+        return json_response(
+            {
+                "hostname": master.config.hostname,
+                "cluster": master.config.cluster or "",
+                "slaves": [
+                    self._agent_json(a) | {"framework_ids": self._agent_framework_ids(a)}
+                    for a in master.agents.values()
+                ],
+                "frameworks": [self._framework_summary(f) for f in master.frameworks.values()],
+            }
+        )
 
     async def frameworks(self, request: web.Request) -> web.Response:
         master = self.master
-        return json_response({
-            "frameworks": [self._framework_json(f) for f in master.frameworks.values()],
-            "completed_frameworks": [self._framework_json(f) for f in master.completed_frameworks],
-            "unregistered_frameworks": [],
-        })
+        return json_response(
+            {
+                "frameworks": [self._framework_json(f) for f in master.frameworks.values()],
+                "completed_frameworks": [
+                    self._framework_json(f) for f in master.completed_frameworks
+                ],
+                "unregistered_frameworks": [],
+            }
+        )
 
     async def slaves(self, request: web.Request) -> web.Response:
-        return json_response({"slaves": [self._agent_json(a) for a in self.master.agents.values()],
-                              "recovered_slaves": []})
+        return json_response(
+            {
+                "slaves": [self._agent_json(a) for a in self.master.agents.values()],
+                "recovered_slaves": [],
+            }
+        )
 
     async def tasks(self, request: web.Request) -> web.Response:
-        tasks = []
+        tasks: list[dict[str, Any]] = []
         for framework in [*self.master.frameworks.values(), *self.master.completed_frameworks]:
             tasks.extend(t.to_json() for t in framework.tasks.values())
             tasks.extend(t.to_json() for t in framework.completed_tasks)
@@ -155,8 +181,11 @@ class MasterEndpoints:
         return body
 
     def _agent_framework_ids(self, agent: Agent) -> list[str]:
-        ids = {f.id for f in self.master.frameworks.values()
-               if any(t.agent_id == agent.id for t in f.tasks.values())}
+        ids = {
+            f.id
+            for f in self.master.frameworks.values()
+            if any(t.agent_id == agent.id for t in f.tasks.values())
+        }
         return sorted(ids)
 
     def _agent_json(self, agent: Agent) -> dict[str, Any]:
@@ -165,7 +194,8 @@ class MasterEndpoints:
         for resource in agent.total:
             if resource.role != "*":
                 reserved[resource.role] = Resources(
-                    r for r in agent.total if r.role == resource.role).summary()
+                    r for r in agent.total if r.role == resource.role
+                ).summary()
         body: dict[str, Any] = {
             "id": agent.id,
             "pid": agent.pid,
@@ -192,9 +222,13 @@ class MasterEndpoints:
         return body
 
     def _offer_json(self, offer: Offer) -> dict[str, Any]:
-        return {"id": offer.id, "framework_id": offer.framework_id, "slave_id": offer.agent_id,
-                "resources": offer.resources.summary(),
-                "allocation_info": {"role": offer.role}}
+        return {
+            "id": offer.id,
+            "framework_id": offer.framework_id,
+            "slave_id": offer.agent_id,
+            "resources": offer.resources.summary(),
+            "allocation_info": {"role": offer.role},
+        }
 
     def _framework_summary(self, framework: Framework) -> dict[str, Any]:
         counts = {state: 0 for state in TASK_STATE_KEYS}
@@ -218,8 +252,9 @@ class MasterEndpoints:
             "recovered": False,
             "used_resources": used.summary(),
             "offered_resources": offered.summary(),
-            "capabilities": [c.get("type") for c in info.get("capabilities", [])
-                             if isinstance(c, dict)],
+            "capabilities": [
+                c.get("type") for c in info.get("capabilities", []) if isinstance(c, dict)
+            ],
             "slave_ids": sorted({t.agent_id for t in framework.tasks.values()}),
             **counts,
         }
@@ -231,24 +266,29 @@ class MasterEndpoints:
         for (agent_id, _executor_id), executor_info in framework.executors.items():
             executors.append({**executor_info, "slave_id": agent_id})
         body = self._framework_summary(framework)
-        body.update({
-            "user": info.get("user", ""),
-            "failover_timeout": float(info.get("failover_timeout", 0.0) or 0.0),
-            "checkpoint": bool(info.get("checkpoint", False)),
-            "role": roles[0],
-            "registered_time": framework.registered_time,
-            "unregistered_time": framework.unregistered_time or 0,
-            "resources": body["used_resources"],
-            "tasks": [t.to_json() for t in framework.tasks.values()],
-            "unreachable_tasks": [],
-            "completed_tasks": [t.to_json() for t in framework.completed_tasks],
-            "offers": [self._offer_json(o) for o in framework.offers.values()],
-            "executors": executors,
-        })
+        body.update(
+            {
+                "user": info.get("user", ""),
+                "failover_timeout": float(info.get("failover_timeout", 0.0) or 0.0),
+                "checkpoint": bool(info.get("checkpoint", False)),
+                "role": roles[0],
+                "registered_time": framework.registered_time,
+                "unregistered_time": framework.unregistered_time or 0,
+                "resources": body["used_resources"],
+                "tasks": [t.to_json() for t in framework.tasks.values()],
+                "unreachable_tasks": [],
+                "completed_tasks": [t.to_json() for t in framework.completed_tasks],
+                "offers": [self._offer_json(o) for o in framework.offers.values()],
+                "executors": executors,
+            }
+        )
         if "principal" in info:
             body["principal"] = info["principal"]
-        if any(c.get("type") == "MULTI_ROLE" for c in info.get("capabilities", [])
-               if isinstance(c, dict)):
+        if any(
+            c.get("type") == "MULTI_ROLE"
+            for c in info.get("capabilities", [])
+            if isinstance(c, dict)
+        ):
             body["roles"] = roles
             body.pop("role")
         if framework.reregistered_time is not None:
@@ -264,10 +304,14 @@ class MasterEndpoints:
             for task in framework.tasks.values():
                 current[task.state] = current.get(task.state, 0) + 1
         counters = master.task_counters
-        totals = {name: sum(a.total.scalar(name) for a in agents)
-                  for name in ("cpus", "mem", "disk", "gpus")}
-        used = {name: sum(a.used.scalar(name) for a in agents)
-                for name in ("cpus", "mem", "disk", "gpus")}
+        totals = {
+            name: sum(a.total.scalar(name) for a in agents)
+            for name in ("cpus", "mem", "disk", "gpus")
+        }
+        used = {
+            name: sum(a.used.scalar(name) for a in agents)
+            for name in ("cpus", "mem", "disk", "gpus")
+        }
         body: dict[str, Any] = {
             "master/elected": 1.0 if master.elected else 0.0,
             "master/uptime_secs": time.time() - master.start_time,
@@ -279,8 +323,7 @@ class MasterEndpoints:
             "master/frameworks_active": float(sum(1 for f in frameworks if f.active)),
             "master/frameworks_inactive": float(sum(1 for f in frameworks if not f.active)),
             "master/frameworks_connected": float(sum(1 for f in frameworks if f.connected)),
-            "master/frameworks_disconnected": float(
-                sum(1 for f in frameworks if not f.connected)),
+            "master/frameworks_disconnected": float(sum(1 for f in frameworks if not f.connected)),
             "master/tasks_staging": float(current.get("TASK_STAGING", 0)),
             "master/tasks_starting": float(current.get("TASK_STARTING", 0)),
             "master/tasks_running": float(current.get("TASK_RUNNING", 0)),
@@ -295,9 +338,11 @@ class MasterEndpoints:
             "master/tasks_gone": float(counters.get("TASK_GONE", 0)),
             "master/outstanding_offers": float(sum(len(f.offers) for f in frameworks)),
             "master/messages_framework_to_executor": float(
-                master.messages_counter.get("framework_to_executor", 0)),
+                master.messages_counter.get("framework_to_executor", 0)
+            ),
             "master/messages_executor_to_framework": float(
-                master.messages_counter.get("executor_to_framework", 0)),
+                master.messages_counter.get("executor_to_framework", 0)
+            ),
         }
         for name in ("cpus", "mem", "disk", "gpus"):
             body[f"master/{name}_total"] = totals[name]
@@ -312,10 +357,12 @@ class MasterEndpoints:
         handlers = {
             "GET_HEALTH": lambda: {"healthy": True},
             "GET_VERSION": lambda: {"version_info": self.version_body()},
-            "GET_FLAGS": lambda: {"flags": [{"name": k, "value": v}
-                                            for k, v in self.master.config.flags.items()]},
-            "GET_METRICS": lambda: {"metrics": [{"name": k, "value": v}
-                                                for k, v in self.metrics_body().items()]},
+            "GET_FLAGS": lambda: {
+                "flags": [{"name": k, "value": v} for k, v in self.master.config.flags.items()]
+            },
+            "GET_METRICS": lambda: {
+                "metrics": [{"name": k, "value": v} for k, v in self.metrics_body().items()]
+            },
             "GET_LOGGING_LEVEL": lambda: {"level": 0},
             "GET_STATE": self._v1_state,
             "GET_AGENTS": self._v1_agents,
@@ -331,25 +378,29 @@ class MasterEndpoints:
         if handler is None:
             if call_type in KNOWN_OPERATOR_CALLS:
                 raise CallError(501, f"Call type {call_type} is not implemented by mesos-lite")
-            raise CallError(400, f"Failed to parse body into Call protobuf: Failed to find enum "
-                                 f"for '{call_type}'")
+            raise CallError(
+                400,
+                f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
+            )
         return json_response({"type": call_type, call_type.lower(): handler()})
 
     def _v1_agents(self) -> dict[str, Any]:
         agents = []
         for agent in self.master.agents.values():
-            agents.append({
-                "agent_info": agent.info_json(),
-                "active": agent.active,
-                "deactivated": not agent.active,
-                "version": agent.version,
-                "pid": agent.pid,
-                "registered_time": _time_info(agent.registered_time),
-                "total_resources": agent.total.to_json(),
-                "allocated_resources": agent.used.to_json(),
-                "offered_resources": agent.offered.to_json(),
-                "capabilities": [{"type": c} for c in agent.capabilities],
-            })
+            agents.append(
+                {
+                    "agent_info": agent.info_json(),
+                    "active": agent.active,
+                    "deactivated": not agent.active,
+                    "version": agent.version,
+                    "pid": agent.pid,
+                    "registered_time": _time_info(agent.registered_time),
+                    "total_resources": agent.total.to_json(),
+                    "allocated_resources": agent.used.to_json(),
+                    "offered_resources": agent.offered.to_json(),
+                    "capabilities": [{"type": c} for c in agent.capabilities],
+                }
+            )
         return {"agents": agents, "recovered_agents": []}
 
     def _v1_framework(self, framework: Framework) -> dict[str, Any]:
@@ -362,8 +413,11 @@ class MasterEndpoints:
             "connected": framework.connected,
             "recovered": False,
             "registered_time": _time_info(framework.registered_time),
-            "offers": [self.master.offer_json(o) for o in framework.offers.values()
-                       if o.agent_id in self.master.agents],
+            "offers": [
+                self.master.offer_json(o)
+                for o in framework.offers.values()
+                if o.agent_id in self.master.agents
+            ],
             "inverse_offers": [],
             "allocated_resources": framework.allocated.to_json(),
             "offered_resources": offered.to_json(),
@@ -375,17 +429,24 @@ class MasterEndpoints:
     def _v1_frameworks(self) -> dict[str, Any]:
         return {
             "frameworks": [self._v1_framework(f) for f in self.master.frameworks.values()],
-            "completed_frameworks": [self._v1_framework(f)
-                                     for f in self.master.completed_frameworks],
+            "completed_frameworks": [
+                self._v1_framework(f) for f in self.master.completed_frameworks
+            ],
         }
 
     def _v1_tasks(self) -> dict[str, Any]:
-        tasks, completed = [], []
+        tasks: list[dict[str, Any]] = []
+        completed: list[dict[str, Any]] = []
         for framework in [*self.master.frameworks.values(), *self.master.completed_frameworks]:
             tasks.extend(t.to_v1() for t in framework.tasks.values())
             completed.extend(t.to_v1() for t in framework.completed_tasks)
-        return {"pending_tasks": [], "tasks": tasks, "unreachable_tasks": [],
-                "completed_tasks": completed, "orphan_tasks": []}
+        return {
+            "pending_tasks": [],
+            "tasks": tasks,
+            "unreachable_tasks": [],
+            "completed_tasks": completed,
+            "orphan_tasks": [],
+        }
 
     def _v1_executors(self) -> dict[str, Any]:
         executors = []
@@ -399,27 +460,59 @@ class MasterEndpoints:
         for framework in self.master.frameworks.values():
             for role in framework_roles(framework.info):
                 roles.setdefault(role, []).append(framework.id)
-        return {"roles": [{"name": name, "weight": 1.0,
-                           "frameworks": [wrap(f) for f in ids]}
-                          for name, ids in sorted(roles.items())]}
+        return {
+            "roles": [
+                {"name": name, "weight": 1.0, "frameworks": [wrap(f) for f in ids]}
+                for name, ids in sorted(roles.items())
+            ]
+        }
 
     def _v1_state(self) -> dict[str, Any]:
-        return {"get_tasks": self._v1_tasks(), "get_executors": self._v1_executors(),
-                "get_frameworks": self._v1_frameworks(), "get_agents": self._v1_agents()}
+        return {
+            "get_tasks": self._v1_tasks(),
+            "get_executors": self._v1_executors(),
+            "get_frameworks": self._v1_frameworks(),
+            "get_agents": self._v1_agents(),
+        }
 
     def _v1_master(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"master_info": self.master.master_info(),
-                                "start_time": self.master.start_time}
+        body: dict[str, Any] = {
+            "master_info": self.master.master_info(),
+            "start_time": self.master.start_time,
+        }
         if self.master.elected_time is not None:
             body["elected_time"] = self.master.elected_time
         return body
 
 
-KNOWN_OPERATOR_CALLS = frozenset({
-    "SET_LOGGING_LEVEL", "LIST_FILES", "READ_FILE", "GET_OPERATIONS", "SUBSCRIBE",
-    "RESERVE_RESOURCES", "UNRESERVE_RESOURCES", "CREATE_VOLUMES", "DESTROY_VOLUMES",
-    "GROW_VOLUME", "SHRINK_VOLUME", "GET_MAINTENANCE_STATUS", "GET_MAINTENANCE_SCHEDULE",
-    "UPDATE_MAINTENANCE_SCHEDULE", "START_MAINTENANCE", "STOP_MAINTENANCE", "DRAIN_AGENT",
-    "DEACTIVATE_AGENT", "REACTIVATE_AGENT", "GET_QUOTA", "UPDATE_QUOTA", "SET_QUOTA",
-    "REMOVE_QUOTA", "GET_WEIGHTS", "UPDATE_WEIGHTS", "MARK_AGENT_GONE", "TEARDOWN",
-})
+KNOWN_OPERATOR_CALLS = frozenset(
+    {
+        "SET_LOGGING_LEVEL",
+        "LIST_FILES",
+        "READ_FILE",
+        "GET_OPERATIONS",
+        "SUBSCRIBE",
+        "RESERVE_RESOURCES",
+        "UNRESERVE_RESOURCES",
+        "CREATE_VOLUMES",
+        "DESTROY_VOLUMES",
+        "GROW_VOLUME",
+        "SHRINK_VOLUME",
+        "GET_MAINTENANCE_STATUS",
+        "GET_MAINTENANCE_SCHEDULE",
+        "UPDATE_MAINTENANCE_SCHEDULE",
+        "START_MAINTENANCE",
+        "STOP_MAINTENANCE",
+        "DRAIN_AGENT",
+        "DEACTIVATE_AGENT",
+        "REACTIVATE_AGENT",
+        "GET_QUOTA",
+        "UPDATE_QUOTA",
+        "SET_QUOTA",
+        "REMOVE_QUOTA",
+        "GET_WEIGHTS",
+        "UPDATE_WEIGHTS",
+        "MARK_AGENT_GONE",
+        "TEARDOWN",
+    }
+)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -67,8 +68,7 @@ def check_master_flags(flags: LoadedFlags) -> None:
         if not flags.work_dir:
             die("--work_dir needed for replicated log based registry")
         if flags.zk and flags.quorum is None:
-            die("Need to specify --quorum for replicated log based registry when using "
-                "ZooKeeper")
+            die("Need to specify --quorum for replicated log based registry when using ZooKeeper")
     if flags.quorum is not None and flags.quorum < 1:
         die("Flag 'quorum' must be at least 1")
     if flags.allocation_interval <= 0:
@@ -98,16 +98,19 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         flags=flags_as_strings(MASTER_FLAGS, flags),
     )
     master = Master(config)
-    app = web.Application(middlewares=[error_middleware_factory()],
-                          client_max_size=64 * 1024 * 1024)
+    app = web.Application(
+        middlewares=[error_middleware_factory()], client_max_size=64 * 1024 * 1024
+    )
     scheduler_api = SchedulerApi(master)
     agent_link = AgentLink(master)
-    app.add_routes([
-        web.route("*", "/api/v1/scheduler", scheduler_api.handle),
-        web.route("*", "/master/api/v1/scheduler", scheduler_api.handle),
-        web.route("*", AGENT_PATH, agent_link.handle),
-        *MasterEndpoints(master).routes(),
-    ])
+    app.add_routes(
+        [
+            web.route("*", "/api/v1/scheduler", scheduler_api.handle),
+            web.route("*", "/master/api/v1/scheduler", scheduler_api.handle),
+            web.route("*", AGENT_PATH, agent_link.handle),
+            *MasterEndpoints(master).routes(),
+        ]
+    )
     return master, app
 
 
@@ -117,12 +120,12 @@ async def run(flags: LoadedFlags) -> int:
     exit_code: asyncio.Future[int] = loop.create_future()
     contender: MasterContender | None = None
 
-    def on_leader(leading: bool, leader_info: dict[str, object] | None) -> None:
+    def on_leader(leading: bool, leader_info: dict[str, Any] | None) -> None:
         if leading:
             master.become_leader()
             master.leader_info = master.master_info()
         else:
-            master.leader_info = leader_info  # type: ignore[assignment]
+            master.leader_info = leader_info
 
     def on_session_lost() -> None:
         logger.error("Lost the ZooKeeper session; exiting so the supervisor restarts the master")
@@ -133,13 +136,17 @@ async def run(flags: LoadedFlags) -> int:
         nonlocal contender
         if flags.work_dir:
             os.makedirs(flags.work_dir, exist_ok=True)
-        logger.info("mesos-lite master (Mesos %s API) %s listening on %s:%d", MESOS_VERSION,
-                    master.pid, master.config.ip, master.config.port)
+        logger.info(
+            "mesos-lite master (Mesos %s API) %s listening on %s:%d",
+            MESOS_VERSION,
+            master.pid,
+            master.config.ip,
+            master.config.port,
+        )
         master.start()
         if flags.zk:
             url = ZooKeeperUrl.parse(flags.zk)
-            contender = MasterContender(url, flags.zk_session_timeout, on_leader,
-                                        on_session_lost)
+            contender = MasterContender(url, flags.zk_session_timeout, on_leader, on_session_lost)
             await asyncio.to_thread(contender.start, master.master_info())
         else:
             master.become_leader()
@@ -149,8 +156,9 @@ async def run(flags: LoadedFlags) -> int:
         if contender is not None:
             await asyncio.to_thread(contender.stop)
 
-    return await serve_until_signalled(app, master.config.ip, master.config.port, on_started,
-                                       on_stopping, exit_code)
+    return await serve_until_signalled(
+        app, master.config.ip, master.config.port, on_started, on_stopping, exit_code
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

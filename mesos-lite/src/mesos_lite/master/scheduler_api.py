@@ -21,21 +21,42 @@ logger = logging.getLogger(__name__)
 
 CALL_TYPES = frozenset(
     {
-        "SUBSCRIBE", "TEARDOWN", "ACCEPT", "DECLINE", "ACCEPT_INVERSE_OFFERS",
-        "DECLINE_INVERSE_OFFERS", "REVIVE", "KILL", "SHUTDOWN", "ACKNOWLEDGE",
-        "ACKNOWLEDGE_OPERATION_STATUS", "RECONCILE", "RECONCILE_OPERATIONS", "MESSAGE",
-        "REQUEST", "SUPPRESS", "UPDATE_FRAMEWORK", "UNKNOWN",
+        "SUBSCRIBE",
+        "TEARDOWN",
+        "ACCEPT",
+        "DECLINE",
+        "ACCEPT_INVERSE_OFFERS",
+        "DECLINE_INVERSE_OFFERS",
+        "REVIVE",
+        "KILL",
+        "SHUTDOWN",
+        "ACKNOWLEDGE",
+        "ACKNOWLEDGE_OPERATION_STATUS",
+        "RECONCILE",
+        "RECONCILE_OPERATIONS",
+        "MESSAGE",
+        "REQUEST",
+        "SUPPRESS",
+        "UPDATE_FRAMEWORK",
+        "UNKNOWN",
     }
 )
 # Call type -> the field that must carry its body (scheduler::call::validate).
 CALL_BODIES = {
-    "SUBSCRIBE": "subscribe", "ACCEPT": "accept", "DECLINE": "decline",
+    "SUBSCRIBE": "subscribe",
+    "ACCEPT": "accept",
+    "DECLINE": "decline",
     "ACCEPT_INVERSE_OFFERS": "accept_inverse_offers",
-    "DECLINE_INVERSE_OFFERS": "decline_inverse_offers", "KILL": "kill",
-    "SHUTDOWN": "shutdown", "ACKNOWLEDGE": "acknowledge",
+    "DECLINE_INVERSE_OFFERS": "decline_inverse_offers",
+    "KILL": "kill",
+    "SHUTDOWN": "shutdown",
+    "ACKNOWLEDGE": "acknowledge",
     "ACKNOWLEDGE_OPERATION_STATUS": "acknowledge_operation_status",
-    "RECONCILE": "reconcile", "RECONCILE_OPERATIONS": "reconcile_operations",
-    "MESSAGE": "message", "REQUEST": "request", "UPDATE_FRAMEWORK": "update_framework",
+    "RECONCILE": "reconcile",
+    "RECONCILE_OPERATIONS": "reconcile_operations",
+    "MESSAGE": "message",
+    "REQUEST": "request",
+    "UPDATE_FRAMEWORK": "update_framework",
 }
 PARSE_PREFIX = "Failed to parse body into Call protobuf: "
 VALIDATE_PREFIX = "Failed to validate scheduler::Call: "
@@ -139,19 +160,24 @@ class SchedulerApi:
             raise CallError(403, "Framework is not subscribed")
         stream_id = request.headers.get("Mesos-Stream-Id")
         if stream_id is None:
-            raise CallError(400, "All non-subscribe calls should include the 'Mesos-Stream-Id' "
-                                 "header")
+            raise CallError(
+                400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header"
+            )
         if stream_id != framework.stream_id:
-            raise CallError(400, f"The stream ID '{stream_id}' included in this request didn't "
-                                 "match the stream ID currently associated with framework ID "
-                                 f"{framework.id}")
+            raise CallError(
+                400,
+                f"The stream ID '{stream_id}' included in this request didn't "
+                "match the stream ID currently associated with framework ID "
+                f"{framework.id}",
+            )
         return framework
 
     async def _subscribe(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         info = _validate_framework_info(body["subscribe"], body)
         if not accepts_json(request):
-            raise CallError(406, "Expecting 'Accept' to allow application/json or "
-                                 "application/x-protobuf")
+            raise CallError(
+                406, "Expecting 'Accept' to allow application/json or application/x-protobuf"
+            )
         framework_id = value_of(info, "id")
         if framework_id is not None and self.master.is_completed_framework(framework_id):
             stream = EventStream(request)
@@ -181,7 +207,7 @@ class SchedulerApi:
         ids = []
         for item in _list_field(accept, "offer_ids"):
             if not isinstance(item, dict) or not isinstance(item.get("value"), str):
-                raise _parse_error("Offer ids must be {\"value\": string}")
+                raise _parse_error('Offer ids must be {"value": string}')
             ids.append(item["value"])
         return ids
 
@@ -236,15 +262,19 @@ class SchedulerApi:
             for task_infos, _executor, _group in launches:
                 for task_info in task_infos:
                     self.master.send_master_update(
-                        framework, value_of(task_info, "task_id") or "", state,
+                        framework,
+                        value_of(task_info, "task_id") or "",
+                        state,
                         "REASON_INVALID_OFFERS",
-                        "Task launched with invalid offers: " + reason_message)
+                        "Task launched with invalid offers: " + reason_message,
+                    )
             self.master.request_allocation()
             return
 
         for task_infos, executor_info, is_group in launches:
-            available = self._launch(framework, agent, available, task_infos, executor_info,
-                                     is_group)
+            available = self._launch(
+                framework, agent, available, task_infos, executor_info, is_group
+            )
         if available:
             self.master.add_filter(framework, agent.id, available, refuse)
         self.master.request_allocation()
@@ -263,8 +293,9 @@ class SchedulerApi:
                     raise _validate_error("Expecting 'launch' to be present")
                 tasks = _list_field(launch, "task_infos")
                 for position, task in enumerate(tasks):
-                    self._check_task_fields(task, f"accept.operations[{index}].launch."
-                                                  f"task_infos[{position}].")
+                    self._check_task_fields(
+                        task, f"accept.operations[{index}].launch.task_infos[{position}]."
+                    )
                 launches.append((tasks, None, False))
             elif kind == "LAUNCH_GROUP":
                 group = operation.get("launch_group")
@@ -275,11 +306,21 @@ class SchedulerApi:
                     raise _parse_error("Missing required field 'launch_group.task_group'")
                 tasks = _list_field(task_group, "tasks")
                 for position, task in enumerate(tasks):
-                    self._check_task_fields(task, f"accept.operations[{index}].launch_group."
-                                                  f"task_group.tasks[{position}].")
+                    self._check_task_fields(
+                        task,
+                        f"accept.operations[{index}].launch_group.task_group.tasks[{position}].",
+                    )
                 launches.append((tasks, group["executor"], True))
-            elif kind in ("RESERVE", "UNRESERVE", "CREATE", "DESTROY", "GROW_VOLUME",
-                          "SHRINK_VOLUME", "CREATE_DISK", "DESTROY_DISK"):
+            elif kind in (
+                "RESERVE",
+                "UNRESERVE",
+                "CREATE",
+                "DESTROY",
+                "GROW_VOLUME",
+                "SHRINK_VOLUME",
+                "CREATE_DISK",
+                "DESTROY_DISK",
+            ):
                 logger.warning("Dropping unsupported offer operation %s", kind)
             else:
                 raise _parse_error(f"Failed to find enum for '{kind}'")
@@ -294,35 +335,59 @@ class SchedulerApi:
         _require_id(task, "task_id", where)
         _require_id(task, "agent_id", where)
 
-    def _task_error(self, framework: Framework, task_info: dict[str, Any], agent: Agent,
-                    message: str) -> None:
-        self.master.send_master_update(framework, value_of(task_info, "task_id") or "",
-                                       "TASK_ERROR", "REASON_TASK_INVALID", message, agent.id)
+    def _task_error(
+        self, framework: Framework, task_info: dict[str, Any], agent: Agent, message: str
+    ) -> None:
+        self.master.send_master_update(
+            framework,
+            value_of(task_info, "task_id") or "",
+            "TASK_ERROR",
+            "REASON_TASK_INVALID",
+            message,
+            agent.id,
+        )
 
-    def _launch(self, framework: Framework, agent: Agent, available: Resources,
-                task_infos: list[dict[str, Any]], executor_info: dict[str, Any] | None,
-                is_group: bool) -> Resources:
+    def _launch(
+        self,
+        framework: Framework,
+        agent: Agent,
+        available: Resources,
+        task_infos: list[dict[str, Any]],
+        executor_info: dict[str, Any] | None,
+        is_group: bool,
+    ) -> Resources:
         role = framework_roles(framework.info)[0]
         accepted: list[Task] = []
         for task_info in task_infos:
             task_id = value_of(task_info, "task_id") or ""
-            problem = self._task_problem(framework, agent, task_info, executor_info,
-                                         is_group, available)
+            problem = self._task_problem(
+                framework, agent, task_info, executor_info, is_group, available
+            )
             if problem is None:
                 resources = parse_resources_json(task_info.get("resources", []))
                 executor = executor_info if is_group else task_info.get("executor")
                 executor_resources = Resources()
-                if isinstance(executor, dict) and (framework.id, value_of(
-                        executor, "executor_id")) not in agent.executors and not accepted:
+                if (
+                    isinstance(executor, dict)
+                    and (framework.id, value_of(executor, "executor_id")) not in agent.executors
+                    and not accepted
+                ):
                     executor_resources = parse_resources_json(executor.get("resources", []))
                 available = available - resources - executor_resources
-                executor_id = value_of(executor, "executor_id") if isinstance(
-                    executor, dict) else None
-                if executor_id and "framework_id" not in executor:
-                    executor["framework_id"] = {"value": framework.id}
-                accepted.append(Task(info=task_info, framework_id=framework.id,
-                                     agent_id=agent.id, executor_id=executor_id or "",
-                                     resources=resources, role=role))
+                executor_id = None
+                if isinstance(executor, dict):
+                    executor_id = value_of(executor, "executor_id")
+                    executor.setdefault("framework_id", {"value": framework.id})
+                accepted.append(
+                    Task(
+                        info=task_info,
+                        framework_id=framework.id,
+                        agent_id=agent.id,
+                        executor_id=executor_id or "",
+                        resources=resources,
+                        role=role,
+                    )
+                )
                 continue
             if is_group:
                 # A task group is all or nothing.
@@ -336,29 +401,40 @@ class SchedulerApi:
         else:
             for task in accepted:
                 executor = task.info.get("executor")
-                self.master.launch(framework, agent, task,
-                                   executor if isinstance(executor, dict) else None, None)
+                self.master.launch(
+                    framework, agent, task, executor if isinstance(executor, dict) else None, None
+                )
         return available
 
-    def _task_problem(self, framework: Framework, agent: Agent, task_info: dict[str, Any],
-                      executor_info: dict[str, Any] | None, is_group: bool,
-                      available: Resources) -> str | None:
+    def _task_problem(
+        self,
+        framework: Framework,
+        agent: Agent,
+        task_info: dict[str, Any],
+        executor_info: dict[str, Any] | None,
+        is_group: bool,
+        available: Resources,
+    ) -> str | None:
         task_id = value_of(task_info, "task_id") or ""
         if not task_id:
             raise _parse_error("Task id must not be empty")
         if task_id in framework.tasks:
             return f"Task has duplicate ID: {task_id}"
         if value_of(task_info, "agent_id") != agent.id:
-            return (f"Task uses agent ID {value_of(task_info, 'agent_id')} which does not match "
-                    f"the offered agent ID {agent.id}")
+            return (
+                f"Task uses agent ID {value_of(task_info, 'agent_id')} which does not match "
+                f"the offered agent ID {agent.id}"
+            )
         has_command = isinstance(task_info.get("command"), dict)
         has_executor = isinstance(task_info.get("executor"), dict)
         if is_group:
             if has_executor:
                 return "'TaskInfo.executor' must not be set"
         elif has_command == has_executor:
-            return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo " \
-                   "present"
+            return (
+                "Task should have at least one (but not both) of CommandInfo or ExecutorInfo "
+                "present"
+            )
         try:
             resources = parse_resources_json(task_info.get("resources", []))
             executor = executor_info if is_group else task_info.get("executor")
@@ -374,8 +450,10 @@ class SchedulerApi:
             return "Task uses no resources"
         needed = resources + executor_resources
         if not available.contains(needed):
-            return (f"Total resources {needed.text()} required by task and its executor is more "
-                    f"than available {available.text()}")
+            return (
+                f"Total resources {needed.text()} required by task and its executor is more "
+                f"than available {available.text()}"
+            )
         return None
 
     def _call_revive(self, framework: Framework, body: dict[str, Any]) -> None:
@@ -392,8 +470,12 @@ class SchedulerApi:
         kill = body["kill"]
         task_id = _require_id(kill, "task_id", "kill.")
         policy = kill.get("kill_policy")
-        self.master.kill(framework, task_id, value_of(kill, "agent_id"),
-                         policy if isinstance(policy, dict) else None)
+        self.master.kill(
+            framework,
+            task_id,
+            value_of(kill, "agent_id"),
+            policy if isinstance(policy, dict) else None,
+        )
 
     def _call_shutdown(self, framework: Framework, body: dict[str, Any]) -> None:
         shutdown = body["shutdown"]
@@ -435,8 +517,9 @@ class SchedulerApi:
         self.master.framework_message_to_executor(framework, agent_id, executor_id, data)
 
     def _call_request(self, framework: Framework, body: dict[str, Any]) -> None:
-        logger.info("Framework %s requested resources (ignored, as by Mesos's allocator)",
-                    framework.id)
+        logger.info(
+            "Framework %s requested resources (ignored, as by Mesos's allocator)", framework.id
+        )
 
     def _call_accept_inverse_offers(self, framework: Framework, body: dict[str, Any]) -> None:
         return None
@@ -444,14 +527,17 @@ class SchedulerApi:
     def _call_decline_inverse_offers(self, framework: Framework, body: dict[str, Any]) -> None:
         return None
 
-    def _call_acknowledge_operation_status(self, framework: Framework,
-                                           body: dict[str, Any]) -> None:
+    def _call_acknowledge_operation_status(
+        self, framework: Framework, body: dict[str, Any]
+    ) -> None:
         return None
 
-    def _call_reconcile_operations(self, framework: Framework,
-                                   body: dict[str, Any]) -> web.Response:
-        return web.json_response({"type": "RECONCILE_OPERATIONS",
-                                  "reconcile_operations": {"operation_statuses": []}})
+    def _call_reconcile_operations(
+        self, framework: Framework, body: dict[str, Any]
+    ) -> web.Response:
+        return web.json_response(
+            {"type": "RECONCILE_OPERATIONS", "reconcile_operations": {"operation_statuses": []}}
+        )
 
     def _call_update_framework(self, framework: Framework, body: dict[str, Any]) -> web.Response:
         update = body["update_framework"]
