@@ -63,11 +63,14 @@ def start_lite_cluster(directory: Path, agents: int = AGENT_COUNT, *master_flags
                        agent_flags: tuple[str, ...] = ()) -> Cluster:
     master, port = start_master(directory, "--allocation_interval=200ms", *master_flags)
     cluster = Cluster(f"http://127.0.0.1:{port}", [master], directory)
+    defaults = {"--resources": AGENT_RESOURCES, "--executor_registration_timeout": "10secs",
+                "--executor_shutdown_grace_period": "2secs"}
+    for flag in agent_flags:
+        name, _, value = flag.partition("=")
+        defaults[name] = value
+    flags = [f"{name}={value}" for name, value in defaults.items()]
     for _ in range(agents):
-        agent, _port = start_agent(directory, f"127.0.0.1:{port}",
-                                   f"--resources={AGENT_RESOURCES}",
-                                   "--executor_registration_timeout=10secs",
-                                   "--executor_shutdown_grace_period=2secs", *agent_flags)
+        agent, _port = start_agent(directory, f"127.0.0.1:{port}", *flags)
         cluster.daemons.append(agent)
     wait_for_agents(cluster.master_url, agents)
     return cluster

@@ -170,7 +170,7 @@ class CommandExecutor:
         sys.stdout.flush()
         try:
             self.process = await asyncio.create_subprocess_exec(
-                *argv, cwd=self.sandbox, env=environment, start_new_session=True
+                *argv, cwd=self.sandbox, env=environment, process_group=0
             )
         except OSError as error:
             await self._send_status("TASK_FAILED", f"Failed to launch the command: {error}")

@@ -107,12 +107,15 @@ class Process:
         return -code if code < 0 else code << 8
 
     def signal_group(self, signum: int) -> None:
-        try:
-            os.killpg(self.process.pid, signum)
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            logger.warning("Not allowed to signal process group %d", self.process.pid)
+        """Signals every process of the executor's session (its container, for the posix
+        launcher), including process groups its children made."""
+        for pid in {self.process.pid, *session_members(self.process.pid)}:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                logger.warning("Not allowed to signal process %d", pid)
 
     async def terminate(self, grace: float) -> None:
         if self.process.returncode is not None:
@@ -122,6 +125,22 @@ class Process:
             await asyncio.wait_for(asyncio.shield(self.process.wait()), timeout=grace)
         except TimeoutError:
             self.signal_group(signal.SIGKILL)
+
+
+def session_members(session_id: int) -> list[int]:
+    """Pids whose session is `session_id` (field 6 of /proc/<pid>/stat)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if len(fields) > 3 and int(fields[3]) == session_id:
+            members.append(int(entry))
+    return members
 
 
 async def launch(

@@ -1,0 +1,334 @@
+"""Daemon-level checks: flags (check 23), recovery, timeouts, SIGTERM, agent loss (check 21),
+ZooKeeper publication; HA checks 19-20 belong to the multi-master issue.
+
+These start their own daemons (MESOS_MASTER_COMMAND / MESOS_AGENT_COMMAND choose the
+binaries), so they skip when MESOS_MASTER_URL points at an external cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kazoo.client import KazooClient
+
+import pymesos_programs
+from conftest import Cluster, start_lite_cluster, wait_for_agents
+from mesos_http import SchedulerSession, command_task, executor_task, framework_info, get_json
+from processes import (
+    AGENT_COMMAND,
+    MASTER_COMMAND,
+    ZooKeeper,
+    _bin,
+    free_port,
+    start_agent,
+    start_master,
+    wait_http_ok,
+)
+
+pytestmark = pytest.mark.usefixtures("local_only")
+
+
+def processes_in(directory: str) -> list[int]:
+    """Pids of processes whose working directory is `directory` (an executor's sandbox)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/cwd") == directory:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _run(command: list[str], *args: str, env: dict[str, str] | None = None,
+         timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_bin(command), *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, check=False)
+
+
+# ----- check 23 and flag handling -----
+@pytest.mark.parametrize("command", [MASTER_COMMAND, AGENT_COMMAND], ids=["master", "agent"])
+def test_unknown_flag_exits_nonzero_naming_it(command: list[str]) -> None:
+    result = _run(command, "--no_such_flag=1", "--work_dir=/tmp/x", "--master=127.0.0.1:1")
+    assert result.returncode != 0
+    assert "Failed to load unknown flag 'no_such_flag'" in result.stderr
+
+
+def test_version_flag() -> None:
+    result = _run(MASTER_COMMAND, "--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "mesos 1.11.0"
+
+
+def test_master_needs_work_dir_for_replicated_log() -> None:
+    result = _run(MASTER_COMMAND, "--ip=127.0.0.1", f"--port={free_port()}")
+    assert result.returncode != 0
+    assert "--work_dir needed for replicated log based registry" in result.stderr
+
+
+def test_master_needs_quorum_with_zk(tmp_path: Path) -> None:
+    result = _run(MASTER_COMMAND, "--ip=127.0.0.1", f"--work_dir={tmp_path}",
+                  "--zk=zk://127.0.0.1:1/mesos")
+    assert result.returncode != 0
+    assert "--quorum" in result.stderr
+
+
+def test_bad_boolean_and_duration_are_refused(tmp_path: Path) -> None:
+    result = _run(MASTER_COMMAND, "--registry=in_memory", "--hostname_lookup=maybe")
+    assert result.returncode != 0
+    assert "hostname_lookup" in result.stderr
+    result = _run(MASTER_COMMAND, "--registry=in_memory", "--allocation_interval=5")
+    assert result.returncode != 0
+    assert "allocation_interval" in result.stderr
+
+
+def test_flags_from_environment_file_values_and_no_prefix(tmp_path: Path) -> None:
+    port = free_port()
+    cluster_file = tmp_path / "cluster"
+    cluster_file.write_text("from-a-file\n")
+    daemon, _ = start_master(
+        tmp_path, f"--cluster=file://{cluster_file}", "--no-hostname_lookup",
+        "--webui_dir=/nonexistent", port=port, wait=False)
+    try:
+        wait_http_ok(port)
+        state = get_json(f"http://127.0.0.1:{port}", "/master/state")
+        assert state["cluster"] == "from-a-file"
+        assert state["flags"]["hostname_lookup"] == "false"
+        assert "webui_dir" in daemon.output()
+    finally:
+        assert daemon.stop() == 0
+    env_port = free_port()
+    result_env = {"MESOS_PORT": str(env_port), "MESOS_IP": "127.0.0.1",
+                  "MESOS_REGISTRY": "in_memory", "MESOS_CLUSTER": "from-env",
+                  "MESOS_NOT_A_FLAG": "ignored"}
+    process = subprocess.Popen(_bin(MASTER_COMMAND), env={**os.environ, **result_env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http_ok(env_port)
+        assert get_json(f"http://127.0.0.1:{env_port}", "/master/state")["cluster"] == "from-env"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+
+
+def test_agent_requires_master_and_work_dir() -> None:
+    result = _run(AGENT_COMMAND, "--work_dir=/tmp/x")
+    assert result.returncode != 0
+    assert "--master" in result.stderr
+    result = _run(AGENT_COMMAND, "--master=127.0.0.1:5050")
+    assert result.returncode != 0
+    assert "work_dir" in result.stderr
+
+
+# ----- agent recovery -----
+def test_agent_recovers_id_and_refuses_incompatible_resources(tmp_path: Path) -> None:
+    master, master_port = start_master(tmp_path, "--allocation_interval=200ms")
+    master_url = f"http://127.0.0.1:{master_port}"
+    agent_port = free_port()
+    work_dir = tmp_path / f"agent-{agent_port}"
+    try:
+        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512",
+                               port=agent_port)
+        wait_for_agents(master_url, 1)
+        first_id = get_json(master_url, "/master/state")["slaves"][0]["id"]
+        assert (work_dir / "meta" / "slaves" / "latest").is_symlink()
+        assert agent.stop() == 0
+
+        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512",
+                               port=agent_port)
+        time.sleep(1.0)
+        assert get_json(f"http://127.0.0.1:{agent_port}", "/state")["id"] == first_id
+        assert agent.stop() == 0
+
+        result = _run(AGENT_COMMAND, f"--master=127.0.0.1:{master_port}", "--ip=127.0.0.1",
+                      f"--port={agent_port}", "--hostname=127.0.0.1", f"--work_dir={work_dir}",
+                      "--resources=cpus:2;mem:512", "--no-switch_user")
+        assert result.returncode != 0
+        assert "Incompatible agent info detected" in result.stderr
+        assert f"rm -f {work_dir}/meta/slaves/latest" in result.stderr
+
+        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:2;mem:512",
+                               "--reconfiguration_policy=additive", port=agent_port)
+        time.sleep(1.0)
+        assert get_json(f"http://127.0.0.1:{agent_port}", "/state")["id"] == first_id
+        assert agent.stop() == 0
+
+        (work_dir / "meta" / "slaves" / "latest").unlink()
+        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:3;mem:512",
+                               port=agent_port)
+        deadline = time.monotonic() + 10
+        new_id = ""
+        while time.monotonic() < deadline and not new_id:
+            new_id = get_json(f"http://127.0.0.1:{agent_port}", "/state")["id"]
+            time.sleep(0.1)
+        assert new_id and new_id != first_id
+        assert agent.stop() == 0
+    finally:
+        master.stop()
+
+
+# ----- a small cluster with short timeouts -----
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    cluster = start_lite_cluster(
+        tmp_path_factory.mktemp("lab"), 2, "--offer_timeout=1secs",
+        "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=2",
+        agent_flags=("--executor_registration_timeout=2secs",))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_offer_timeout_rescinds(lab: Cluster) -> None:
+    session = SchedulerSession(lab.master_url, framework_info("offer-timeout"))
+    session.subscribe()
+    try:
+        offer = session.next_offers(start=0)[0]
+        rescind = session.wait_for(lambda e: e["type"] == "RESCIND", 5)
+        assert rescind["rescind"]["offer_id"]["value"]
+        assert offer["id"]["value"]
+    finally:
+        session.teardown()
+
+
+def test_executor_registration_timeout(lab: Cluster) -> None:
+    session = SchedulerSession(lab.master_url, framework_info("registration-timeout"))
+    session.subscribe()
+    try:
+        offer = session.next_offers(start=0)[0]
+        status, text = session.launch(offer, [executor_task(offer, "sleep 60", "silent",
+                                                            "silent-executor")])
+        assert status == 202, text
+        final = session.wait_update("silent", {"TASK_FAILED", "TASK_LOST"}, timeout=15)
+        assert final["reason"] == "REASON_EXECUTOR_REGISTRATION_TIMEOUT"
+        assert final["source"] == "SOURCE_AGENT"
+    finally:
+        session.teardown()
+
+
+def test_failover_timeout_expiry_removes_framework(lab: Cluster) -> None:
+    session = SchedulerSession(lab.master_url, framework_info("short-failover",
+                                                             failover_timeout=1.0))
+    session.subscribe()
+    session.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        state = lab.state()
+        if any(f["id"] == session.framework_id for f in state["completed_frameworks"]):
+            return
+        time.sleep(0.2)
+    raise AssertionError("framework was not removed after its failover_timeout")
+
+
+def test_agent_sigterm_shuts_executors_down(lab: Cluster, tmp_path: Path) -> None:
+    agent, port = start_agent(tmp_path, lab.master_url.removeprefix("http://"),
+                              "--resources=cpus:1;mem:256", "--executor_shutdown_grace_period=1secs")
+    wait_for_agents(lab.master_url, 3)
+    agent_id = get_json(f"http://127.0.0.1:{port}", "/state")["id"]
+    session = SchedulerSession(lab.master_url, framework_info("sigterm"))
+    session.subscribe()
+    try:
+        offer = session.next_offers(start=0, agent_id=agent_id, timeout=10)
+        ours = next(o for o in offer if o["agent_id"]["value"] == agent_id)
+        status, _ = session.launch(ours, [command_task(ours, "sleep 120", "sleeper")])
+        assert status == 202
+        session.wait_update("sleeper", {"TASK_RUNNING"})
+        executors = get_json(f"http://127.0.0.1:{port}", "/state")["frameworks"][0]["executors"]
+        directory = executors[0]["directory"]
+        assert processes_in(directory), "the task is not running in its sandbox"
+        assert agent.stop(signal.SIGTERM) == 0
+        assert not processes_in(directory), "executor or task survived the agent's SIGTERM"
+        assert Path(directory, "stdout").exists()
+    finally:
+        session.teardown()
+
+
+def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
+    """Check 21: its tasks go TASK_LOST and it leaves activated_slaves."""
+    agent, port = start_agent(tmp_path, lab.master_url.removeprefix("http://"),
+                              "--resources=cpus:1;mem:256")
+    deadline = time.monotonic() + 10
+    agent_id = ""
+    directory = "/nonexistent"
+    while time.monotonic() < deadline and not agent_id:
+        agent_id = get_json(f"http://127.0.0.1:{port}", "/state")["id"]
+        time.sleep(0.1)
+    session = SchedulerSession(lab.master_url, framework_info("agent-loss"))
+    session.subscribe()
+    try:
+        offers = session.next_offers(start=0, agent_id=agent_id, timeout=10)
+        ours = next(o for o in offers if o["agent_id"]["value"] == agent_id)
+        status, _ = session.launch(ours, [command_task(ours, "sleep 120", "doomed")])
+        assert status == 202
+        session.wait_update("doomed", {"TASK_RUNNING"})
+        before = lab.state()["activated_slaves"]
+        executors = get_json(f"http://127.0.0.1:{port}", "/state")["frameworks"][0]["executors"]
+        directory = executors[0]["directory"]
+        agent.stop(signal.SIGKILL)
+        lost = session.wait_update("doomed", {"TASK_LOST", "TASK_UNREACHABLE"}, timeout=30)
+        assert lost["state"] == "TASK_LOST"
+        session.wait_for(lambda e: e["type"] == "FAILURE"
+                         and e["failure"]["agent_id"]["value"] == agent_id, 10)
+        state = lab.state()
+        assert agent_id not in [a["id"] for a in state["slaves"] if a["active"]]
+        assert state["activated_slaves"] == before - 1
+    finally:
+        session.teardown()
+        # The killed agent leaves its executor behind, as a SIGKILLed Mesos agent does.
+        for pid in processes_in(directory):
+            os.kill(pid, signal.SIGKILL)
+
+
+# ----- ZooKeeper -----
+@pytest.mark.zookeeper
+def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Path) -> None:
+    zk_url = f"zk://{zookeeper.hosts}/mesos"
+    master, master_port = start_master(tmp_path, f"--zk={zk_url}", "--quorum=1",
+                                       "--allocation_interval=200ms")
+    agents = [start_agent(tmp_path, zk_url, "--resources=cpus:1;mem:512")[0] for _ in range(2)]
+    client = KazooClient(hosts=zookeeper.hosts)
+    client.start()
+    try:
+        children = [c for c in client.get_children("/mesos") if c.startswith("json.info_")]
+        assert len(children) == 1
+        assert len(children[0]) == len("json.info_") + 10
+        info = json.loads(client.get(f"/mesos/{children[0]}")[0])
+        assert info["address"]["port"] == master_port
+        assert info["address"]["ip"] == "127.0.0.1"
+        assert info["pid"] == f"master@127.0.0.1:{master_port}"
+        assert info["version"] == "1.11.0"
+        assert client.get(f"/mesos/{children[0]}")[1].ephemeralOwner != 0
+        wait_for_agents(f"http://127.0.0.1:{master_port}", 2)
+
+        result = pymesos_programs.run_scheduler(
+            zk_url, f"{sys.executable} {pymesos_programs.__file__} executor", 2, timeout=60)
+        assert sorted(u["state"] for u in result.updates if u["state"] == "TASK_FINISHED") == [
+            "TASK_FINISHED", "TASK_FINISHED"]
+
+        master.stop()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and [
+                c for c in client.get_children("/mesos") if c.startswith("json.info_")]:
+            time.sleep(0.2)
+        assert not [c for c in client.get_children("/mesos") if c.startswith("json.info_")]
+    finally:
+        client.stop()
+        for agent in agents:
+            agent.stop()
+        master.stop()
+
+
+@pytest.mark.skip(reason="checks 19-20 (non-leading master redirects, leader failover) are "
+                         "issue 7: several masters with --zk")
+def test_high_availability_checks_19_and_20() -> None:
+    raise AssertionError("not yet implemented")
