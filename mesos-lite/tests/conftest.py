@@ -19,8 +19,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from mesos_http import SchedulerSession, get_json  # noqa: E402
-from processes import Daemon, ZooKeeper, start_agent, start_master  # noqa: E402
+from mesos_http import SchedulerSession, get_json
+from processes import Daemon, ZooKeeper, start_agent, start_master
 
 EXTERNAL_URL = os.environ.get("MESOS_MASTER_URL")
 AGENT_COUNT = 3
@@ -38,10 +38,10 @@ class Cluster:
     def is_external(self) -> bool:
         return not self.daemons
 
-    def state(self) -> dict:  # type: ignore[type-arg]
-        return get_json(self.master_url, "/master/state")  # type: ignore[no-any-return]
+    def state(self) -> dict:
+        return get_json(self.master_url, "/master/state")
 
-    def agents(self) -> list[dict]:  # type: ignore[type-arg]
+    def agents(self) -> list[dict]:
         return [a for a in self.state()["slaves"] if a["active"]]
 
     def agent_url(self, agent_id: str) -> str:
@@ -59,12 +59,19 @@ def executor_command(mode: str = "echo") -> str:
     return f"{sys.executable} {PROGRAMS} executor {mode}"
 
 
-def start_lite_cluster(directory: Path, agents: int = AGENT_COUNT, *master_flags: str,
-                       agent_flags: tuple[str, ...] = ()) -> Cluster:
+def start_lite_cluster(
+    directory: Path,
+    agents: int = AGENT_COUNT,
+    *master_flags: str,
+    agent_flags: tuple[str, ...] = (),
+) -> Cluster:
     master, port = start_master(directory, "--allocation_interval=200ms", *master_flags)
     cluster = Cluster(f"http://127.0.0.1:{port}", [master], directory)
-    defaults = {"--resources": AGENT_RESOURCES, "--executor_registration_timeout": "10secs",
-                "--executor_shutdown_grace_period": "2secs"}
+    defaults = {
+        "--resources": AGENT_RESOURCES,
+        "--executor_registration_timeout": "10secs",
+        "--executor_shutdown_grace_period": "2secs",
+    }
     for flag in agent_flags:
         name, _, value = flag.partition("=")
         defaults[name] = value
@@ -106,8 +113,9 @@ def master_url(cluster: Cluster) -> str:
 @pytest.fixture
 def local_only(cluster: Cluster) -> None:
     if cluster.is_external:
-        pytest.skip("starts or kills daemons itself; MESOS_MASTER_URL points at an external "
-                    "cluster")
+        pytest.skip(
+            "starts or kills daemons itself; MESOS_MASTER_URL points at an external cluster"
+        )
 
 
 @pytest.fixture

@@ -48,11 +48,16 @@ def get_json(url: str, path: str) -> Any:
     return json.loads(body)
 
 
-def post_json(url: str, path: str, body: Any, headers: dict[str, str] | None = None
-              ) -> tuple[int, dict[str, str], bytes]:
-    return request(url, "POST", path, json.dumps(body),
-                   {"Content-Type": "application/json", "Accept": "application/json",
-                    **(headers or {})})
+def post_json(
+    url: str, path: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    return request(
+        url,
+        "POST",
+        path,
+        json.dumps(body),
+        {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})},
+    )
 
 
 def b64(data: bytes) -> str:
@@ -91,8 +96,9 @@ def scalar(name: str, value: float) -> dict[str, Any]:
 
 
 class SchedulerSession:
-    def __init__(self, master_url: str, info: dict[str, Any] | None = None,
-                 framework_id: str | None = None) -> None:
+    def __init__(
+        self, master_url: str, info: dict[str, Any] | None = None, framework_id: str | None = None
+    ) -> None:
         self.url = master_url
         self.info = info or framework_info()
         self.framework_id = framework_id
@@ -114,9 +120,12 @@ class SchedulerSession:
         if self.framework_id:
             info["id"] = {"value": self.framework_id}
             body["framework_id"] = {"value": self.framework_id}
-        self._connection.request("POST", "/api/v1/scheduler", json.dumps(body),
-                                 {"Content-Type": "application/json",
-                                  "Accept": "application/json"})
+        self._connection.request(
+            "POST",
+            "/api/v1/scheduler",
+            json.dumps(body),
+            {"Content-Type": "application/json", "Accept": "application/json"},
+        )
         response = self._connection.getresponse()
         self.status = response.status
         self.headers = dict(response.getheaders())
@@ -150,8 +159,9 @@ class SchedulerSession:
                 self.closed = True
                 self._condition.notify_all()
 
-    def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 10.0,
-                 start: int = 0) -> Event:
+    def wait_for(
+        self, predicate: Callable[[Event], bool], timeout: float = 10.0, start: int = 0
+    ) -> Event:
         deadline = time.monotonic() + timeout
         with self._condition:
             index = start
@@ -190,18 +200,19 @@ class SchedulerSession:
             self._thread.join(5)
 
     # ----- calls -----
-    def call(self, call_type: str, body: dict[str, Any] | None = None,
-             stream_id: str | None = "default") -> tuple[int, bytes]:
-        payload: dict[str, Any] = {"type": call_type,
-                                   "framework_id": {"value": self.framework_id}}
+    def call(
+        self, call_type: str, body: dict[str, Any] | None = None, stream_id: str | None = "default"
+    ) -> tuple[int, bytes]:
+        payload: dict[str, Any] = {"type": call_type, "framework_id": {"value": self.framework_id}}
         if body is not None:
             payload[call_type.lower()] = body
         headers = {"Content-Type": "application/json"}
         chosen = self.stream_id if stream_id == "default" else stream_id
         if chosen is not None:
             headers["Mesos-Stream-Id"] = chosen
-        status, _, text = request(self.url, "POST", "/api/v1/scheduler", json.dumps(payload),
-                                  headers)
+        status, _, text = request(
+            self.url, "POST", "/api/v1/scheduler", json.dumps(payload), headers
+        )
         return status, text
 
     def teardown(self) -> None:
@@ -210,52 +221,77 @@ class SchedulerSession:
         self.close()
 
     # ----- conveniences -----
-    def next_offers(self, timeout: float = 10.0, start: int | None = None,
-                    agent_id: str | None = None) -> list[dict[str, Any]]:
+    def next_offers(
+        self, timeout: float = 10.0, start: int | None = None, agent_id: str | None = None
+    ) -> list[dict[str, Any]]:
         def matches(event: Event) -> bool:
             if event["type"] != "OFFERS":
                 return False
-            return agent_id is None or any(o["agent_id"]["value"] == agent_id
-                                           for o in event["offers"]["offers"])
+            return agent_id is None or any(
+                o["agent_id"]["value"] == agent_id for o in event["offers"]["offers"]
+            )
 
         event = self.wait_for(matches, timeout, self.mark() if start is None else start)
         offers: list[dict[str, Any]] = event["offers"]["offers"]
         return offers
 
     def decline(self, offers: list[dict[str, Any]], refuse_seconds: float = 5.0) -> None:
-        status, text = self.call("DECLINE", {"offer_ids": [o["id"] for o in offers],
-                                             "filters": {"refuse_seconds": refuse_seconds}})
+        status, text = self.call(
+            "DECLINE",
+            {"offer_ids": [o["id"] for o in offers], "filters": {"refuse_seconds": refuse_seconds}},
+        )
         assert status == 202, (status, text)
 
-    def launch(self, offer: dict[str, Any], tasks: list[dict[str, Any]],
-               refuse_seconds: float = 5.0) -> tuple[int, bytes]:
-        return self.call("ACCEPT", {
-            "offer_ids": [offer["id"]],
-            "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
-            "filters": {"refuse_seconds": refuse_seconds},
-        })
+    def launch(
+        self, offer: dict[str, Any], tasks: list[dict[str, Any]], refuse_seconds: float = 5.0
+    ) -> tuple[int, bytes]:
+        return self.call(
+            "ACCEPT",
+            {
+                "offer_ids": [offer["id"]],
+                "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
+                "filters": {"refuse_seconds": refuse_seconds},
+            },
+        )
 
     def acknowledge(self, status: dict[str, Any]) -> tuple[int, bytes]:
-        return self.call("ACKNOWLEDGE", {"agent_id": status["agent_id"],
-                                         "task_id": status["task_id"], "uuid": status["uuid"]})
+        return self.call(
+            "ACKNOWLEDGE",
+            {"agent_id": status["agent_id"], "task_id": status["task_id"], "uuid": status["uuid"]},
+        )
 
     def updates_of(self, task_id: str, mark: int = 0) -> list[dict[str, Any]]:
-        return [e["update"]["status"] for e in self.events_since(mark, "UPDATE")
-                if e["update"]["status"]["task_id"]["value"] == task_id]
+        return [
+            e["update"]["status"]
+            for e in self.events_since(mark, "UPDATE")
+            if e["update"]["status"]["task_id"]["value"] == task_id
+        ]
 
-    def wait_update(self, task_id: str, states: set[str], timeout: float = 15.0,
-                    start: int = 0, acknowledge: bool = True) -> dict[str, Any]:
+    def wait_update(
+        self,
+        task_id: str,
+        states: set[str],
+        timeout: float = 15.0,
+        start: int = 0,
+        acknowledge: bool = True,
+    ) -> dict[str, Any]:
         """Waits for an update of `task_id` in one of `states`, acknowledging updates seen."""
         deadline = time.monotonic() + timeout
         index = start
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"task {task_id} did not reach {states}; updates: "
-                                     f"{[s['state'] for s in self.updates_of(task_id)]}")
-            event = self.wait_for(lambda e: e["type"] == "UPDATE"
-                                  and e["update"]["status"]["task_id"]["value"] == task_id,
-                                  remaining, index)
+                raise AssertionError(
+                    f"task {task_id} did not reach {states}; updates: "
+                    f"{[s['state'] for s in self.updates_of(task_id)]}"
+                )
+            event = self.wait_for(
+                lambda e: (
+                    e["type"] == "UPDATE" and e["update"]["status"]["task_id"]["value"] == task_id
+                ),
+                remaining,
+                index,
+            )
             index = self.events.index(event) + 1
             status = event["update"]["status"]
             if acknowledge and "uuid" in status:
@@ -264,8 +300,13 @@ class SchedulerSession:
                 return status
 
 
-def command_task(offer: dict[str, Any], command: str, task_id: str | None = None,
-                 cpus: float = 0.1, mem: float = 32.0) -> dict[str, Any]:
+def command_task(
+    offer: dict[str, Any],
+    command: str,
+    task_id: str | None = None,
+    cpus: float = 0.1,
+    mem: float = 32.0,
+) -> dict[str, Any]:
     return {
         "name": task_id or "task",
         "task_id": {"value": task_id or f"task-{uuid.uuid4()}"},
@@ -275,13 +316,18 @@ def command_task(offer: dict[str, Any], command: str, task_id: str | None = None
     }
 
 
-def executor_task(offer: dict[str, Any], executor_command: str, task_id: str,
-                  executor_id: str, environment: dict[str, str] | None = None
-                  ) -> dict[str, Any]:
+def executor_task(
+    offer: dict[str, Any],
+    executor_command: str,
+    task_id: str,
+    executor_id: str,
+    environment: dict[str, str] | None = None,
+) -> dict[str, Any]:
     command: dict[str, Any] = {"value": executor_command}
     if environment:
-        command["environment"] = {"variables": [{"name": k, "value": v}
-                                                for k, v in environment.items()]}
+        command["environment"] = {
+            "variables": [{"name": k, "value": v} for k, v in environment.items()]
+        }
     return {
         "name": task_id,
         "task_id": {"value": task_id},

@@ -25,7 +25,8 @@ ZOOKEEPER_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
 def _bin(command: list[str]) -> list[str]:
     """Resolve console scripts next to this interpreter (the venv may not be on PATH)."""
     found = shutil.which(command[0]) or shutil.which(
-        command[0], path=os.path.dirname(sys.executable))
+        command[0], path=os.path.dirname(sys.executable)
+    )
     return [found or command[0], *command[1:]]
 
 
@@ -50,15 +51,20 @@ def wait_http_ok(port: int, path: str = "/health", timeout: float = 15.0) -> Non
 
 
 class Daemon:
-    def __init__(self, name: str, argv: list[str], log_path: Path,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.argv = argv
         self.log_path = log_path
         self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **(env or {})},
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            argv,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -90,11 +96,19 @@ class ZooKeeper:
             "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
             "4lw.commands.whitelist=ruok\n"
         )
-        self.daemon = Daemon("zookeeper", [
-            "java", "-Xmx256m", "-cp", ZOOKEEPER_CLASSPATH,
-            f"-Dzookeeper.log.dir={directory}",
-            "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(config),
-        ], directory / "zookeeper.log")
+        self.daemon = Daemon(
+            "zookeeper",
+            [
+                "java",
+                "-Xmx256m",
+                "-cp",
+                ZOOKEEPER_CLASSPATH,
+                f"-Dzookeeper.log.dir={directory}",
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                str(config),
+            ],
+            directory / "zookeeper.log",
+        )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
@@ -118,26 +132,43 @@ class ZooKeeper:
         self.daemon.stop()
 
 
-def start_master(directory: Path, *flags: str, port: int | None = None,
-                 wait: bool = True) -> tuple[Daemon, int]:
+def start_master(
+    directory: Path, *flags: str, port: int | None = None, wait: bool = True
+) -> tuple[Daemon, int]:
     port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
-    argv = [*_bin(MASTER_COMMAND), "--ip=127.0.0.1", f"--port={port}",
-            "--hostname=127.0.0.1", f"--work_dir={directory / 'master'}", *flags]
+    argv = [
+        *_bin(MASTER_COMMAND),
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--hostname=127.0.0.1",
+        f"--work_dir={directory / 'master'}",
+        *flags,
+    ]
     daemon = Daemon("master", argv, directory / f"master-{port}.log")
     if wait:
         wait_http_ok(port)
     return daemon, port
 
 
-def start_agent(directory: Path, master: str, *flags: str, port: int | None = None,
-                wait: bool = True) -> tuple[Daemon, int]:
+def start_agent(
+    directory: Path, master: str, *flags: str, port: int | None = None, wait: bool = True
+) -> tuple[Daemon, int]:
     port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
-    argv = [*_bin(AGENT_COMMAND), f"--master={master}", "--ip=127.0.0.1", f"--port={port}",
-            "--hostname=127.0.0.1", f"--work_dir={directory / f'agent-{port}'}",
-            "--no-switch_user", "--launcher=posix", "--isolation=posix/cpu,posix/mem",
-            "--systemd_enable_support=false", *flags]
+    argv = [
+        *_bin(AGENT_COMMAND),
+        f"--master={master}",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--hostname=127.0.0.1",
+        f"--work_dir={directory / f'agent-{port}'}",
+        "--no-switch_user",
+        "--launcher=posix",
+        "--isolation=posix/cpu,posix/mem",
+        "--systemd_enable_support=false",
+        *flags,
+    ]
     daemon = Daemon("agent", argv, directory / f"agent-{port}.log")
     if wait:
         wait_http_ok(port)

@@ -16,11 +16,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from kazoo.client import KazooClient
-
 import pymesos_programs
+import pytest
 from conftest import Cluster, start_lite_cluster, wait_for_agents
+from kazoo.client import KazooClient
 from mesos_http import SchedulerSession, command_task, executor_task, framework_info, get_json
 from processes import (
     AGENT_COMMAND,
@@ -49,10 +48,17 @@ def processes_in(directory: str) -> list[int]:
     return found
 
 
-def _run(command: list[str], *args: str, env: dict[str, str] | None = None,
-         timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_bin(command), *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})}, check=False)
+def _run(
+    command: list[str], *args: str, env: dict[str, str] | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_bin(command), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 # ----- check 23 and flag handling -----
@@ -76,8 +82,9 @@ def test_master_needs_work_dir_for_replicated_log() -> None:
 
 
 def test_master_needs_quorum_with_zk(tmp_path: Path) -> None:
-    result = _run(MASTER_COMMAND, "--ip=127.0.0.1", f"--work_dir={tmp_path}",
-                  "--zk=zk://127.0.0.1:1/mesos")
+    result = _run(
+        MASTER_COMMAND, "--ip=127.0.0.1", f"--work_dir={tmp_path}", "--zk=zk://127.0.0.1:1/mesos"
+    )
     assert result.returncode != 0
     assert "--quorum" in result.stderr
 
@@ -96,8 +103,13 @@ def test_flags_from_environment_file_values_and_no_prefix(tmp_path: Path) -> Non
     cluster_file = tmp_path / "cluster"
     cluster_file.write_text("from-a-file\n")
     daemon, _ = start_master(
-        tmp_path, f"--cluster=file://{cluster_file}", "--no-hostname_lookup",
-        "--webui_dir=/nonexistent", port=port, wait=False)
+        tmp_path,
+        f"--cluster=file://{cluster_file}",
+        "--no-hostname_lookup",
+        "--webui_dir=/nonexistent",
+        port=port,
+        wait=False,
+    )
     try:
         wait_http_ok(port)
         state = get_json(f"http://127.0.0.1:{port}", "/master/state")
@@ -107,11 +119,19 @@ def test_flags_from_environment_file_values_and_no_prefix(tmp_path: Path) -> Non
     finally:
         assert daemon.stop() == 0
     env_port = free_port()
-    result_env = {"MESOS_PORT": str(env_port), "MESOS_IP": "127.0.0.1",
-                  "MESOS_REGISTRY": "in_memory", "MESOS_CLUSTER": "from-env",
-                  "MESOS_NOT_A_FLAG": "ignored"}
-    process = subprocess.Popen(_bin(MASTER_COMMAND), env={**os.environ, **result_env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result_env = {
+        "MESOS_PORT": str(env_port),
+        "MESOS_IP": "127.0.0.1",
+        "MESOS_REGISTRY": "in_memory",
+        "MESOS_CLUSTER": "from-env",
+        "MESOS_NOT_A_FLAG": "ignored",
+    }
+    process = subprocess.Popen(
+        _bin(MASTER_COMMAND),
+        env={**os.environ, **result_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http_ok(env_port)
         assert get_json(f"http://127.0.0.1:{env_port}", "/master/state")["cluster"] == "from-env"
@@ -136,35 +156,50 @@ def test_agent_recovers_id_and_refuses_incompatible_resources(tmp_path: Path) ->
     agent_port = free_port()
     work_dir = tmp_path / f"agent-{agent_port}"
     try:
-        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512",
-                               port=agent_port)
+        agent, _ = start_agent(
+            tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512", port=agent_port
+        )
         wait_for_agents(master_url, 1)
         first_id = get_json(master_url, "/master/state")["slaves"][0]["id"]
         assert (work_dir / "meta" / "slaves" / "latest").is_symlink()
         assert agent.stop() == 0
 
-        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512",
-                               port=agent_port)
+        agent, _ = start_agent(
+            tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512", port=agent_port
+        )
         time.sleep(1.0)
         assert get_json(f"http://127.0.0.1:{agent_port}", "/state")["id"] == first_id
         assert agent.stop() == 0
 
-        result = _run(AGENT_COMMAND, f"--master=127.0.0.1:{master_port}", "--ip=127.0.0.1",
-                      f"--port={agent_port}", "--hostname=127.0.0.1", f"--work_dir={work_dir}",
-                      "--resources=cpus:2;mem:512", "--no-switch_user")
+        result = _run(
+            AGENT_COMMAND,
+            f"--master=127.0.0.1:{master_port}",
+            "--ip=127.0.0.1",
+            f"--port={agent_port}",
+            "--hostname=127.0.0.1",
+            f"--work_dir={work_dir}",
+            "--resources=cpus:2;mem:512",
+            "--no-switch_user",
+        )
         assert result.returncode != 0
         assert "Incompatible agent info detected" in result.stderr
         assert f"rm -f {work_dir}/meta/slaves/latest" in result.stderr
 
-        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:2;mem:512",
-                               "--reconfiguration_policy=additive", port=agent_port)
+        agent, _ = start_agent(
+            tmp_path,
+            f"127.0.0.1:{master_port}",
+            "--resources=cpus:2;mem:512",
+            "--reconfiguration_policy=additive",
+            port=agent_port,
+        )
         time.sleep(1.0)
         assert get_json(f"http://127.0.0.1:{agent_port}", "/state")["id"] == first_id
         assert agent.stop() == 0
 
         (work_dir / "meta" / "slaves" / "latest").unlink()
-        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:3;mem:512",
-                               port=agent_port)
+        agent, _ = start_agent(
+            tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:3;mem:512", port=agent_port
+        )
         deadline = time.monotonic() + 10
         new_id = ""
         while time.monotonic() < deadline and not new_id:
@@ -180,9 +215,13 @@ def test_agent_recovers_id_and_refuses_incompatible_resources(tmp_path: Path) ->
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     cluster = start_lite_cluster(
-        tmp_path_factory.mktemp("lab"), 2, "--offer_timeout=1secs",
-        "--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=2",
-        agent_flags=("--executor_registration_timeout=2secs",))
+        tmp_path_factory.mktemp("lab"),
+        2,
+        "--offer_timeout=1secs",
+        "--agent_ping_timeout=1secs",
+        "--max_agent_ping_timeouts=2",
+        agent_flags=("--executor_registration_timeout=2secs",),
+    )
     try:
         yield cluster
     finally:
@@ -206,8 +245,9 @@ def test_executor_registration_timeout(lab: Cluster) -> None:
     session.subscribe()
     try:
         offer = session.next_offers(start=0)[0]
-        status, text = session.launch(offer, [executor_task(offer, "sleep 60", "silent",
-                                                            "silent-executor")])
+        status, text = session.launch(
+            offer, [executor_task(offer, "sleep 60", "silent", "silent-executor")]
+        )
         assert status == 202, text
         final = session.wait_update("silent", {"TASK_FAILED", "TASK_LOST"}, timeout=15)
         assert final["reason"] == "REASON_EXECUTOR_REGISTRATION_TIMEOUT"
@@ -217,8 +257,9 @@ def test_executor_registration_timeout(lab: Cluster) -> None:
 
 
 def test_failover_timeout_expiry_removes_framework(lab: Cluster) -> None:
-    session = SchedulerSession(lab.master_url, framework_info("short-failover",
-                                                             failover_timeout=1.0))
+    session = SchedulerSession(
+        lab.master_url, framework_info("short-failover", failover_timeout=1.0)
+    )
     session.subscribe()
     session.close()
     deadline = time.monotonic() + 10
@@ -231,8 +272,12 @@ def test_failover_timeout_expiry_removes_framework(lab: Cluster) -> None:
 
 
 def test_agent_sigterm_shuts_executors_down(lab: Cluster, tmp_path: Path) -> None:
-    agent, port = start_agent(tmp_path, lab.master_url.removeprefix("http://"),
-                              "--resources=cpus:1;mem:256", "--executor_shutdown_grace_period=1secs")
+    agent, port = start_agent(
+        tmp_path,
+        lab.master_url.removeprefix("http://"),
+        "--resources=cpus:1;mem:256",
+        "--executor_shutdown_grace_period=1secs",
+    )
     wait_for_agents(lab.master_url, 3)
     agent_id = get_json(f"http://127.0.0.1:{port}", "/state")["id"]
     session = SchedulerSession(lab.master_url, framework_info("sigterm"))
@@ -255,8 +300,9 @@ def test_agent_sigterm_shuts_executors_down(lab: Cluster, tmp_path: Path) -> Non
 
 def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
     """Check 21: its tasks go TASK_LOST and it leaves activated_slaves."""
-    agent, port = start_agent(tmp_path, lab.master_url.removeprefix("http://"),
-                              "--resources=cpus:1;mem:256")
+    agent, port = start_agent(
+        tmp_path, lab.master_url.removeprefix("http://"), "--resources=cpus:1;mem:256"
+    )
     deadline = time.monotonic() + 10
     agent_id = ""
     directory = "/nonexistent"
@@ -277,8 +323,9 @@ def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
         agent.stop(signal.SIGKILL)
         lost = session.wait_update("doomed", {"TASK_LOST", "TASK_UNREACHABLE"}, timeout=30)
         assert lost["state"] == "TASK_LOST"
-        session.wait_for(lambda e: e["type"] == "FAILURE"
-                         and e["failure"]["agent_id"]["value"] == agent_id, 10)
+        session.wait_for(
+            lambda e: e["type"] == "FAILURE" and e["failure"]["agent_id"]["value"] == agent_id, 10
+        )
         state = lab.state()
         assert agent_id not in [a["id"] for a in state["slaves"] if a["active"]]
         assert state["activated_slaves"] == before - 1
@@ -293,8 +340,9 @@ def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
 @pytest.mark.zookeeper
 def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Path) -> None:
     zk_url = f"zk://{zookeeper.hosts}/mesos"
-    master, master_port = start_master(tmp_path, f"--zk={zk_url}", "--quorum=1",
-                                       "--allocation_interval=200ms")
+    master, master_port = start_master(
+        tmp_path, f"--zk={zk_url}", "--quorum=1", "--allocation_interval=200ms"
+    )
     agents = [start_agent(tmp_path, zk_url, "--resources=cpus:1;mem:512")[0] for _ in range(2)]
     client = KazooClient(hosts=zookeeper.hosts)
     client.start()
@@ -311,14 +359,18 @@ def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Pat
         wait_for_agents(f"http://127.0.0.1:{master_port}", 2)
 
         result = pymesos_programs.run_scheduler(
-            zk_url, f"{sys.executable} {pymesos_programs.__file__} executor", 2, timeout=60)
+            zk_url, f"{sys.executable} {pymesos_programs.__file__} executor", 2, timeout=60
+        )
         assert sorted(u["state"] for u in result.updates if u["state"] == "TASK_FINISHED") == [
-            "TASK_FINISHED", "TASK_FINISHED"]
+            "TASK_FINISHED",
+            "TASK_FINISHED",
+        ]
 
         master.stop()
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and [
-                c for c in client.get_children("/mesos") if c.startswith("json.info_")]:
+            c for c in client.get_children("/mesos") if c.startswith("json.info_")
+        ]:
             time.sleep(0.2)
         assert not [c for c in client.get_children("/mesos") if c.startswith("json.info_")]
     finally:
@@ -328,7 +380,9 @@ def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Pat
         master.stop()
 
 
-@pytest.mark.skip(reason="checks 19-20 (non-leading master redirects, leader failover) are "
-                         "issue 7: several masters with --zk")
+@pytest.mark.skip(
+    reason="checks 19-20 (non-leading master redirects, leader failover) are "
+    "issue 7: several masters with --zk"
+)
 def test_high_availability_checks_19_and_20() -> None:
     raise AssertionError("not yet implemented")

@@ -7,7 +7,6 @@ import time
 import uuid
 
 import pytest
-
 from conftest import Cluster
 from mesos_http import (
     SchedulerSession,
@@ -42,8 +41,7 @@ def test_framework_id_has_master_id_prefix(scheduler: SchedulerSession, cluster:
     assert scheduler.framework_id.startswith(master_id + "-")
 
 
-def test_offers_arrive_with_required_fields(scheduler: SchedulerSession,
-                                            cluster: Cluster) -> None:
+def test_offers_arrive_with_required_fields(scheduler: SchedulerSession, cluster: Cluster) -> None:
     offers = scheduler.next_offers(timeout=10, start=0)
     agent_ids = {a["id"] for a in cluster.agents()}
     for offer in offers:
@@ -66,9 +64,13 @@ def test_call_with_wrong_stream_id_is_400(scheduler: SchedulerSession) -> None:
 
 def test_malformed_json_is_400(scheduler: SchedulerSession) -> None:
     assert scheduler.stream_id is not None
-    status, _, body = request(scheduler.url, "POST", "/api/v1/scheduler", b"{not json",
-                              {"Content-Type": "application/json",
-                               "Mesos-Stream-Id": scheduler.stream_id})
+    status, _, body = request(
+        scheduler.url,
+        "POST",
+        "/api/v1/scheduler",
+        b"{not json",
+        {"Content-Type": "application/json", "Mesos-Stream-Id": scheduler.stream_id},
+    )
     assert status == 400, body
 
 
@@ -84,10 +86,10 @@ def test_unknown_framework_is_refused(master_url: str) -> None:
     assert status in (400, 403), text
 
 
-def _launch_one(scheduler: SchedulerSession, command: str, **task: float) -> tuple[str, int]:
+def _launch_one(scheduler: SchedulerSession, command: str) -> tuple[str, int]:
     offer = scheduler.next_offers(start=0)[0]
     mark = scheduler.mark()
-    spec = command_task(offer, command, **task)
+    spec = command_task(offer, command)
     status, text = scheduler.launch(offer, [spec])
     assert status == 202, text
     return spec["task_id"]["value"], mark
@@ -95,8 +97,9 @@ def _launch_one(scheduler: SchedulerSession, command: str, **task: float) -> tup
 
 def test_command_task_lifecycle(scheduler: SchedulerSession) -> None:
     task_id, mark = _launch_one(scheduler, "true")
-    final = scheduler.wait_update(task_id, {"TASK_FINISHED", "TASK_FAILED", "TASK_ERROR",
-                                            "TASK_LOST"}, start=mark)
+    final = scheduler.wait_update(
+        task_id, {"TASK_FINISHED", "TASK_FAILED", "TASK_ERROR", "TASK_LOST"}, start=mark
+    )
     assert final["state"] == "TASK_FINISHED", final
     updates = scheduler.updates_of(task_id, mark)
     states = [u["state"] for u in updates]
@@ -114,14 +117,21 @@ def test_command_task_lifecycle(scheduler: SchedulerSession) -> None:
 @pytest.mark.slow
 def test_unacknowledged_update_is_resent(scheduler: SchedulerSession) -> None:
     task_id, mark = _launch_one(scheduler, "sleep 30")
-    first = scheduler.wait_update(task_id, {"TASK_STARTING", "TASK_RUNNING"}, start=mark,
-                                  acknowledge=False)
+    first = scheduler.wait_update(
+        task_id, {"TASK_STARTING", "TASK_RUNNING"}, start=mark, acknowledge=False
+    )
     index = scheduler.events.index(
-        next(e for e in scheduler.events[mark:] if e["type"] == "UPDATE"
-             and e["update"]["status"]["uuid"] == first["uuid"]))
+        next(
+            e
+            for e in scheduler.events[mark:]
+            if e["type"] == "UPDATE" and e["update"]["status"]["uuid"] == first["uuid"]
+        )
+    )
     again = scheduler.wait_for(
         lambda e: e["type"] == "UPDATE" and e["update"]["status"]["uuid"] == first["uuid"],
-        timeout=25, start=index + 1)
+        timeout=25,
+        start=index + 1,
+    )
     assert again["update"]["status"]["state"] == first["state"]
 
 
@@ -133,8 +143,7 @@ def test_failing_command_is_task_failed(scheduler: SchedulerSession) -> None:
     assert "3" in final.get("message", "")
 
 
-def test_launch_beyond_offer_is_task_error(scheduler: SchedulerSession,
-                                           cluster: Cluster) -> None:
+def test_launch_beyond_offer_is_task_error(scheduler: SchedulerSession, cluster: Cluster) -> None:
     offer = scheduler.next_offers(start=0)[0]
     offered_cpus = sum(r["scalar"]["value"] for r in offer["resources"] if r["name"] == "cpus")
     mark = scheduler.mark()
@@ -142,8 +151,9 @@ def test_launch_beyond_offer_is_task_error(scheduler: SchedulerSession,
     status, text = scheduler.launch(offer, [spec])
     assert status == 202, text
     task_id = spec["task_id"]["value"]
-    final = scheduler.wait_update(task_id, {"TASK_ERROR", "TASK_RUNNING", "TASK_FINISHED"},
-                                  start=mark)
+    final = scheduler.wait_update(
+        task_id, {"TASK_ERROR", "TASK_RUNNING", "TASK_FINISHED"}, start=mark
+    )
     assert final["state"] == "TASK_ERROR"
     assert final["reason"] == "REASON_TASK_INVALID"
     assert "uuid" not in final
@@ -158,8 +168,9 @@ def test_launch_on_unknown_offer_is_lost_or_dropped(scheduler: SchedulerSession)
     spec = command_task(offer, "true")
     status, text = scheduler.launch(fake, [spec])
     assert status == 202, text
-    final = scheduler.wait_update(spec["task_id"]["value"], {"TASK_LOST", "TASK_DROPPED",
-                                                            "TASK_ERROR"}, start=mark)
+    final = scheduler.wait_update(
+        spec["task_id"]["value"], {"TASK_LOST", "TASK_DROPPED", "TASK_ERROR"}, start=mark
+    )
     assert final["reason"] == "REASON_INVALID_OFFERS"
 
 
@@ -172,8 +183,12 @@ def test_decline_filters_then_revive(scheduler: SchedulerSession) -> None:
         scheduler.decline(others, refuse_seconds=30)
     mark = scheduler.mark()
     time.sleep(3)
-    again = [o for e in scheduler.events_since(mark, "OFFERS") for o in e["offers"]["offers"]
-             if o["agent_id"]["value"] == declined_agent]
+    again = [
+        o
+        for e in scheduler.events_since(mark, "OFFERS")
+        for o in e["offers"]["offers"]
+        if o["agent_id"]["value"] == declined_agent
+    ]
     assert not again, "declined agent was offered again within refuse_seconds"
     status, text = scheduler.call("REVIVE", {})
     assert status == 202, text
@@ -196,11 +211,13 @@ def test_suppress_then_revive(scheduler: SchedulerSession) -> None:
 def test_kill_running_task(scheduler: SchedulerSession) -> None:
     task_id, mark = _launch_one(scheduler, "sleep 60")
     running = scheduler.wait_update(task_id, {"TASK_RUNNING"}, start=mark)
-    status, text = scheduler.call("KILL", {"task_id": {"value": task_id},
-                                           "agent_id": running["agent_id"]})
+    status, text = scheduler.call(
+        "KILL", {"task_id": {"value": task_id}, "agent_id": running["agent_id"]}
+    )
     assert status == 202, text
-    final = scheduler.wait_update(task_id, {"TASK_KILLED", "TASK_FINISHED", "TASK_FAILED"},
-                                  start=mark)
+    final = scheduler.wait_update(
+        task_id, {"TASK_KILLED", "TASK_FINISHED", "TASK_FAILED"}, start=mark
+    )
     assert final["state"] == "TASK_KILLED"
 
 
@@ -209,16 +226,22 @@ def test_explicit_reconcile(scheduler: SchedulerSession) -> None:
     running = scheduler.wait_update(task_id, {"TASK_RUNNING"}, start=mark)
     unknown_id = f"unknown-{uuid.uuid4()}"
     mark = scheduler.mark()
-    status, text = scheduler.call("RECONCILE", {"tasks": [
-        {"task_id": {"value": task_id}, "agent_id": running["agent_id"]},
-        {"task_id": {"value": unknown_id}},
-    ]})
+    status, text = scheduler.call(
+        "RECONCILE",
+        {
+            "tasks": [
+                {"task_id": {"value": task_id}, "agent_id": running["agent_id"]},
+                {"task_id": {"value": unknown_id}},
+            ]
+        },
+    )
     assert status == 202, text
     known = scheduler.wait_update(task_id, {"TASK_RUNNING"}, start=mark, acknowledge=False)
     assert known["reason"] == "REASON_RECONCILIATION"
     assert "uuid" not in known
-    lost = scheduler.wait_update(unknown_id, {"TASK_LOST", "TASK_UNKNOWN"}, start=mark,
-                                 acknowledge=False)
+    lost = scheduler.wait_update(
+        unknown_id, {"TASK_LOST", "TASK_UNKNOWN"}, start=mark, acknowledge=False
+    )
     assert lost["reason"] == "REASON_RECONCILIATION"
     assert "uuid" not in lost
 
@@ -235,22 +258,22 @@ def test_implicit_reconcile_reports_running_tasks(scheduler: SchedulerSession) -
 
 
 def test_partition_aware_reconcile_of_unknown_task(master_url: str) -> None:
-    session = SchedulerSession(master_url, framework_info(
-        "conformance-partition-aware", capabilities=[{"type": "PARTITION_AWARE"}]))
+    session = SchedulerSession(
+        master_url,
+        framework_info("conformance-partition-aware", capabilities=[{"type": "PARTITION_AWARE"}]),
+    )
     session.subscribe()
     try:
         unknown_id = f"unknown-{uuid.uuid4()}"
         status, text = session.call("RECONCILE", {"tasks": [{"task_id": {"value": unknown_id}}]})
         assert status == 202, text
-        update = session.wait_update(unknown_id, {"TASK_UNKNOWN", "TASK_LOST"},
-                                     acknowledge=False)
+        update = session.wait_update(unknown_id, {"TASK_UNKNOWN", "TASK_LOST"}, acknowledge=False)
         assert update["state"] == "TASK_UNKNOWN"
     finally:
         session.teardown()
 
 
-def test_teardown_completes_framework_and_kills_tasks(master_url: str,
-                                                      cluster: Cluster) -> None:
+def test_teardown_completes_framework_and_kills_tasks(master_url: str, cluster: Cluster) -> None:
     session = SchedulerSession(master_url, framework_info("conformance-teardown"))
     session.subscribe()
     task_id, mark = _launch_one(session, "sleep 60")
@@ -273,8 +296,9 @@ def test_teardown_completes_framework_and_kills_tasks(master_url: str,
 
 
 def test_resubscribe_within_failover_timeout(master_url: str) -> None:
-    session = SchedulerSession(master_url, framework_info("conformance-failover",
-                                                          failover_timeout=60.0))
+    session = SchedulerSession(
+        master_url, framework_info("conformance-failover", failover_timeout=60.0)
+    )
     session.subscribe()
     task_id, mark = _launch_one(session, "sleep 60")
     session.wait_update(task_id, {"TASK_RUNNING"}, start=mark)
@@ -287,39 +311,55 @@ def test_resubscribe_within_failover_timeout(master_url: str) -> None:
         assert subscribed["subscribed"]["framework_id"]["value"] == framework_id
         status, text = again.call("RECONCILE", {"tasks": [{"task_id": {"value": task_id}}]})
         assert status == 202, text
-        update = again.wait_update(task_id, {"TASK_RUNNING", "TASK_FINISHED", "TASK_LOST",
-                                             "TASK_KILLED", "TASK_FAILED"}, acknowledge=False)
+        update = again.wait_update(
+            task_id,
+            {"TASK_RUNNING", "TASK_FINISHED", "TASK_LOST", "TASK_KILLED", "TASK_FAILED"},
+            acknowledge=False,
+        )
         assert update["state"] == "TASK_RUNNING"
     finally:
         again.teardown()
 
 
-def test_framework_message_to_unknown_executor_is_accepted(scheduler: SchedulerSession,
-                                                           cluster: Cluster) -> None:
+def test_framework_message_to_unknown_executor_is_accepted(
+    scheduler: SchedulerSession, cluster: Cluster
+) -> None:
     agent = cluster.agents()[0]
-    status, text = scheduler.call("MESSAGE", {"agent_id": {"value": agent["id"]},
-                                              "executor_id": {"value": "nobody"},
-                                              "data": "aGVsbG8="})
+    status, text = scheduler.call(
+        "MESSAGE",
+        {
+            "agent_id": {"value": agent["id"]},
+            "executor_id": {"value": "nobody"},
+            "data": "aGVsbG8=",
+        },
+    )
     assert status == 202, text
 
 
-def test_acknowledge_with_invalid_uuid_is_400(scheduler: SchedulerSession,
-                                              cluster: Cluster) -> None:
+def test_acknowledge_with_invalid_uuid_is_400(
+    scheduler: SchedulerSession, cluster: Cluster
+) -> None:
     agent = cluster.agents()[0]
-    status, text = scheduler.call("ACKNOWLEDGE", {"agent_id": {"value": agent["id"]},
-                                                  "task_id": {"value": "t"},
-                                                  "uuid": "bm90LWEtdXVpZA=="})
+    status, text = scheduler.call(
+        "ACKNOWLEDGE",
+        {"agent_id": {"value": agent["id"]}, "task_id": {"value": "t"}, "uuid": "bm90LWEtdXVpZA=="},
+    )
     assert status == 400, text
-    status, text = scheduler.call("ACKNOWLEDGE", {"agent_id": {"value": agent["id"]},
-                                                  "task_id": {"value": "t"},
-                                                  "uuid": new_uuid_b64()})
+    status, text = scheduler.call(
+        "ACKNOWLEDGE",
+        {"agent_id": {"value": agent["id"]}, "task_id": {"value": "t"}, "uuid": new_uuid_b64()},
+    )
     assert status == 202, text
 
 
 def test_subscribe_without_framework_info_is_400(master_url: str) -> None:
-    status, _, body = request(master_url, "POST", "/api/v1/scheduler",
-                              json.dumps({"type": "SUBSCRIBE", "subscribe": {}}),
-                              {"Content-Type": "application/json"})
+    status, _, body = request(
+        master_url,
+        "POST",
+        "/api/v1/scheduler",
+        json.dumps({"type": "SUBSCRIBE", "subscribe": {}}),
+        {"Content-Type": "application/json"},
+    )
     assert status == 400, body
 
 
