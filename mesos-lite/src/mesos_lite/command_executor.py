@@ -3,38 +3,41 @@
 Started by the agent in the task's sandbox; speaks the v1 executor API; runs the task's
 command and reports TASK_STARTING, TASK_RUNNING, then TASK_FINISHED (exit 0), TASK_FAILED
 ("Command exited with status N") or TASK_KILLED; exits once the terminal update is
-acknowledged.
+acknowledged. Standard library only (threads and http.client): it starts for every task,
+so its start-up time is part of every task's launch latency.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import http.client
 import json
 import logging
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 import uuid
 from typing import Any
 
-import aiohttp
-
-from mesos_lite import recordio
-from mesos_lite.agent.containers import LaunchError, command_argv, command_environment
+from mesos_lite.commands import LaunchError, command_argv, command_environment
 from mesos_lite.durations import parse_duration
+from mesos_lite.recordio import Decoder, RecordIOError
 
 logger = logging.getLogger("mesos_lite.command_executor")
 DEFAULT_KILL_GRACE = 3.0
 # Without an acknowledgement of the terminal update, give up after this long.
 TERMINAL_ACK_WAIT = 60.0
+TERMINAL = ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED")
 
 
 class CommandExecutor:
     def __init__(self) -> None:
         env = os.environ
-        self.agent = env["MESOS_AGENT_ENDPOINT"]
+        host, _, port = env["MESOS_AGENT_ENDPOINT"].rpartition(":")
+        self.agent = (host, int(port))
         self.framework_id = env["MESOS_FRAMEWORK_ID"]
         self.executor_id = env["MESOS_EXECUTOR_ID"]
         self.sandbox = env.get("MESOS_SANDBOX", os.getcwd())
@@ -42,16 +45,12 @@ class CommandExecutor:
             env.get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs")
         )
         self.task: dict[str, Any] | None = None
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.killed = False
         self.terminal_uuid: str | None = None
-        self.done = asyncio.Event()
-        self.session: aiohttp.ClientSession | None = None
+        self.done = threading.Event()
         self.framework_info: dict[str, Any] = {}
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.agent}/api/v1/executor"
+        self._lock = threading.Lock()
 
     def _ids(self) -> dict[str, Any]:
         return {
@@ -59,72 +58,72 @@ class CommandExecutor:
             "executor_id": {"value": self.executor_id},
         }
 
-    async def run(self) -> int:
-        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
-        try:
-            subscriber = asyncio.get_running_loop().create_task(self._subscribe_loop())
-            await self.done.wait()
-            subscriber.cancel()
-        finally:
-            await self.session.close()
+    def run(self) -> int:
+        threading.Thread(target=self._subscribe_loop, daemon=True).start()
+        self.done.wait()
         return 0
 
-    async def _subscribe_loop(self) -> None:
-        assert self.session is not None
-        backoff = 0.5
+    def _subscribe_loop(self) -> None:
+        backoff = 0.2
         while not self.done.is_set():
-            body = {
-                "type": "SUBSCRIBE",
-                **self._ids(),
-                "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []},
-            }
+            body = json.dumps(
+                {
+                    "type": "SUBSCRIBE",
+                    **self._ids(),
+                    "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []},
+                }
+            )
+            connection = http.client.HTTPConnection(*self.agent, timeout=None)
             try:
-                async with self.session.post(
-                    self.url, json=body, headers={"Accept": "application/json"}
-                ) as resp:
-                    if resp.status != 200:
-                        logger.error(
-                            "Agent refused SUBSCRIBE: %s %s",
-                            resp.status,
-                            (await resp.text()).strip(),
-                        )
-                    else:
-                        decoder = recordio.Decoder()
-                        async for chunk in resp.content.iter_any():
-                            for record in decoder.feed(chunk):
-                                await self._on_event(json.loads(record))
-            except (aiohttp.ClientError, OSError, recordio.RecordIOError) as error:
+                connection.request(
+                    "POST",
+                    "/api/v1/executor",
+                    body,
+                    {"Content-Type": "application/json", "Accept": "application/json"},
+                )
+                response = connection.getresponse()
+                if response.status != 200:
+                    logger.error(
+                        "Agent refused SUBSCRIBE: %s %s",
+                        response.status,
+                        response.read().decode(errors="replace").strip(),
+                    )
+                else:
+                    decoder = Decoder()
+                    while chunk := response.read1(65536):
+                        for record in decoder.feed(chunk):
+                            self._on_event(json.loads(record))
+            except (OSError, http.client.HTTPException, RecordIOError, ValueError) as error:
                 logger.warning("Connection to the agent failed: %s", error)
+            finally:
+                connection.close()
             if self.done.is_set():
                 return
-            await asyncio.sleep(backoff)
+            time.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
 
-    async def _on_event(self, event: dict[str, Any]) -> None:
+    def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "SUBSCRIBED":
             self.framework_info = event["subscribed"].get("framework_info", {})
-            logger.info("Subscribed to the agent")
         elif kind == "LAUNCH":
             if self.task is None:
                 self.task = event["launch"]["task"]
-                asyncio.get_running_loop().create_task(self._run_task())
+                threading.Thread(target=self._run_task, daemon=True).start()
         elif kind == "KILL":
             policy = event["kill"].get("kill_policy") or (self.task or {}).get("kill_policy")
-            asyncio.get_running_loop().create_task(self._kill(policy))
+            threading.Thread(target=self._kill, args=(policy,), daemon=True).start()
         elif kind == "ACKNOWLEDGED":
             if event["acknowledged"].get("uuid") == self.terminal_uuid:
                 self.done.set()
         elif kind == "SHUTDOWN":
-            await self._kill(None)
-            asyncio.get_running_loop().call_later(self.shutdown_grace, self.done.set)
+            threading.Thread(target=self._kill, args=(None,), daemon=True).start()
+            threading.Timer(self.shutdown_grace, self.done.set).start()
         elif kind == "ERROR":
             logger.error("Agent error: %s", event.get("error", {}).get("message"))
 
-    async def _send_status(
-        self, state: str, message: str | None = None, reason: str | None = None
-    ) -> None:
-        assert self.task is not None and self.session is not None
+    def _send_status(self, state: str, message: str | None = None) -> None:
+        assert self.task is not None
         update_uuid = base64.b64encode(uuid.uuid4().bytes).decode("ascii")
         status: dict[str, Any] = {
             "task_id": self.task["task_id"],
@@ -136,86 +135,99 @@ class CommandExecutor:
         }
         if message:
             status["message"] = message
-        if reason:
-            status["reason"] = reason
-        if state in ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED"):
+        if state in TERMINAL:
             self.terminal_uuid = update_uuid
-            asyncio.get_running_loop().call_later(TERMINAL_ACK_WAIT, self.done.set)
-        body = {"type": "UPDATE", **self._ids(), "update": {"status": status}}
+            threading.Timer(TERMINAL_ACK_WAIT, self.done.set).start()
+        body = json.dumps({"type": "UPDATE", **self._ids(), "update": {"status": status}})
         for attempt in range(30):
+            connection = http.client.HTTPConnection(*self.agent, timeout=10)
             try:
-                async with self.session.post(self.url, json=body) as resp:
-                    if resp.status == 202:
-                        return
-                    logger.error(
-                        "Agent refused %s: %s %s", state, resp.status, (await resp.text()).strip()
+                with self._lock:
+                    connection.request(
+                        "POST", "/api/v1/executor", body, {"Content-Type": "application/json"}
                     )
-                    return
-            except (aiohttp.ClientError, OSError) as error:
+                    response = connection.getresponse()
+                    text = response.read()
+                if response.status != 202:
+                    logger.error(
+                        "Agent refused %s: %s %s",
+                        state,
+                        response.status,
+                        text.decode(errors="replace").strip(),
+                    )
+                return
+            except (OSError, http.client.HTTPException) as error:
                 logger.warning("Cannot send %s (attempt %d): %s", state, attempt + 1, error)
-                await asyncio.sleep(1.0)
+                time.sleep(1.0)
+            finally:
+                connection.close()
 
-    async def _run_task(self) -> None:
+    def _run_task(self) -> None:
         assert self.task is not None
         command = self.task.get("command", {})
         task_id = self.task["task_id"]["value"]
-        await self._send_status("TASK_STARTING")
+        self._send_status("TASK_STARTING")
         try:
             argv = command_argv(command)
         except LaunchError as error:
-            await self._send_status("TASK_FAILED", str(error))
+            self._send_status("TASK_FAILED", str(error))
             return
         environment = {**os.environ, **command_environment(command)}
         sys.stdout.write(f"Starting task {task_id}\n")
         sys.stdout.flush()
         try:
-            self.process = await asyncio.create_subprocess_exec(
-                *argv, cwd=self.sandbox, env=environment, process_group=0
+            # Its own process group (for KILL), in the executor's session (so the agent's
+            # container kill reaches it).
+            self.process = subprocess.Popen(
+                argv, cwd=self.sandbox, env=environment, process_group=0
             )
         except OSError as error:
-            await self._send_status("TASK_FAILED", f"Failed to launch the command: {error}")
+            self._send_status("TASK_FAILED", f"Failed to launch the command: {error}")
             return
-        await self._send_status("TASK_RUNNING")
-        code = await self.process.wait()
+        self._send_status("TASK_RUNNING")
+        code = self.process.wait()
         if self.killed:
-            await self._send_status(
+            self._send_status(
                 "TASK_KILLED",
                 "Command terminated with signal "
                 f"{signal.Signals(-code).name if code < 0 else code}",
             )
         elif code == 0:
-            await self._send_status("TASK_FINISHED", "Command exited with status 0")
+            self._send_status("TASK_FINISHED", "Command exited with status 0")
         elif code < 0:
-            await self._send_status(
+            self._send_status(
                 "TASK_FAILED",
                 f"Command terminated with signal {signal.Signals(-code).name.removeprefix('SIG')}",
             )
         else:
-            await self._send_status("TASK_FAILED", f"Command exited with status {code}")
+            self._send_status("TASK_FAILED", f"Command exited with status {code}")
         sys.stdout.write(f"Command exited with status {code} (pid: {self.process.pid})\n")
         sys.stdout.flush()
 
-    async def _kill(self, kill_policy: dict[str, Any] | None) -> None:
+    def _kill(self, kill_policy: dict[str, Any] | None) -> None:
         grace = DEFAULT_KILL_GRACE
         if kill_policy and isinstance(kill_policy.get("grace_period"), dict):
             grace = float(kill_policy["grace_period"].get("nanoseconds", 0)) / 1e9
-        if self.process is None or self.process.returncode is not None:
-            if self.task is not None and self.terminal_uuid is None and self.process is None:
+        process = self.process
+        if process is None:
+            if self.task is not None and self.terminal_uuid is None:
                 self.killed = True
-                await self._send_status("TASK_KILLED", "Killed before the command started")
+                self._send_status("TASK_KILLED", "Killed before the command started")
+            return
+        if process.poll() is not None:
             return
         self.killed = True
         capabilities = [c.get("type") for c in self.framework_info.get("capabilities", [])]
         if "TASK_KILLING_STATE" in capabilities:
-            await self._send_status("TASK_KILLING")
+            self._send_status("TASK_KILLING")
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            await asyncio.wait_for(asyncio.shield(self.process.wait()), timeout=grace)
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=grace)
         except ProcessLookupError:
             return
-        except TimeoutError:
+        except subprocess.TimeoutExpired:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 return
 
@@ -237,7 +249,9 @@ def main() -> None:
             "executor must be started by an agent\n"
         )
         raise SystemExit(1)
-    raise SystemExit(asyncio.run(CommandExecutor().run()))
+    code = CommandExecutor().run()
+    sys.stdout.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from mesos_lite.commands import LaunchError, command_argv, command_environment
+
 logger = logging.getLogger(__name__)
 
-
-class LaunchError(Exception):
-    pass
+__all__ = ["LaunchError", "command_argv", "command_environment"]
 
 
 def sandbox_path(
@@ -49,33 +49,6 @@ def make_sandbox(path: str, user: str | None) -> None:
         entry = pwd.getpwnam(user)
         for item in (path, os.path.join(path, "stdout"), os.path.join(path, "stderr")):
             os.chown(item, entry.pw_uid, entry.pw_gid)
-
-
-def command_argv(command: dict[str, Any]) -> list[str]:
-    """The argv of a CommandInfo: `sh -c value` when shell (the default), else value+arguments."""
-    value = command.get("value")
-    shell = command.get("shell", True)
-    if shell and not isinstance(value, str):
-        raise LaunchError("CommandInfo has no 'value' to run with the shell")
-    if shell:
-        return ["/bin/sh", "-c", str(value)]
-    arguments = [str(a) for a in command.get("arguments", [])]
-    if not isinstance(value, str):
-        raise LaunchError("CommandInfo has no 'value' (the program to run)")
-    return [value, *arguments[1:]] if arguments else [value]
-
-
-def command_environment(command: dict[str, Any]) -> dict[str, str]:
-    variables: dict[str, str] = {}
-    environment = command.get("environment") or {}
-    for variable in environment.get("variables", []) if isinstance(environment, dict) else []:
-        if (
-            isinstance(variable, dict)
-            and isinstance(variable.get("name"), str)
-            and variable.get("type", "VALUE") == "VALUE"
-        ):
-            variables[variable["name"]] = str(variable.get("value", ""))
-    return variables
 
 
 def command_executor_command() -> dict[str, Any]:
