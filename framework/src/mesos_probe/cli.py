@@ -83,6 +83,7 @@ SUBMIT_OPTIONS: list[tuple[str, Any, str, Any]] = [
         None,
     ),
     ("--state-file", Path, "file to keep the run in, so an interrupted run can resume", None),
+    ("--report-file", Path, "also write the JSON report to this file (for tools and tests)", None),
     (
         "--failover-timeout",
         positive_float,
@@ -217,6 +218,17 @@ def configure_logging(verbose: bool, interactive: bool) -> None:
     logging.getLogger("kazoo").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
+def write_report(path: Path, text: str) -> None:
+    """Write the report atomically, so a reader never sees half of it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text + "\n")
+        partial.replace(path)
+    except OSError as error:
+        logger.error("could not write the report to %s: %s", path, error.strerror)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
@@ -231,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MasterError, SubmitError) as error:
         print(f"mesos-probe: error: {error}", file=sys.stderr)
         return EXIT_START
+    if settings["report_file"] is not None:
+        write_report(settings["report_file"], report.to_json())
     if settings["json"]:
         print(report.to_json())
     else:
