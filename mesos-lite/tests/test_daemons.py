@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pymesos_programs
 import pytest
@@ -386,3 +387,56 @@ def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Pat
 )
 def test_high_availability_checks_19_and_20() -> None:
     raise AssertionError("not yet implemented")
+
+
+def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
+    """A SIGKILLed agent restarted on the same work_dir re-adopts a checkpointing
+    framework's running executor: the task stays TASK_RUNNING and can still be killed."""
+    master, master_port = start_master(tmp_path, "--allocation_interval=200ms")
+    master_url = f"http://127.0.0.1:{master_port}"
+    agent_port = free_port()
+    flags = ("--resources=cpus:1;mem:512", "--executor_reregistration_timeout=10secs")
+    agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
+    session = SchedulerSession(
+        master_url, framework_info("checkpointing", checkpoint=True, failover_timeout=60.0)
+    )
+    try:
+        wait_for_agents(master_url, 1)
+        session.subscribe()
+        offer = session.next_offers(start=0)[0]
+        status, _ = session.launch(offer, [command_task(offer, "sleep 120", "survivor")])
+        assert status == 202
+        session.wait_update("survivor", {"TASK_RUNNING"})
+        directory = get_json(f"http://127.0.0.1:{agent_port}", "/state")["frameworks"][0][
+            "executors"
+        ][0]["directory"]
+        agent.stop(signal.SIGKILL)
+        assert processes_in(directory), "the executor died with the agent"
+        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
+        deadline = time.monotonic() + 15
+        executors: list[Any] = []
+        while time.monotonic() < deadline and not executors:
+            frameworks = get_json(f"http://127.0.0.1:{agent_port}", "/state")["frameworks"]
+            executors = [e for f in frameworks for e in f["executors"] if e["tasks"]]
+            time.sleep(0.2)
+        assert executors, "the restarted agent did not recover the executor"
+        time.sleep(1.0)
+        mark = session.mark()
+        status, _ = session.call("RECONCILE", {"tasks": [{"task_id": {"value": "survivor"}}]})
+        assert status == 202
+        update = session.wait_update(
+            "survivor", {"TASK_RUNNING", "TASK_LOST", "TASK_FAILED"}, start=mark, acknowledge=False
+        )
+        assert update["state"] == "TASK_RUNNING"
+        status, _ = session.call(
+            "KILL", {"task_id": {"value": "survivor"}, "agent_id": update["agent_id"]}
+        )
+        assert status == 202
+        final = session.wait_update(
+            "survivor", {"TASK_KILLED", "TASK_FAILED", "TASK_LOST"}, start=mark, timeout=20
+        )
+        assert final["state"] == "TASK_KILLED"
+    finally:
+        session.teardown()
+        agent.stop()
+        master.stop()

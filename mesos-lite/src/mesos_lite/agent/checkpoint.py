@@ -7,6 +7,7 @@ to make the agent start afresh.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -122,3 +123,81 @@ def incompatible_message(
         + "        This ensures agent doesn't recover old live executors.\n"
         + "Step 2: Restart the agent."
     )
+
+
+# ----- executors of checkpointing frameworks -----
+def _slave_dir(work_dir: str, agent_id: str) -> str:
+    return os.path.join(meta_dir(work_dir), "slaves", agent_id)
+
+
+def framework_dir(work_dir: str, agent_id: str, framework_id: str) -> str:
+    return os.path.join(_slave_dir(work_dir, agent_id), "frameworks", framework_id)
+
+
+def run_dir(
+    work_dir: str, agent_id: str, framework_id: str, executor_id: str, container_id: str
+) -> str:
+    return os.path.join(
+        framework_dir(work_dir, agent_id, framework_id),
+        "executors",
+        executor_id,
+        "runs",
+        container_id,
+    )
+
+
+def _write_json(path: str, body: Any) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(body, handle)
+    os.replace(temporary, path)
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def checkpoint_run(
+    work_dir: str, agent_id: str, framework_info: dict[str, Any], run: dict[str, Any]
+) -> None:
+    """Records a running executor (framework info, executor info, pid, sandbox, tasks)."""
+    framework_id = str(framework_info["id"]["value"])
+    _write_json(
+        os.path.join(framework_dir(work_dir, agent_id, framework_id), "framework.info"),
+        framework_info,
+    )
+    directory = run_dir(work_dir, agent_id, framework_id, run["executor_id"], run["container_id"])
+    _write_json(os.path.join(directory, "run.json"), run)
+
+
+def forget_run(
+    work_dir: str, agent_id: str, framework_id: str, executor_id: str, container_id: str
+) -> None:
+    directory = run_dir(work_dir, agent_id, framework_id, executor_id, container_id)
+    with contextlib.suppress(OSError):
+        os.unlink(os.path.join(directory, "run.json"))
+
+
+def checkpointed_runs(work_dir: str, agent_id: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(framework info, run record) of every executor checkpointed as running."""
+    found: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    frameworks = os.path.join(_slave_dir(work_dir, agent_id), "frameworks")
+    if not os.path.isdir(frameworks):
+        return found
+    for framework_id in sorted(os.listdir(frameworks)):
+        info = _read_json(os.path.join(frameworks, framework_id, "framework.info"))
+        executors = os.path.join(frameworks, framework_id, "executors")
+        if not isinstance(info, dict) or not os.path.isdir(executors):
+            continue
+        for executor_id in sorted(os.listdir(executors)):
+            runs = os.path.join(executors, executor_id, "runs")
+            for container_id in sorted(os.listdir(runs)) if os.path.isdir(runs) else []:
+                run = _read_json(os.path.join(runs, container_id, "run.json"))
+                if isinstance(run, dict):
+                    found.append((info, run))
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import pwd
@@ -74,6 +75,10 @@ class Process:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
     async def wait(self) -> int:
         """The wait status as Mesos reports it (exit code << 8, or the signal number)."""
         code = await self.process.wait()
@@ -114,6 +119,56 @@ def session_members(session_id: int) -> list[int]:
         if len(fields) > 3 and int(fields[3]) == session_id:
             members.append(int(entry))
     return members
+
+
+class AdoptedProcess:
+    """An executor started by an earlier incarnation of this agent (not our child: its exit
+    status cannot be known, only that it is gone)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def alive(self) -> bool:
+        try:
+            with open(f"/proc/{self.pid}/stat", encoding="ascii", errors="replace") as handle:
+                return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    async def wait(self) -> int | None:
+        while self.alive():
+            await asyncio.sleep(0.5)
+        return None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.alive() else 0
+
+    def signal_group(self, signum: int) -> None:
+        for pid in {self.pid, *session_members(self.pid)}:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
+
+    async def terminate(self, grace: float) -> None:
+        if not self.alive():
+            return
+        self.signal_group(signal.SIGTERM)
+        deadline = asyncio.get_running_loop().time() + grace
+        while self.alive() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        if self.alive():
+            self.signal_group(signal.SIGKILL)
+
+
+def adopt(pid: int, sandbox: str) -> AdoptedProcess | None:
+    """The executor `pid` if it still runs in `sandbox` (pids are reused)."""
+    process = AdoptedProcess(pid)
+    try:
+        if process.alive() and os.readlink(f"/proc/{pid}/cwd") == sandbox:
+            return process
+    except OSError:
+        pass
+    return None
 
 
 async def launch(

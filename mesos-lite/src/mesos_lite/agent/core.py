@@ -18,6 +18,7 @@ from mesos_lite import MESOS_VERSION, recordio
 from mesos_lite.agent import checkpoint
 from mesos_lite.agent.containers import (
     LaunchError,
+    adopt,
     command_argv,
     command_environment,
     command_executor_command,
@@ -63,6 +64,7 @@ class AgentConfig:
     http_heartbeat_interval: float = 30.0
     recovery_timeout: float = 900.0
     executor_environment_variables: dict[str, str] | None = None
+    executor_reregistration_timeout: float = 2.0
     flags: dict[str, str] = field(default_factory=dict)
 
 
@@ -213,7 +215,8 @@ class Agent:
         for task in tasks:
             if task["executor_id"] is None:
                 del task["executor_id"]
-        return {"executors": executors, "tasks": tasks}
+        frameworks = [f.info for f in self.frameworks.values()]
+        return {"executors": executors, "tasks": tasks, "frameworks": frameworks}
 
     def _on_master_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -380,6 +383,7 @@ class Agent:
             run.stream.send({"type": "LAUNCH", "launch": {"task": task}})
         else:
             run.queued_tasks[task_id] = task
+        self._checkpoint_run(framework, run)
 
     async def run_task_group(
         self,
@@ -495,6 +499,7 @@ class Agent:
             run.process.pid,
         )
         self.count("executors_launched")
+        self._checkpoint_run(framework, run)
         self._spawn(self._watch_executor(framework, run))
         loop = asyncio.get_running_loop()
         loop.call_later(self.config.executor_registration_timeout, self._registration_deadline, run)
@@ -521,14 +526,96 @@ class Agent:
         assert run.process is not None
         status = await run.process.wait()
         logger.info(
-            "Executor '%s' of framework %s exited with status %d",
+            "Executor '%s' of framework %s exited with status %s",
             run.executor_id,
             framework.id,
-            status,
+            "unknown" if status is None else status,
         )
         self._executor_terminated(framework, run, status)
 
-    def _executor_terminated(self, framework: FrameworkRun, run: ExecutorRun, status: int) -> None:
+    # ----- checkpointing and recovery (frameworks with checkpoint: true) -----
+    def _checkpoint_run(self, framework: FrameworkRun, run: ExecutorRun) -> None:
+        if not framework.checkpoint or self.id is None or run.process is None:
+            return
+        tasks = {
+            task_id: {"task": task, "state": run.task_states.get(task_id, "TASK_STAGING")}
+            for task_id, task in [*run.queued_tasks.items(), *run.launched_tasks.items()]
+        }
+        record = {
+            "executor_id": run.executor_id,
+            "container_id": run.container_id,
+            "directory": run.directory,
+            "pid": run.process.pid,
+            "info": run.info,
+            "command_executor": run.is_command_executor,
+            "tasks": tasks,
+        }
+        try:
+            checkpoint.checkpoint_run(self.config.work_dir, self.id, framework.info, record)
+        except OSError as error:
+            logger.error("Failed to checkpoint executor %s: %s", run.executor_id, error)
+
+    def recover(self) -> None:
+        """Adopts the executors of checkpointing frameworks that outlived the last agent;
+        those that do not re-subscribe in --executor_reregistration_timeout are killed."""
+        if self.id is None:
+            return
+        loop = asyncio.get_running_loop()
+        for framework_info, record in checkpoint.checkpointed_runs(self.config.work_dir, self.id):
+            framework = self._framework(framework_info)
+            run = ExecutorRun(
+                framework.id,
+                str(record["executor_id"]),
+                record["info"],
+                str(record["container_id"]),
+                str(record["directory"]),
+                bool(record.get("command_executor")),
+            )
+            for task_id, entry in record.get("tasks", {}).items():
+                run.launched_tasks[task_id] = entry["task"]
+                run.task_states[task_id] = entry["state"]
+            process = adopt(int(record["pid"]), run.directory)
+            if process is None:
+                logger.info(
+                    "Executor '%s' of framework %s terminated while the agent was down",
+                    run.executor_id,
+                    framework.id,
+                )
+                self._executor_terminated(framework, run, None)
+                continue
+            run.process = process
+            framework.executors[run.executor_id] = run
+            logger.info(
+                "Recovered executor '%s' of framework %s (pid %d)",
+                run.executor_id,
+                framework.id,
+                process.pid,
+            )
+            self._spawn(self._watch_executor(framework, run))
+            loop.call_later(
+                self.config.executor_reregistration_timeout, self._reregistration_deadline, run
+            )
+
+    def _reregistration_deadline(self, run: ExecutorRun) -> None:
+        if run.subscribed or run.terminating or run.process is None:
+            return
+        timeout = format_duration(self.config.executor_reregistration_timeout)
+        logger.warning(
+            "Killing executor '%s' of framework %s: it did not re-register within %s",
+            run.executor_id,
+            run.framework_id,
+            timeout,
+        )
+        run.terminating = True
+        run.termination = (
+            "REASON_EXECUTOR_REREGISTRATION_TIMEOUT",
+            f"Executor did not re-register within {timeout}",
+        )
+        self._spawn(run.process.terminate(0.0))
+
+    def _executor_terminated(
+        self, framework: FrameworkRun, run: ExecutorRun, status: int | None
+    ) -> None:
         if run.stream is not None:
             run.stream.close()
             run.stream = None
@@ -551,6 +638,10 @@ class Agent:
                     )
         run.queued_tasks.clear()
         run.queued_groups.clear()
+        if self.id is not None and not self._stopping:
+            checkpoint.forget_run(
+                self.config.work_dir, self.id, framework.id, run.executor_id, run.container_id
+            )
         if framework.executors.get(run.executor_id) is run:
             del framework.executors[run.executor_id]
         framework.completed_executors.append(run)
@@ -561,7 +652,7 @@ class Agent:
                         "type": "EXECUTOR_EXITED",
                         "framework_id": wrap(framework.id),
                         "executor_id": wrap(run.executor_id),
-                        "status": status,
+                        **({} if status is None else {"status": status}),
                     }
                 )
             )
@@ -613,6 +704,9 @@ class Agent:
             if state in TERMINAL_STATES and task_id in run.launched_tasks:
                 task = run.launched_tasks.pop(task_id)
                 run.completed_tasks.append({**task, "state": state})
+            framework = self.frameworks.get(framework_id)
+            if framework is not None:
+                self._checkpoint_run(framework, run)
         self.count("status_updates")
         self.updates.update(framework_id, status)
 
@@ -691,7 +785,7 @@ class Agent:
         else:
             await run.process.terminate(0.0)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(run.process.process.wait(), timeout=10)
+            await asyncio.wait_for(run.process.wait(), timeout=10)
 
     async def shutdown_framework(self, framework_id: str) -> None:
         framework = self.frameworks.pop(framework_id, None)

@@ -53,6 +53,12 @@ AGENT_FLAGS = [
     Flag("launcher", "str", "posix", "posix (process groups)"),
     Flag("executor_registration_timeout", "duration", 60.0, "Time for an executor to subscribe"),
     Flag("executor_shutdown_grace_period", "duration", 5.0, "Time between SHUTDOWN and kill"),
+    Flag(
+        "executor_reregistration_timeout",
+        "duration",
+        2.0,
+        "Time for recovered executors to re-subscribe after an agent restart",
+    ),
     Flag("executor_environment_variables", help="JSON object: the executors' whole environment"),
     Flag("switch_user", "bool", True, "Run executors as the framework's user (when root)"),
     Flag("reconfiguration_policy", "str", "equal", "equal or additive"),
@@ -167,6 +173,7 @@ def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
         http_heartbeat_interval=flags.http_heartbeat_interval,
         recovery_timeout=flags.recovery_timeout,
         executor_environment_variables=_executor_environment(flags),
+        executor_reregistration_timeout=flags.executor_reregistration_timeout,
         flags=flags_as_strings(AGENT_FLAGS, flags),
     )
     agent_id = recover_agent_id(config, flags)
@@ -229,6 +236,8 @@ async def run(flags: LoadedFlags) -> int:
             agent.config.port,
             agent.config.resources.text(),
         )
+        if flags.recover == "reconnect":
+            agent.recover()
         agent.start()
         if flags.master.startswith("zk://"):
             detector = MasterDetector(

@@ -6,7 +6,7 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesos_lite.agent.containers import Process
+from mesos_lite.agent.containers import AdoptedProcess, Process
 from mesos_lite.httpd import EventStream
 from mesos_lite.protocol import TERMINAL_STATES
 
@@ -19,7 +19,7 @@ class ExecutorRun:
     container_id: str
     directory: str
     is_command_executor: bool
-    process: Process | None = None
+    process: Process | AdoptedProcess | None = None
     stream: EventStream | None = None
     subscribed: bool = False
     terminating: bool = False

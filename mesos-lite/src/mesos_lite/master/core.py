@@ -175,6 +175,7 @@ class Master:
             existing.active = True
             existing.reregistered_time = timestamp
             existing.unregistered_time = None
+            existing.recovered = False
             self._cancel_timer(f"failover:{existing.id}")
             framework = existing
             logger.info("Framework %s (%s) re-subscribed", framework.id, framework.name)
@@ -327,6 +328,27 @@ class Master:
 
     def _adopt_recovered_state(self, agent: Agent, recovered: dict[str, Any]) -> None:
         """Tasks and executors a re-registering agent still runs (after a master restart)."""
+        for info in recovered.get("frameworks", []):
+            framework_id = value_of(info, "id")
+            if (
+                framework_id
+                and framework_id not in self.frameworks
+                and not self.is_completed_framework(framework_id)
+            ):
+                self.frameworks[framework_id] = Framework(
+                    id=framework_id,
+                    info=info,
+                    registered_time=now(),
+                    connected=False,
+                    active=False,
+                    recovered=True,
+                )
+                logger.info(
+                    "Recovered framework %s (%s) from agent %s",
+                    framework_id,
+                    info.get("name", ""),
+                    agent.id,
+                )
         for executor in recovered.get("executors", []):
             framework_id = value_of(executor, "framework_id") or ""
             executor_id = value_of(executor, "executor_id") or ""

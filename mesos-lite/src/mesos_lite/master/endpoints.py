@@ -249,7 +249,7 @@ class MasterEndpoints:
             "webui_url": info.get("webui_url", ""),
             "active": framework.active,
             "connected": framework.connected,
-            "recovered": False,
+            "recovered": framework.recovered,
             "used_resources": used.summary(),
             "offered_resources": offered.summary(),
             "capabilities": [
@@ -411,7 +411,7 @@ class MasterEndpoints:
             "framework_info": framework.info,
             "active": framework.active,
             "connected": framework.connected,
-            "recovered": False,
+            "recovered": framework.recovered,
             "registered_time": _time_info(framework.registered_time),
             "offers": [
                 self.master.offer_json(o)

@@ -124,6 +124,7 @@ class Framework:
     stream_id: str | None = None
     connected: bool = True
     active: bool = True
+    recovered: bool = False
     reregistered_time: float | None = None
     unregistered_time: float | None = None
     tasks: dict[str, Task] = field(default_factory=dict)
