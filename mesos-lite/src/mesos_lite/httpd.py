@@ -45,27 +45,29 @@ async def read_json_call(request: web.Request, what: str) -> dict[str, Any]:
     content_type = request.headers.get("Content-Type")
     if content_type is None:
         raise CallError(400, "Expecting 'Content-Type' to be present")
-    media = content_type.split(";")[0].strip().lower()
-    if media == PROTOBUF:
+    # Mesos compares the header exactly (no parameters, case-sensitive).
+    if content_type == PROTOBUF:
         raise CallError(
             415, f"Expecting 'Content-Type' of {JSON}: mesos-lite does not speak {PROTOBUF}"
         )
-    if media != JSON:
+    if content_type != JSON:
         raise CallError(415, f"Expecting 'Content-Type' of {JSON} or {PROTOBUF}")
     raw = await request.read()
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CallError(400, f"Failed to parse body into {what} protobuf: {error}") from None
+        raise CallError(400, f"Failed to parse body into JSON: {error}") from None
     if not isinstance(body, dict):
-        raise CallError(400, f"Failed to parse body into {what} protobuf: Expecting a JSON object")
+        raise CallError(
+            400, f"Failed to convert JSON into {what} protobuf: Expecting a JSON object"
+        )
     return body
 
 
 def accepts_json(request: web.Request) -> bool:
     accept = request.headers.get("Accept", "*/*")
     media_types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    return any(m in (JSON, RECORDIO, "*/*", "application/*") for m in media_types)
+    return any(m in (JSON, "*/*", "application/*") for m in media_types)
 
 
 class EventStream:

@@ -58,7 +58,8 @@ CALL_BODIES = {
     "REQUEST": "request",
     "UPDATE_FRAMEWORK": "update_framework",
 }
-PARSE_PREFIX = "Failed to parse body into Call protobuf: "
+NOT_ACCEPTABLE = "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'"
+PARSE_PREFIX = "Failed to convert JSON into Call protobuf: "
 VALIDATE_PREFIX = "Failed to validate scheduler::Call: "
 
 
@@ -100,8 +101,6 @@ def parse_call(body: dict[str, Any]) -> str:
         raise _validate_error("Expecting 'type' to be present")
     if not isinstance(call_type, str) or call_type not in CALL_TYPES:
         raise _parse_error(f"Failed to find enum for '{call_type}'")
-    if call_type == "UNKNOWN":
-        raise _validate_error("Expecting 'type' to be present")
     field = CALL_BODIES.get(call_type)
     if field is not None:
         _require_dict(body, field)
@@ -143,6 +142,10 @@ class SchedulerApi:
             raise CallError(503, "Not the leading master")
         call_type = parse_call(body)
         if call_type == "SUBSCRIBE":
+            if "Mesos-Stream-Id" in request.headers:
+                raise CallError(
+                    400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"
+                )
             return await self._subscribe(request, body)
         framework = self._framework_for(request, body)
         handler = getattr(self, "_call_" + call_type.lower())
@@ -175,9 +178,7 @@ class SchedulerApi:
     async def _subscribe(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         info = _validate_framework_info(body["subscribe"], body)
         if not accepts_json(request):
-            raise CallError(
-                406, "Expecting 'Accept' to allow application/json or application/x-protobuf"
-            )
+            raise CallError(406, NOT_ACCEPTABLE)
         framework_id = value_of(info, "id")
         if framework_id is not None and self.master.is_completed_framework(framework_id):
             stream = EventStream(request)
@@ -515,6 +516,10 @@ class SchedulerApi:
         except (ValueError, binascii.Error):
             raise _parse_error("Field 'message.data' is not valid base64") from None
         self.master.framework_message_to_executor(framework, agent_id, executor_id, data)
+
+    def _call_unknown(self, framework: Framework, body: dict[str, Any]) -> web.Response:
+        logger.warning("Received 'UNKNOWN' call")
+        return web.Response(status=501)
 
     def _call_request(self, framework: Framework, body: dict[str, Any]) -> None:
         logger.info(
