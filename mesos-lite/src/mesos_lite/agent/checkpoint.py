@@ -70,59 +70,101 @@ def _resources(info: dict[str, Any]) -> Resources:
         return Resources()
 
 
+def _describe(info: dict[str, Any]) -> str:
+    return json.dumps(info, sort_keys=True)
+
+
 def check_compatible(old: dict[str, Any], new: dict[str, Any], policy: str) -> None:
-    """Raises IncompatibleAgentInfoError where Mesos recovery refuses the change."""
-    problems = []
-    for key in ("hostname", "port"):
-        if old.get(key) != new.get(key):
-            problems.append(f"{key} changed from {old.get(key)} to {new.get(key)}")
-    old_resources, new_resources = _resources(old), _resources(new)
-    old_attributes, new_attributes = _attributes_by_name(old), _attributes_by_name(new)
+    """Raises IncompatibleAgentInfoError where Mesos's recovery refuses the change
+    (src/slave/compatibility.cpp: `equal` and `additive`)."""
     if policy == "equal":
-        if old_resources != new_resources:
-            problems.append(
-                f"Resources changed from {old_resources.text()} to {new_resources.text()}"
+        same = (
+            old.get("hostname") == new.get("hostname")
+            and old.get("port") == new.get("port")
+            and _resources(old) == _resources(new)
+            and _attributes_by_name(old) == _attributes_by_name(new)
+        )
+        if not same:
+            rule = "\n------------------------------------------------------------"
+            raise IncompatibleAgentInfoError(
+                "\n".join(
+                    [
+                        "Incompatible agent info detected. ",
+                        rule,
+                        "Old agent info:\n" + _describe(old),
+                        rule,
+                        "New agent info:\n" + _describe(new),
+                        rule,
+                    ]
+                )
             )
-        if old_attributes != new_attributes:
-            problems.append("Attributes changed")
-    else:
-        if not new_resources.contains(old_resources):
-            problems.append(
-                f"New resources {new_resources.text()} do not contain the old "
-                f"resources {old_resources.text()}"
+        return
+    refused = "Configuration change not permitted under `additive` policy: "
+    if old.get("hostname") != new.get("hostname"):
+        raise IncompatibleAgentInfoError(
+            f"{refused}Hostname changed from {old.get('hostname')} to {new.get('hostname')}"
+        )
+    if old.get("port") != new.get("port"):
+        raise IncompatibleAgentInfoError(
+            f"{refused}Port changed from {old.get('port')} to {new.get('port')}"
+        )
+    old_resources, new_resources = _resources(old), _resources(new)
+    for resource in old_resources:
+        if not new_resources.contains(Resources([resource])):
+            raise IncompatibleAgentInfoError(
+                "Configuration change not permitted under 'additive' policy: resource "
+                f"{Resources([resource]).text()} is not included in {new_resources.text()}"
             )
-        for name, attribute in old_attributes.items():
-            if new_attributes.get(name) != attribute:
-                problems.append(f"Attribute '{name}' changed or was removed")
-    if problems:
-        raise IncompatibleAgentInfoError("; ".join(problems))
+    new_attributes = _attributes_by_name(new)
+    for name, attribute in _attributes_by_name(old).items():
+        if new_attributes.get(name) != attribute:
+            raise IncompatibleAgentInfoError(
+                "Configuration change not permitted under 'additive' policy: "
+                f"Previous attribute '{name}' not found or changed"
+            )
 
 
-def incompatible_message(
-    work_dir: str, old: dict[str, Any], new: dict[str, Any], problem: str
-) -> str:
-    rule = "-" * 60
+def incompatible_message(work_dir: str, problem: str) -> str:
+    """What the agent prints before exiting when recovery is refused."""
     return (
-        "Failed to perform recovery: Incompatible agent info detected. "
-        + problem
-        + "\n"
-        + rule
-        + "\nOld agent info:\n"
-        + json.dumps(old)
-        + "\n"
-        + rule
-        + "\nNew agent info:\n"
-        + json.dumps(new)
-        + "\n"
-        + rule
-        + "\n"
-        + "To remedy this do as follows:\n"
-        + "Step 1: rm -f "
-        + latest_link(work_dir)
-        + "\n"
-        + "        This ensures agent doesn't recover old live executors.\n"
-        + "Step 2: Restart the agent."
+        f"Failed to perform recovery: {problem}\n"
+        "If recovery failed due to a change in configuration and you want to\n"
+        "keep the current agent id, you might want to change the\n"
+        "`--reconfiguration_policy` flag to a more permissive value.\n"
+        "\n"
+        "To restart this agent with a new agent id instead, do as follows:\n"
+        f"rm -f {latest_link(work_dir)}\n"
+        "This ensures that the agent does not recover old live executors.\n"
     )
+
+
+BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
+
+
+def _boot_id() -> str | None:
+    try:
+        with open(BOOT_ID_PATH, encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def rebooted(work_dir: str) -> bool:
+    """Whether the host rebooted since the agent checkpointed its boot id."""
+    current = _boot_id()
+    try:
+        with open(os.path.join(meta_dir(work_dir), "boot_id"), encoding="ascii") as handle:
+            return current is not None and handle.read().strip() != current
+    except OSError:
+        return False
+
+
+def checkpoint_boot_id(work_dir: str) -> None:
+    current = _boot_id()
+    if current is not None:
+        os.makedirs(meta_dir(work_dir), exist_ok=True)
+        with open(os.path.join(meta_dir(work_dir), "boot_id"), "w", encoding="ascii") as handle:
+            handle.write(current)
 
 
 # ----- executors of checkpointing frameworks -----

@@ -177,6 +177,7 @@ def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
         flags=flags_as_strings(AGENT_FLAGS, flags),
     )
     agent_id = recover_agent_id(config, flags)
+    checkpoint.checkpoint_boot_id(config.work_dir)
     agent = Agent(config, agent_id)
     app = web.Application(
         middlewares=[error_middleware_factory()], client_max_size=64 * 1024 * 1024
@@ -208,7 +209,12 @@ def recover_agent_id(config: AgentConfig, flags: LoadedFlags) -> str | None:
     try:
         checkpoint.check_compatible(old, new, flags.reconfiguration_policy)
     except checkpoint.IncompatibleAgentInfoError as error:
-        die(checkpoint.incompatible_message(config.work_dir, old, new, str(error)))
+        if not checkpoint.rebooted(config.work_dir):
+            die(checkpoint.incompatible_message(config.work_dir, str(error)))
+        # After a reboot Mesos starts as a new agent instead (and drops `latest`).
+        logger.warning("Falling back to recover as a new agent due to error: %s", error)
+        os.unlink(checkpoint.latest_link(config.work_dir))
+        return None
     agent_id = old.get("id", {}).get("value") if isinstance(old.get("id"), dict) else None
     if agent_id:
         logger.info("Recovering agent %s from %s", agent_id, checkpoint.meta_dir(config.work_dir))
