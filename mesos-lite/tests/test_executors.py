@@ -118,6 +118,21 @@ def test_executor_environment_and_sandbox(scheduler: SchedulerSession, cluster: 
     assert status == 200
     names = {entry["path"].rsplit("/", 1)[-1] for entry in json.loads(body)}
     assert {"stdout", "stderr"} <= names
+    # Mesos's /files/read: offset -1 gives the size, past the end gives no data.
+    stdout = f"{directory}/stdout"
+    status, _, body = request(agent_url, "GET", f"/files/read?path={stdout}&offset=-1")
+    size = json.loads(body)["offset"]
+    assert status == 200
+    assert json.loads(body)["data"] == ""
+    assert size >= len(read["data"].encode())
+    status, _, body = request(agent_url, "GET", f"/files/read?path={stdout}&offset={size + 7}")
+    assert json.loads(body) == {"data": "", "offset": size + 7}
+    status, _, body = request(agent_url, "GET", f"/files/read?path={stdout}&offset=0&length=5")
+    assert json.loads(body)["data"] == read["data"][:5]
+    status, _, _ = request(agent_url, "GET", f"/files/read?path={directory}&offset=0")
+    assert status == 400
+    status, _, _ = request(agent_url, "GET", f"/files/read?path={stdout}&offset=-5")
+    assert status == 400
     runs = directory.rsplit("/", 1)[0]
     status, _, body = request(agent_url, "GET", f"/files/browse?path={runs}")
     assert status == 200

@@ -207,56 +207,64 @@ class AgentEndpoints:
         return body
 
     # ----- files -----
-    def _allowed(self, path: str) -> str:
+    def _allowed(self, path: str | None) -> str:
+        """The real path of `path` if it lies in what the agent serves (sandboxes under
+        --work_dir, logs under --log_dir); 404 otherwise, as for unattached paths."""
         if not path:
-            raise CallError(400, "Expecting 'path=value' in query.")
+            raise CallError(400, "Expecting 'path=value' in query.\n")
         real = os.path.realpath(path)
         roots = [os.path.realpath(self.agent.config.work_dir)]
         if self.agent.config.log_dir:
             roots.append(os.path.realpath(self.agent.config.log_dir))
-        if not any(real == root or real.startswith(root + os.sep) for root in roots):
-            raise CallError(404, "File not found")
-        if not os.path.exists(real):
-            raise CallError(404, "File not found")
+        inside = any(real == root or real.startswith(root + os.sep) for root in roots)
+        if not inside or not os.path.exists(real):
+            raise CallError(404, "")
         return real
 
+    @staticmethod
+    def _number(request: web.Request, name: str) -> int | None:
+        text = request.query.get(name)
+        if text is None:
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            raise CallError(
+                400, f"Failed to parse {name}: Failed to convert '{text}' to number.\n"
+            ) from None
+        if value < -1:
+            raise CallError(400, f"Negative {name} provided: {value}.\n")
+        return value
+
     async def files_read(self, request: web.Request) -> web.Response:
-        path = self._allowed(request.query.get("path", ""))
+        """Mesos's /files/read: offset -1 (or none) asks for the size; reads are capped at
+        16 pages."""
+        path_text = request.query.get("path")
+        if not path_text:
+            raise CallError(400, "Expecting 'path=value' in query.\n")
+        offset = self._number(request, "offset")
+        if offset is None:
+            offset = -1
+        length = self._number(request, "length")
+        if length == -1:
+            length = None
+        path = self._allowed(path_text)
         if os.path.isdir(path):
-            raise CallError(400, "Cannot read a directory")
-        try:
-            offset = int(request.query.get("offset", "-1"))
-        except ValueError:
-            raise CallError(
-                400,
-                "Failed to parse offset: Failed to convert "
-                f"'{request.query.get('offset')}' to number",
-            ) from None
-        length_text = request.query.get("length")
-        try:
-            length = int(length_text) if length_text is not None else -1
-        except ValueError:
-            raise CallError(
-                400, f"Failed to parse length: Failed to convert '{length_text}' to number"
-            ) from None
+            raise CallError(400, "Cannot read a directory.\n")
         size = os.path.getsize(path)
         if offset == -1:
             return json_response({"data": "", "offset": size})
-        if offset < -1:
-            raise CallError(400, "Negative offset provided")
-        if length < -1:
-            raise CallError(400, "Negative length provided")
-        if length == -1 or length > MAX_READ_LENGTH:
-            length = MAX_READ_LENGTH
+        if offset >= size or length == 0:
+            return json_response({"data": "", "offset": offset})
+        if length is None:
+            length = size - offset
         with open(path, "rb") as handle:
-            handle.seek(min(offset, size))
-            data = handle.read(length)
-        return json_response(
-            {"data": data.decode("utf-8", errors="replace"), "offset": min(offset, size)}
-        )
+            handle.seek(offset)
+            data = handle.read(min(length, MAX_READ_LENGTH))
+        return json_response({"data": data.decode("utf-8", errors="replace"), "offset": offset})
 
     async def files_browse(self, request: web.Request) -> web.Response:
-        path = self._allowed(request.query.get("path", ""))
+        path = self._allowed(request.query.get("path"))
         if not os.path.isdir(path):
             return json_response([self._file_entry(path)])
         entries = [self._file_entry(os.path.join(path, name)) for name in sorted(os.listdir(path))]
@@ -276,7 +284,7 @@ class AgentEndpoints:
         }
 
     async def files_download(self, request: web.Request) -> web.StreamResponse:
-        path = self._allowed(request.query.get("path", ""))
+        path = self._allowed(request.query.get("path"))
         if os.path.isdir(path):
             raise CallError(400, "Cannot download a directory.\n")
         return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
