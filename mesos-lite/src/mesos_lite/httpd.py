@@ -23,13 +23,16 @@ RECORDIO = "application/recordio"
 class CallError(Exception):
     """A call that Mesos answers with an HTTP error status and a plain-text message."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
     def response(self) -> web.Response:
-        return web.Response(status=self.status, text=self.message, content_type="text/plain")
+        return web.Response(
+            status=self.status, text=self.message, content_type="text/plain", headers=self.headers
+        )
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:

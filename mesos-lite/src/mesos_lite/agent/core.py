@@ -425,6 +425,13 @@ class Agent:
             return None
         return str(user)
 
+    def _grace_period(self, run: ExecutorRun) -> float:
+        """ExecutorInfo.shutdown_grace_period, else --executor_shutdown_grace_period."""
+        period = run.info.get("shutdown_grace_period")
+        if isinstance(period, dict) and isinstance(period.get("nanoseconds"), int):
+            return float(period["nanoseconds"]) / 1e9
+        return self.config.executor_shutdown_grace_period
+
     def _executor_environment(
         self, framework: FrameworkRun, run: ExecutorRun, is_command: bool
     ) -> dict[str, str]:
@@ -443,17 +450,18 @@ class Agent:
                 "MESOS_SLAVE_ID": self.id or "",
                 "MESOS_SLAVE_PID": self.pid,
                 "MESOS_CHECKPOINT": "1" if framework.checkpoint else "0",
-                "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": format_duration(
-                    self.config.executor_shutdown_grace_period
+                "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": format_duration(self._grace_period(run)),
+                "MESOS_HTTP_COMMAND_EXECUTOR": (
+                    "1" if self.config.flags.get("http_command_executor") == "true" else "0"
                 ),
                 "LIBPROCESS_PORT": "0",
             }
         )
         if framework.checkpoint:
             base["MESOS_RECOVERY_TIMEOUT"] = format_duration(self.config.recovery_timeout)
-            base["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = "2secs"
-        if is_command:
-            base["MESOS_HTTP_COMMAND_EXECUTOR"] = "1"
+            base["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = format_duration(
+                self.config.executor_reregistration_timeout
+            )
         base.update(command_environment(run.info.get("command", {})))
         return base
 
@@ -781,7 +789,7 @@ class Agent:
         run.terminating = True
         if run.stream is not None:
             run.stream.send({"type": "SHUTDOWN"})
-            await run.process.terminate(self.config.executor_shutdown_grace_period)
+            await run.process.terminate(self._grace_period(run))
         else:
             await run.process.terminate(0.0)
         with contextlib.suppress(Exception):

@@ -30,9 +30,9 @@ class AgentLink:
         self.master = master
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await read_json_call(request, "agent call")
         if not self.master.elected:
-            raise CallError(503, "Not the leading master")
+            raise self.master.redirect_to_leader(request.path_qs)
+        body = await read_json_call(request, "agent call")
         call_type = body.get("type")
         if call_type == "REGISTER":
             return await self._register(request, body)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mesos_lite import MESOS_VERSION
-from mesos_lite.httpd import EventStream
+from mesos_lite.httpd import CallError, EventStream
 from mesos_lite.ids import IdSequence, new_uuid
 from mesos_lite.master.model import Agent, Framework, Offer, Task
 from mesos_lite.protocol import (
@@ -112,6 +112,21 @@ class Master:
     @property
     def elected(self) -> bool:
         return self.elected_time is not None
+
+    def leader_location(self) -> str | None:
+        """`//<leader hostname>:<port>`, the base of Mesos's redirects; None without a leader."""
+        leader = self.leader_info
+        if leader is None:
+            return None
+        address = leader.get("address") or {}
+        return f"//{leader.get('hostname') or address.get('ip')}:{leader.get('port')}"
+
+    def redirect_to_leader(self, path_qs: str) -> CallError:
+        """What a non-leading master answers: 307 to the leader, or 503 without one."""
+        base = self.leader_location()
+        if base is None:
+            return CallError(503, "No leader elected")
+        return CallError(307, "", {"Location": base + path_qs})
 
     def become_leader(self) -> None:
         if self.elected_time is None:

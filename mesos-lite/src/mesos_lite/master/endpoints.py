@@ -86,11 +86,9 @@ class MasterEndpoints:
         }
 
     async def redirect(self, request: web.Request) -> web.Response:
-        leader = self.master.leader_info
-        if leader is None:
+        location = self.master.leader_location()
+        if location is None:
             return web.Response(status=503, text="No leader elected")
-        address = leader.get("address", {})
-        location = f"//{leader.get('hostname') or address.get('ip')}:{leader.get('port')}"
         return web.Response(status=307, headers={"Location": location})
 
     async def flags(self, request: web.Request) -> web.Response:

@@ -137,9 +137,9 @@ class SchedulerApi:
         self.master = master
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await read_json_call(request, "Call")
         if not self.master.elected:
-            raise CallError(503, "Not the leading master")
+            raise self.master.redirect_to_leader(request.path_qs)
+        body = await read_json_call(request, "Call")
         call_type = parse_call(body)
         if call_type == "SUBSCRIBE":
             if "Mesos-Stream-Id" in request.headers:
@@ -268,6 +268,7 @@ class SchedulerApi:
                         state,
                         "REASON_INVALID_OFFERS",
                         "Task launched with invalid offers: " + reason_message,
+                        value_of(task_info, "agent_id"),
                     )
             self.master.request_allocation()
             return
