@@ -1,5 +1,5 @@
 """Daemon-level checks: flags (check 23), recovery, timeouts, SIGTERM, agent loss (check 21),
-ZooKeeper publication; HA checks 19-20 belong to the multi-master issue.
+ZooKeeper publication, and two masters for the HA checks 19-20.
 
 These start their own daemons (MESOS_MASTER_COMMAND / MESOS_AGENT_COMMAND choose the
 binaries), so they skip when MESOS_MASTER_URL points at an external cluster.
@@ -21,7 +21,15 @@ import pymesos_programs
 import pytest
 from conftest import Cluster, start_lite_cluster, wait_for_agents
 from kazoo.client import KazooClient
-from mesos_http import SchedulerSession, command_task, executor_task, framework_info, get_json
+from mesos_http import (
+    SchedulerSession,
+    command_task,
+    executor_task,
+    framework_info,
+    get_json,
+    post_json,
+    request,
+)
 from processes import (
     AGENT_COMMAND,
     MASTER_COMMAND,
@@ -381,12 +389,75 @@ def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Pat
         master.stop()
 
 
-@pytest.mark.skip(
-    reason="checks 19-20 (non-leading master redirects, leader failover) are "
-    "issue 7: several masters with --zk"
-)
-def test_high_availability_checks_19_and_20() -> None:
-    raise AssertionError("not yet implemented")
+@pytest.mark.zookeeper
+def test_high_availability_redirect_and_failover(zookeeper: ZooKeeper, tmp_path: Path) -> None:
+    """Checks 19 and 20: a non-leading master redirects to the leader; when the leader dies
+    the other master is elected (its json.info_ node is the lowest), the agent re-registers
+    and the framework re-subscribes with its id and reconciles its running task."""
+    zk_url = f"zk://{zookeeper.hosts}/mesos-ha"
+    flags = (
+        f"--zk={zk_url}",
+        "--quorum=2",
+        "--allocation_interval=200ms",
+        "--zk_session_timeout=2secs",
+    )
+    first, first_port = start_master(tmp_path / "m1", *flags)
+    time.sleep(0.5)
+    second, second_port = start_master(tmp_path / "m2", *flags)
+    agent, _ = start_agent(tmp_path, zk_url, "--resources=cpus:1;mem:512")
+    leader_url = f"http://127.0.0.1:{first_port}"
+    standby_url = f"http://127.0.0.1:{second_port}"
+    session = SchedulerSession(leader_url, framework_info("ha", failover_timeout=120.0))
+    again: SchedulerSession | None = None
+    try:
+        wait_for_agents(leader_url, 1)
+        # Check 19: the standby redirects.
+        status, headers, _ = request(standby_url, "GET", "/master/redirect")
+        assert status == 307
+        assert headers["Location"] == f"//127.0.0.1:{first_port}"
+        subscribe = {"type": "SUBSCRIBE", "subscribe": {"framework_info": framework_info("x")}}
+        status, headers, _ = post_json(standby_url, "/api/v1/scheduler", subscribe)
+        assert status == 307
+        assert headers["Location"] == f"//127.0.0.1:{first_port}/api/v1/scheduler"
+        assert get_json(standby_url, "/metrics/snapshot")["master/elected"] == 0
+        assert get_json(leader_url, "/metrics/snapshot")["master/elected"] == 1
+
+        session.subscribe()
+        offer = session.next_offers(start=0)[0]
+        status, _ = session.launch(offer, [command_task(offer, "sleep 120", "long-lived")])
+        assert status == 202
+        session.wait_update("long-lived", {"TASK_RUNNING"})
+
+        # Check 20: kill the leader.
+        first.stop(signal.SIGKILL)
+        session.close()
+        deadline = time.monotonic() + 20
+        while get_json(standby_url, "/metrics/snapshot")["master/elected"] != 1:
+            assert time.monotonic() < deadline, "the standby master was not elected"
+            time.sleep(0.2)
+        client = KazooClient(hosts=zookeeper.hosts)
+        client.start()
+        try:
+            nodes = sorted(c for c in client.get_children("/mesos-ha") if c.startswith("json."))
+            assert json.loads(client.get(f"/mesos-ha/{nodes[0]}")[0])["port"] == second_port
+        finally:
+            client.stop()
+        wait_for_agents(standby_url, 1)
+        again = SchedulerSession(standby_url, session.info, framework_id=session.framework_id)
+        subscribed = again.subscribe()
+        assert subscribed["subscribed"]["framework_id"]["value"] == session.framework_id
+        status, _ = again.call("RECONCILE", {"tasks": [{"task_id": {"value": "long-lived"}}]})
+        assert status == 202
+        update = again.wait_update(
+            "long-lived", {"TASK_RUNNING", "TASK_LOST", "TASK_FAILED"}, acknowledge=False
+        )
+        assert update["state"] == "TASK_RUNNING"
+    finally:
+        if again is not None:
+            again.teardown()
+        agent.stop()
+        second.stop()
+        first.stop()
 
 
 def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
