@@ -18,6 +18,7 @@ import hashlib
 import logging
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,15 @@ def build(dest: Path, python_version: str, arch: str) -> None:
         *(str(REPO_ROOT / package) for package in PROJECT_PACKAGES))
     subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "build_http_parser_wheel.py"),
                     str(dest)], check=True)
+    # One archive travels to the hosts far faster than a directory copied file by file.
+    with tarfile.open(archive_path(dest), "w") as archive:
+        for wheel in sorted(dest.glob("*.whl")):
+            archive.add(wheel, arcname=wheel.name)
     (dest / ".complete").write_text("ok\n")
+
+
+def archive_path(dest: Path) -> Path:
+    return dest / "wheelhouse.tar"
 
 
 def main() -> int:
