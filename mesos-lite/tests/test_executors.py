@@ -7,10 +7,11 @@ import re
 import sys
 import time
 import uuid
+from typing import Any
 
 import pymesos_programs
 from conftest import Cluster, executor_command
-from mesos_http import SchedulerSession, b64, executor_task, get_json, request, unb64
+from mesos_http import SchedulerSession, b64, executor_task, get_json, request, scalar, unb64
 
 REQUIRED_ENVIRONMENT = {
     "MESOS_FRAMEWORK_ID",
@@ -207,3 +208,55 @@ def test_pymesos_scheduler_and_executor(cluster: Cluster) -> None:
     assert len({a for _e, a, _m in result.messages}) == agents
     for update in finished:
         assert json.loads(unb64(update["data"]))["cwd"]
+
+
+def test_launch_group_with_default_executor(scheduler: SchedulerSession) -> None:
+    """LAUNCH_GROUP with a DEFAULT executor: every task runs; one failing kills the rest."""
+    offer = scheduler.next_offers(start=0)[0]
+    suffix = uuid.uuid4().hex[:6]
+    mark = scheduler.mark()
+
+    def task(name: str, command: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "task_id": {"value": f"{name}-{suffix}"},
+            "agent_id": offer["agent_id"],
+            "command": {"value": command},
+            "resources": [scalar("cpus", 0.1), scalar("mem", 32.0)],
+        }
+
+    executor = {
+        "type": "DEFAULT",
+        "executor_id": {"value": f"group-{suffix}"},
+        "resources": [scalar("cpus", 0.1), scalar("mem", 32.0)],
+    }
+    status, text = scheduler.call(
+        "ACCEPT",
+        {
+            "offer_ids": [offer["id"]],
+            "operations": [
+                {
+                    "type": "LAUNCH_GROUP",
+                    "launch_group": {
+                        "executor": executor,
+                        "task_group": {
+                            "tasks": [
+                                task("quick", "true"),
+                                task("fails", "sleep 1; exit 2"),
+                                task("sleeper", "sleep 60"),
+                            ]
+                        },
+                    },
+                }
+            ],
+        },
+    )
+    assert status == 202, text
+    terminal = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR"}
+    assert (
+        scheduler.wait_update(f"quick-{suffix}", terminal, start=mark)["state"] == "TASK_FINISHED"
+    )
+    assert scheduler.wait_update(f"fails-{suffix}", terminal, start=mark)["state"] == "TASK_FAILED"
+    assert (
+        scheduler.wait_update(f"sleeper-{suffix}", terminal, start=mark)["state"] == "TASK_KILLED"
+    )

@@ -1,10 +1,13 @@
-"""The command executor (Apache Mesos's `mesos-executor`) for tasks with a CommandInfo.
+"""The built-in executors: the command executor (Apache Mesos's `mesos-executor`) for a task
+with a CommandInfo, and the default executor (`mesos-default-executor`) for LAUNCH_GROUP.
 
-Started by the agent in the task's sandbox; speaks the v1 executor API; runs the task's
-command and reports TASK_STARTING, TASK_RUNNING, then TASK_FINISHED (exit 0), TASK_FAILED
-("Command exited with status N") or TASK_KILLED; exits once the terminal update is
-acknowledged. Standard library only (threads and http.client): it starts for every task,
-so its start-up time is part of every task's launch latency.
+Started by the agent in the sandbox; speaks the v1 executor API. Each task's command runs
+as a child process and is reported TASK_STARTING, TASK_RUNNING, then TASK_FINISHED (exit 0),
+TASK_FAILED ("Command exited with status N") or TASK_KILLED. In a task group, a task that
+fails or is killed takes the rest of its group down (as the default executor does), and
+group tasks run in `<sandbox>/tasks/<task id>`. The executor exits once every terminal
+update is acknowledged. Standard library only (threads and http.client): it starts for every
+command task, so its start-up time is part of every launch.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from mesos_lite.commands import LaunchError, command_argv, command_environment
@@ -28,9 +32,24 @@ from mesos_lite.recordio import Decoder, RecordIOError
 
 logger = logging.getLogger("mesos_lite.command_executor")
 DEFAULT_KILL_GRACE = 3.0
-# Without an acknowledgement of the terminal update, give up after this long.
+# Without an acknowledgement of the terminal updates, give up after this long.
 TERMINAL_ACK_WAIT = 60.0
 TERMINAL = ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED")
+
+
+@dataclass
+class TaskRun:
+    info: dict[str, Any]
+    sandbox: str
+    in_group: bool
+    process: subprocess.Popen[bytes] | None = None
+    killed: bool = False
+    terminal_uuid: str | None = None
+    acknowledged: bool = False
+
+    @property
+    def id(self) -> str:
+        return str(self.info["task_id"]["value"])
 
 
 class CommandExecutor:
@@ -44,10 +63,7 @@ class CommandExecutor:
         self.shutdown_grace = parse_duration(
             env.get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "5secs")
         )
-        self.task: dict[str, Any] | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-        self.killed = False
-        self.terminal_uuid: str | None = None
+        self.tasks: dict[str, TaskRun] = {}
         self.done = threading.Event()
         self.framework_info: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -102,31 +118,50 @@ class CommandExecutor:
             time.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
 
+    def _start(self, task: dict[str, Any], in_group: bool) -> None:
+        task_id = str(task["task_id"]["value"])
+        if task_id in self.tasks:
+            return
+        sandbox = os.path.join(self.sandbox, "tasks", task_id) if in_group else self.sandbox
+        run = TaskRun(task, sandbox, in_group)
+        self.tasks[task_id] = run
+        threading.Thread(target=self._run_task, args=(run,), daemon=True).start()
+
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "SUBSCRIBED":
             self.framework_info = event["subscribed"].get("framework_info", {})
         elif kind == "LAUNCH":
-            if self.task is None:
-                self.task = event["launch"]["task"]
-                threading.Thread(target=self._run_task, daemon=True).start()
+            self._start(event["launch"]["task"], in_group=False)
+        elif kind == "LAUNCH_GROUP":
+            for task in event["launch_group"]["task_group"].get("tasks", []):
+                self._start(task, in_group=True)
         elif kind == "KILL":
-            policy = event["kill"].get("kill_policy") or (self.task or {}).get("kill_policy")
-            threading.Thread(target=self._kill, args=(policy,), daemon=True).start()
+            task_id = event["kill"]["task_id"]["value"]
+            run = self.tasks.get(task_id)
+            if run is not None:
+                policy = event["kill"].get("kill_policy") or run.info.get("kill_policy")
+                victims = [r for r in self.tasks.values() if r.in_group] if run.in_group else [run]
+                for victim in victims:
+                    threading.Thread(target=self._kill, args=(victim, policy), daemon=True).start()
         elif kind == "ACKNOWLEDGED":
-            if event["acknowledged"].get("uuid") == self.terminal_uuid:
+            uuid_ = event["acknowledged"].get("uuid")
+            for run in self.tasks.values():
+                if run.terminal_uuid is not None and run.terminal_uuid == uuid_:
+                    run.acknowledged = True
+            if self.tasks and all(r.acknowledged for r in self.tasks.values()):
                 self.done.set()
         elif kind == "SHUTDOWN":
-            threading.Thread(target=self._kill, args=(None,), daemon=True).start()
+            for run in list(self.tasks.values()):
+                threading.Thread(target=self._kill, args=(run, None), daemon=True).start()
             threading.Timer(self.shutdown_grace, self.done.set).start()
         elif kind == "ERROR":
             logger.error("Agent error: %s", event.get("error", {}).get("message"))
 
-    def _send_status(self, state: str, message: str | None = None) -> None:
-        assert self.task is not None
+    def _send_status(self, run: TaskRun, state: str, message: str | None = None) -> None:
         update_uuid = base64.b64encode(uuid.uuid4().bytes).decode("ascii")
         status: dict[str, Any] = {
-            "task_id": self.task["task_id"],
+            "task_id": run.info["task_id"],
             "state": state,
             "source": "SOURCE_EXECUTOR",
             "uuid": update_uuid,
@@ -136,7 +171,7 @@ class CommandExecutor:
         if message:
             status["message"] = message
         if state in TERMINAL:
-            self.terminal_uuid = update_uuid
+            run.terminal_uuid = update_uuid
             threading.Timer(TERMINAL_ACK_WAIT, self.done.set).start()
         body = json.dumps({"type": "UPDATE", **self._ids(), "update": {"status": status}})
         for attempt in range(30):
@@ -162,64 +197,66 @@ class CommandExecutor:
             finally:
                 connection.close()
 
-    def _run_task(self) -> None:
-        assert self.task is not None
-        command = self.task.get("command", {})
-        task_id = self.task["task_id"]["value"]
-        self._send_status("TASK_STARTING")
+    def _run_task(self, run: TaskRun) -> None:
+        command = run.info.get("command", {})
+        self._send_status(run, "TASK_STARTING")
         try:
             argv = command_argv(command)
-        except LaunchError as error:
-            self._send_status("TASK_FAILED", str(error))
+            os.makedirs(run.sandbox, exist_ok=True)
+        except (LaunchError, OSError) as error:
+            self._send_status(run, "TASK_FAILED", str(error))
+            self._task_ended(run, failed=True)
             return
-        environment = {**os.environ, **command_environment(command)}
-        sys.stdout.write(f"Starting task {task_id}\n")
+        environment = {**os.environ, "MESOS_SANDBOX": run.sandbox, **command_environment(command)}
+        sys.stdout.write(f"Starting task {run.id}\n")
         sys.stdout.flush()
         try:
             # Its own process group (for KILL), in the executor's session (so the agent's
             # container kill reaches it).
-            self.process = subprocess.Popen(
-                argv, cwd=self.sandbox, env=environment, process_group=0
-            )
+            run.process = subprocess.Popen(argv, cwd=run.sandbox, env=environment, process_group=0)
         except OSError as error:
-            self._send_status("TASK_FAILED", f"Failed to launch the command: {error}")
+            self._send_status(run, "TASK_FAILED", f"Failed to launch the command: {error}")
+            self._task_ended(run, failed=True)
             return
-        self._send_status("TASK_RUNNING")
-        code = self.process.wait()
-        if self.killed:
-            self._send_status(
-                "TASK_KILLED",
-                "Command terminated with signal "
-                f"{signal.Signals(-code).name if code < 0 else code}",
-            )
+        self._send_status(run, "TASK_RUNNING")
+        code = run.process.wait()
+        if run.killed:
+            signame = signal.Signals(-code).name if code < 0 else str(code)
+            self._send_status(run, "TASK_KILLED", f"Command terminated with signal {signame}")
         elif code == 0:
-            self._send_status("TASK_FINISHED", "Command exited with status 0")
+            self._send_status(run, "TASK_FINISHED", "Command exited with status 0")
         elif code < 0:
-            self._send_status(
-                "TASK_FAILED",
-                f"Command terminated with signal {signal.Signals(-code).name.removeprefix('SIG')}",
-            )
+            signame = signal.Signals(-code).name.removeprefix("SIG")
+            self._send_status(run, "TASK_FAILED", f"Command terminated with signal {signame}")
         else:
-            self._send_status("TASK_FAILED", f"Command exited with status {code}")
-        sys.stdout.write(f"Command exited with status {code} (pid: {self.process.pid})\n")
+            self._send_status(run, "TASK_FAILED", f"Command exited with status {code}")
+        sys.stdout.write(f"Command exited with status {code} (pid: {run.process.pid})\n")
         sys.stdout.flush()
+        self._task_ended(run, failed=code != 0)
 
-    def _kill(self, kill_policy: dict[str, Any] | None) -> None:
+    def _task_ended(self, run: TaskRun, failed: bool) -> None:
+        """A failed or killed task of a group takes the rest of the group down."""
+        if run.in_group and failed:
+            for other in self.tasks.values():
+                if other is not run and other.in_group:
+                    threading.Thread(target=self._kill, args=(other, None), daemon=True).start()
+
+    def _kill(self, run: TaskRun, kill_policy: dict[str, Any] | None) -> None:
         grace = DEFAULT_KILL_GRACE
         if kill_policy and isinstance(kill_policy.get("grace_period"), dict):
             grace = float(kill_policy["grace_period"].get("nanoseconds", 0)) / 1e9
-        process = self.process
+        process = run.process
         if process is None:
-            if self.task is not None and self.terminal_uuid is None:
-                self.killed = True
-                self._send_status("TASK_KILLED", "Killed before the command started")
+            if run.terminal_uuid is None and not run.killed:
+                run.killed = True
+                self._send_status(run, "TASK_KILLED", "Killed before the command started")
             return
-        if process.poll() is not None:
+        if process.poll() is not None or run.killed:
             return
-        self.killed = True
+        run.killed = True
         capabilities = [c.get("type") for c in self.framework_info.get("capabilities", [])]
         if "TASK_KILLING_STATE" in capabilities:
-            self._send_status("TASK_KILLING")
+            self._send_status(run, "TASK_KILLING")
         try:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=grace)

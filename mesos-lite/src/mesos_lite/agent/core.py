@@ -490,7 +490,9 @@ class Agent:
                 except KeyError:
                     raise LaunchError(f"Failed to get user information for '{user}'") from None
             make_sandbox(directory, user)
-            argv = command_argv(info.get("command", {}))
+            # A DEFAULT executor (LAUNCH_GROUP) is the built-in one, as mesos-default-executor.
+            builtin = info.get("type") == "DEFAULT"
+            argv = command_argv(command_executor_command() if builtin else info.get("command", {}))
             environment = self._executor_environment(framework, run, is_command)
             run.process = await launch(argv, directory, environment, user)
         except (LaunchError, OSError) as error:
