@@ -9,6 +9,7 @@ import logging
 import os
 import pwd
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,7 +166,7 @@ class Agent:
                 if self._stopping:
                     raise
             except (aiohttp.ClientError, OSError, recordio.RecordIOError, ValueError) as error:
-                logger.warning("Connection to master %s failed: %s", address, error)
+                self._log_link_failure(address, str(error))
             finally:
                 self._current_link = None
             if self.registered:
@@ -173,6 +174,17 @@ class Agent:
             self.registered = False
             self.updates.pause()
             await asyncio.sleep(random.uniform(0.1, max(backoff, 0.1)))
+
+    _last_link_failure: tuple[str, float] | None = None
+
+    def _log_link_failure(self, address: str, error: str) -> None:
+        """Warns about a failing master link once per distinct error and then every 30s,
+        not on every retry."""
+        clock = time.monotonic()
+        last = self._last_link_failure
+        if last is None or last[0] != error or clock - last[1] >= 30:
+            logger.warning("Connection to master %s failed (retrying): %s", address, error)
+            self._last_link_failure = (error, clock)
 
     async def _register_with(self, address: str) -> None:
         assert self._session is not None
@@ -280,6 +292,7 @@ class Agent:
         self.id = agent_id
         self.master_info = event.get("master_info")
         self.registered = True
+        self._last_link_failure = None
         checkpoint.checkpoint_info(self.config.work_dir, agent_id, self.agent_info())
         logger.info(
             "%s with master %s as agent %s",
