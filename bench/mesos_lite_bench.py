@@ -88,6 +88,7 @@ class Framework:
         self.framework_id = ""
         self.stream_id = ""
         self._reader: asyncio.Task[None] | None = None
+        self._response: aiohttp.ClientResponse | None = None
 
     async def subscribe(self) -> float:
         """Subscribes; returns the monotonic time the request was sent."""
@@ -103,6 +104,7 @@ class Framework:
         )
         assert response.status == 200, await response.text()
         self.stream_id = response.headers["Mesos-Stream-Id"]
+        self._response = response
         self._reader = asyncio.get_running_loop().create_task(self._read(response))
         subscribed = await self.next("SUBSCRIBED")
         self.framework_id = subscribed["subscribed"]["framework_id"]["value"]
@@ -135,6 +137,8 @@ class Framework:
         await self.call("TEARDOWN")
         if self._reader is not None:
             self._reader.cancel()
+        if self._response is not None:
+            self._response.close()
 
 
 async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
