@@ -511,3 +511,42 @@ def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
         session.teardown()
         agent.stop()
         master.stop()
+
+
+def test_unacknowledged_update_survives_agent_restart(tmp_path: Path) -> None:
+    """A checkpointing framework's unacknowledged TASK_FINISHED is sent again (same uuid)
+    by the agent restarted after a crash."""
+    master, master_port = start_master(tmp_path, "--allocation_interval=200ms")
+    master_url = f"http://127.0.0.1:{master_port}"
+    agent_port = free_port()
+    agent, _ = start_agent(
+        tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512", port=agent_port
+    )
+    session = SchedulerSession(
+        master_url, framework_info("checkpointing-updates", checkpoint=True, failover_timeout=60.0)
+    )
+    try:
+        wait_for_agents(master_url, 1)
+        session.subscribe()
+        offer = session.next_offers(start=0)[0]
+        status, _ = session.launch(offer, [command_task(offer, "true", "quick")])
+        assert status == 202
+        session.wait_update("quick", {"TASK_RUNNING"})
+        finished = session.wait_update("quick", {"TASK_FINISHED"}, acknowledge=False)
+        agent.stop(signal.SIGKILL)
+        mark = session.mark()
+        agent, _ = start_agent(
+            tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512", port=agent_port
+        )
+        again = session.wait_for(
+            lambda e: e["type"] == "UPDATE" and e["update"]["status"]["uuid"] == finished["uuid"],
+            timeout=15,
+            start=mark,
+        )
+        assert again["update"]["status"]["state"] == "TASK_FINISHED"
+        status, _ = session.acknowledge(again["update"]["status"])
+        assert status == 202
+    finally:
+        session.teardown()
+        agent.stop()
+        master.stop()

@@ -243,3 +243,39 @@ def checkpointed_runs(work_dir: str, agent_id: str) -> list[tuple[dict[str, Any]
                 if isinstance(run, dict):
                     found.append((info, run))
     return found
+
+
+def _updates_path(work_dir: str, agent_id: str, framework_id: str, task_id: str) -> str:
+    return os.path.join(
+        framework_dir(work_dir, agent_id, framework_id), "tasks", task_id, "updates.json"
+    )
+
+
+def checkpoint_updates(
+    work_dir: str, agent_id: str, framework_id: str, task_id: str, pending: list[dict[str, Any]]
+) -> None:
+    """The task's unacknowledged status updates, resent after an agent restart."""
+    path = _updates_path(work_dir, agent_id, framework_id, task_id)
+    if pending:
+        _write_json(path, pending)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def checkpointed_updates(
+    work_dir: str, agent_id: str
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """(framework info, pending updates) of every task with unacknowledged updates."""
+    found: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    frameworks = os.path.join(_slave_dir(work_dir, agent_id), "frameworks")
+    for framework_id in sorted(os.listdir(frameworks)) if os.path.isdir(frameworks) else []:
+        info = _read_json(os.path.join(frameworks, framework_id, "framework.info"))
+        tasks = os.path.join(frameworks, framework_id, "tasks")
+        if not isinstance(info, dict) or not os.path.isdir(tasks):
+            continue
+        for task_id in sorted(os.listdir(tasks)):
+            pending = _read_json(os.path.join(tasks, task_id, "updates.json"))
+            if isinstance(pending, list) and pending:
+                found.append((info, pending))
+    return found

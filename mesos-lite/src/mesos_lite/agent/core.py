@@ -79,7 +79,7 @@ class Agent:
         self.registered = False
         self.frameworks: dict[str, FrameworkRun] = {}
         self.completed_frameworks: list[FrameworkRun] = []
-        self.updates = StatusUpdateManager(self._forward_update)
+        self.updates = StatusUpdateManager(self._forward_update, persist=self._persist_updates)
         self._session: aiohttp.ClientSession | None = None
         self._link_task: asyncio.Task[None] | None = None
         self._master_changed = asyncio.Event()
@@ -578,12 +578,32 @@ class Agent:
         except OSError as error:
             logger.error("Failed to checkpoint executor %s: %s", run.executor_id, error)
 
+    def _persist_updates(
+        self, framework_id: str, task_id: str, pending: list[dict[str, Any]]
+    ) -> None:
+        framework = self.frameworks.get(framework_id)
+        if self.id is None or (framework is not None and not framework.checkpoint):
+            return
+        try:
+            checkpoint.checkpoint_updates(
+                self.config.work_dir, self.id, framework_id, task_id, pending
+            )
+        except OSError as error:
+            logger.error("Failed to checkpoint status updates of task %s: %s", task_id, error)
+
     def recover(self) -> None:
-        """Adopts the executors of checkpointing frameworks that outlived the last agent;
-        those that do not re-subscribe in --executor_reregistration_timeout are killed."""
+        """Adopts the executors of checkpointing frameworks that outlived the last agent
+        (those that do not re-subscribe in --executor_reregistration_timeout are killed) and
+        queues their unacknowledged status updates again."""
         if self.id is None:
             return
         loop = asyncio.get_running_loop()
+        for framework_info, pending in checkpoint.checkpointed_updates(
+            self.config.work_dir, self.id
+        ):
+            framework = self._framework(framework_info)
+            for status in pending:
+                self.updates.update(framework.id, status)
         for framework_info, record in checkpoint.checkpointed_runs(self.config.work_dir, self.id):
             framework = self._framework(framework_info)
             run = ExecutorRun(

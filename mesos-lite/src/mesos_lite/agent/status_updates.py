@@ -18,6 +18,8 @@ RETRY_INTERVAL_MIN = 10.0
 RETRY_INTERVAL_MAX = 600.0
 
 Forward = Callable[[str, dict[str, Any], str], Awaitable[bool]]
+# Called with (framework id, task id, pending updates) whenever a task's stream changes.
+Persist = Callable[[str, str, list[dict[str, Any]]], None]
 
 
 @dataclass
@@ -30,8 +32,14 @@ class _Stream:
 
 
 class StatusUpdateManager:
-    def __init__(self, forward: Forward, retry_interval_min: float = RETRY_INTERVAL_MIN) -> None:
+    def __init__(
+        self,
+        forward: Forward,
+        retry_interval_min: float = RETRY_INTERVAL_MIN,
+        persist: Persist | None = None,
+    ) -> None:
         self._forward = forward
+        self._persist = persist
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._retry_min = retry_interval_min
         self.paused = True
@@ -44,8 +52,13 @@ class StatusUpdateManager:
         if stream is None:
             stream = self._streams[key] = _Stream(framework_id, task_id, interval=self._retry_min)
         stream.pending.append(status)
+        self._save(stream)
         if len(stream.pending) == 1:
             self._send_head(stream)
+
+    def _save(self, stream: _Stream) -> None:
+        if self._persist is not None:
+            self._persist(stream.framework_id, stream.task_id, list(stream.pending))
 
     def acknowledge(self, framework_id: str, task_id: str, uuid: str) -> dict[str, Any] | None:
         """Pops the acknowledged update (returns it) and sends the next one of the task."""
@@ -58,6 +71,7 @@ class StatusUpdateManager:
             logger.info("Ignoring unexpected acknowledgement of task %s (uuid %s)", task_id, uuid)
             return None
         stream.pending.popleft()
+        self._save(stream)
         if stream.retry is not None:
             stream.retry.cancel()
             stream.retry = None
@@ -82,6 +96,8 @@ class StatusUpdateManager:
     def drop_framework(self, framework_id: str) -> None:
         for key in [k for k in self._streams if k[0] == framework_id]:
             stream = self._streams.pop(key)
+            stream.pending.clear()
+            self._save(stream)
             if stream.retry is not None:
                 stream.retry.cancel()
 
