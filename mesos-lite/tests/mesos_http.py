@@ -95,6 +95,38 @@ def scalar(name: str, value: float) -> dict[str, Any]:
     return {"name": name, "type": "SCALAR", "scalar": {"value": value}}
 
 
+class OperatorStream:
+    """The master's operator event stream (`SUBSCRIBE` on /api/v1)."""
+
+    def __init__(self, master_url: str) -> None:
+        self.session = SchedulerSession(master_url)
+
+    def open(self) -> Event:
+        host, port = split_url(self.session.url)
+        connection = http.client.HTTPConnection(host, port, timeout=60)
+        self.session._connection = connection
+        connection.request(
+            "POST",
+            "/api/v1",
+            json.dumps({"type": "SUBSCRIBE"}),
+            {"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        response = connection.getresponse()
+        if response.status != 200:
+            raise AssertionError(f"SUBSCRIBE answered {response.status}: {response.read()!r}")
+        self.session._thread = threading.Thread(
+            target=self.session._read, args=(response,), daemon=True
+        )
+        self.session._thread.start()
+        return self.session.wait_for(lambda e: e["type"] == "SUBSCRIBED")
+
+    def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 10.0) -> Event:
+        return self.session.wait_for(predicate, timeout)
+
+    def close(self) -> None:
+        self.session.close()
+
+
 class SchedulerSession:
     def __init__(
         self, master_url: str, info: dict[str, Any] | None = None, framework_id: str | None = None

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 
 from conftest import Cluster
-from mesos_http import get_json, post_json, request
+from mesos_http import (
+    OperatorStream,
+    SchedulerSession,
+    command_task,
+    framework_info,
+    get_json,
+    post_json,
+    request,
+)
 
 STATE_KEYS = {
     "version",
@@ -148,3 +156,28 @@ def test_operator_get_frameworks_and_tasks(master_url: str) -> None:
         status, _, body = post_json(master_url, "/api/v1", {"type": call})
         assert status == 200
         assert json.loads(body)["type"] == call
+
+
+def test_operator_event_stream(cluster: Cluster) -> None:
+    stream = OperatorStream(cluster.master_url)
+    session = SchedulerSession(cluster.master_url, framework_info("operator-stream"))
+    try:
+        subscribed = stream.open()["subscribed"]
+        agents = subscribed["get_state"]["get_agents"]["agents"]
+        assert len(agents) == len(cluster.agents())
+        session.subscribe()
+        added = stream.wait_for(lambda e: e["type"] == "FRAMEWORK_ADDED")
+        framework = added["framework_added"]["framework"]["framework_info"]
+        assert framework["id"]["value"] == session.framework_id
+        offer = session.next_offers(start=0)[0]
+        status, _ = session.launch(offer, [command_task(offer, "true", "streamed")])
+        assert status == 202
+        task = stream.wait_for(lambda e: e["type"] == "TASK_ADDED")["task_added"]["task"]
+        assert task["task_id"]["value"] == "streamed"
+        stream.wait_for(
+            lambda e: e["type"] == "TASK_UPDATED" and e["task_updated"]["state"] == "TASK_FINISHED",
+            15,
+        )
+    finally:
+        session.teardown()
+        stream.close()

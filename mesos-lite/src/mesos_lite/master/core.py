@@ -9,6 +9,7 @@ import socket
 import struct
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,15 @@ class Master:
         self.task_counters: dict[str, int] = {}
         self.messages_counter: dict[str, int] = {}
         self._loop_task: asyncio.Task[None] | None = None
+        # Observers of cluster changes (the operator API's SUBSCRIBE streams).
+        self.listeners: set[Callable[[str, Any], None]] = set()
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(kind, payload)
+            except Exception:
+                logger.exception("Operator event listener failed")
 
     # ----- identity -----
     @property
@@ -193,6 +203,7 @@ class Master:
             existing.recovered = False
             self._cancel_timer(f"failover:{existing.id}")
             framework = existing
+            self._emit("framework_updated", framework)
             logger.info("Framework %s (%s) re-subscribed", framework.id, framework.name)
         else:
             if framework_id is None:
@@ -205,6 +216,7 @@ class Master:
                 stream_id=stream_id,
             )
             self.frameworks[framework_id] = framework
+            self._emit("framework_added", framework)
             logger.info("Framework %s (%s) subscribed", framework.id, framework.name)
         stream.send(
             {
@@ -277,6 +289,7 @@ class Master:
         self._cancel_timer(f"failover:{framework.id}")
         self.frameworks.pop(framework.id, None)
         self.completed_frameworks.append(framework)
+        self._emit("framework_removed", framework)
         logger.info("Framework %s (%s) removed", framework.id, framework.name)
         self.request_allocation()
 
@@ -333,6 +346,7 @@ class Master:
                 ],
             )
             self.agents[agent_id] = agent
+            self._emit("agent_added", agent)
             logger.info("Agent %s (%s) registered with %s", agent.id, agent.hostname, total.text())
         self._adopt_recovered_state(agent, recovered)
         stream.send(
@@ -423,6 +437,7 @@ class Master:
             return
         logger.warning("Agent %s (%s) is unreachable", agent.id, agent.hostname)
         self.unreachable_agents[agent_id] = now()
+        self._emit("agent_removed", agent_id)
         for framework in self.frameworks.values():
             aware = is_partition_aware(framework.info)
             for task in [t for t in framework.tasks.values() if t.agent_id == agent_id]:
@@ -632,6 +647,7 @@ class Master:
         task_group: list[dict[str, Any]] | None,
     ) -> None:
         framework.tasks[task.id] = task
+        self._emit("task_added", task)
         task.statuses = []
         agent.used = agent.used + task.resources
         framework.allocated = framework.allocated + task.resources
@@ -668,6 +684,7 @@ class Master:
     ) -> None:
         for task in tasks:
             framework.tasks[task.id] = task
+            self._emit("task_added", task)
             agent.used = agent.used + task.resources
             framework.allocated = framework.allocated + task.resources
             self._count_state("TASK_STAGING")
@@ -719,6 +736,7 @@ class Master:
         task.latest_status = status
         if latest_state in TERMINAL_STATES:
             self._recover_task_resources(task)
+        self._emit("task_updated", (framework.id, status, latest_state))
 
     def status_update(
         self, agent: Agent, framework_id: str, status: dict[str, Any], latest_state: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -9,14 +10,17 @@ from typing import Any
 from aiohttp import web
 
 from mesos_lite import MESOS_VERSION
-from mesos_lite.httpd import CallError, json_response, read_json_call
+from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
 from mesos_lite.master.core import Master
 from mesos_lite.master.model import Agent, Framework, Offer
+from mesos_lite.master.scheduler_api import NOT_ACCEPTABLE
 from mesos_lite.protocol import TERMINAL_STATES, framework_roles, wrap
 from mesos_lite.resources import Resources, attributes_summary
 
 logger = logging.getLogger(__name__)
 
+# Mesos's operator event stream heartbeat (DEFAULT_HEARTBEAT_INTERVAL).
+OPERATOR_HEARTBEAT_SECONDS = 15.0
 BUILD_DATE = "2020-11-24 10:00:00"
 BUILD_TIME = 1606212000.0
 BUILD_USER = "mesos-lite"
@@ -349,9 +353,11 @@ class MasterEndpoints:
         return body
 
     # ----- v1 operator API -----
-    async def operator_api(self, request: web.Request) -> web.Response:
+    async def operator_api(self, request: web.Request) -> web.StreamResponse:
         body = await read_json_call(request, "Call")
         call_type = body.get("type")
+        if call_type == "SUBSCRIBE":
+            return await self._operator_subscribe(request)
         handlers = {
             "GET_HEALTH": lambda: {"healthy": True},
             "GET_VERSION": lambda: {"version_info": self.version_body()},
@@ -382,23 +388,88 @@ class MasterEndpoints:
             )
         return json_response({"type": call_type, call_type.lower(): handler()})
 
-    def _v1_agents(self) -> dict[str, Any]:
-        agents = []
-        for agent in self.master.agents.values():
-            agents.append(
+    async def _operator_subscribe(self, request: web.Request) -> web.StreamResponse:
+        """The operator event stream: SUBSCRIBED (with GET_STATE), then TASK_ADDED,
+        TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED, FRAMEWORK_ADDED/UPDATED/REMOVED, HEARTBEAT."""
+        if not accepts_json(request):
+            raise CallError(406, NOT_ACCEPTABLE)
+        stream = EventStream(request)
+
+        def listener(kind: str, payload: Any) -> None:
+            event = self._operator_event(kind, payload)
+            if event is not None:
+                stream.send(event)
+
+        async def heartbeats() -> None:
+            # Unlike the scheduler stream, the first heartbeat comes one interval after
+            # SUBSCRIBED.
+            while True:
+                await asyncio.sleep(OPERATOR_HEARTBEAT_SECONDS)
+                stream.send({"type": "HEARTBEAT"})
+
+        async def on_open() -> None:
+            stream.send(
                 {
-                    "agent_info": agent.info_json(),
-                    "active": agent.active,
-                    "deactivated": not agent.active,
-                    "version": agent.version,
-                    "pid": agent.pid,
-                    "registered_time": _time_info(agent.registered_time),
-                    "total_resources": agent.total.to_json(),
-                    "allocated_resources": agent.used.to_json(),
-                    "offered_resources": agent.offered.to_json(),
-                    "capabilities": [{"type": c} for c in agent.capabilities],
+                    "type": "SUBSCRIBED",
+                    "subscribed": {
+                        "get_state": self._v1_state(),
+                        "heartbeat_interval_seconds": OPERATOR_HEARTBEAT_SECONDS,
+                    },
                 }
             )
+            self.master.listeners.add(listener)
+            beats.append(asyncio.get_running_loop().create_task(heartbeats()))
+
+        beats: list[asyncio.Task[None]] = []
+        try:
+            return await stream.serve(on_open)
+        finally:
+            for beat in beats:
+                beat.cancel()
+            self.master.listeners.discard(listener)
+
+    def _operator_event(self, kind: str, payload: Any) -> dict[str, Any] | None:
+        if kind == "task_added":
+            return {"type": "TASK_ADDED", "task_added": {"task": payload.to_v1()}}
+        if kind == "task_updated":
+            framework_id, status, state = payload
+            return {
+                "type": "TASK_UPDATED",
+                "task_updated": {
+                    "framework_id": wrap(framework_id),
+                    "status": status,
+                    "state": state,
+                },
+            }
+        if kind == "agent_added":
+            return {"type": "AGENT_ADDED", "agent_added": {"agent": self._v1_agent(payload)}}
+        if kind == "agent_removed":
+            return {"type": "AGENT_REMOVED", "agent_removed": {"agent_id": wrap(payload)}}
+        if kind in ("framework_added", "framework_updated"):
+            return {"type": kind.upper(), kind: {"framework": self._v1_framework(payload)}}
+        if kind == "framework_removed":
+            return {
+                "type": "FRAMEWORK_REMOVED",
+                "framework_removed": {"framework_info": payload.info},
+            }
+        return None
+
+    def _v1_agent(self, agent: Agent) -> dict[str, Any]:
+        return {
+            "agent_info": agent.info_json(),
+            "active": agent.active,
+            "deactivated": not agent.active,
+            "version": agent.version,
+            "pid": agent.pid,
+            "registered_time": _time_info(agent.registered_time),
+            "total_resources": agent.total.to_json(),
+            "allocated_resources": agent.used.to_json(),
+            "offered_resources": agent.offered.to_json(),
+            "capabilities": [{"type": c} for c in agent.capabilities],
+        }
+
+    def _v1_agents(self) -> dict[str, Any]:
+        agents = [self._v1_agent(agent) for agent in self.master.agents.values()]
         return {"agents": agents, "recovered_agents": []}
 
     def _v1_framework(self, framework: Framework) -> dict[str, Any]:
@@ -489,7 +560,6 @@ KNOWN_OPERATOR_CALLS = frozenset(
         "LIST_FILES",
         "READ_FILE",
         "GET_OPERATIONS",
-        "SUBSCRIBE",
         "RESERVE_RESOURCES",
         "UNRESERVE_RESOURCES",
         "CREATE_VOLUMES",
