@@ -365,3 +365,29 @@ def test_subscribe_without_framework_info_is_400(master_url: str) -> None:
 
 def test_scalar_helper_is_protobuf_json() -> None:
     assert scalar("cpus", 1.5) == {"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.5}}
+
+
+def test_declined_resources_go_to_another_framework(master_url: str) -> None:
+    """As in Mesos, an agent's resources are offered whole to one framework at a time; once
+    declined (with a filter) they are offered to the other framework."""
+    first = SchedulerSession(master_url, framework_info("fair-1"))
+    second = SchedulerSession(master_url, framework_info("fair-2"))
+    try:
+        first.subscribe()
+        offers = first.next_offers(start=0)
+        second.subscribe()
+        first.decline(offers, refuse_seconds=30)
+        declined = {o["agent_id"]["value"] for o in offers}
+        seen: set[str] = set()
+        deadline = time.monotonic() + 10
+        while not declined <= seen and time.monotonic() < deadline:
+            seen = {
+                o["agent_id"]["value"]
+                for e in second.events_since(0, "OFFERS")
+                for o in e["offers"]["offers"]
+            }
+            time.sleep(0.1)
+        assert declined <= seen
+    finally:
+        first.teardown()
+        second.teardown()
