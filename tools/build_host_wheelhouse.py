@@ -24,6 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PACKAGES = ("mesos-lite", "framework")
 PYMESOS = "pymesos==0.3.15"
+SOURCE_SUFFIXES = {".py", ".typed", ".toml", ".lock"}
 MANYLINUX_TAGS = ("manylinux_2_28", "manylinux_2_17", "manylinux2014")
 FINGERPRINTED = (
     "mesos-lite/src", "mesos-lite/pyproject.toml", "framework/src", "framework/pyproject.toml",
@@ -40,7 +41,9 @@ def source_fingerprint() -> str:
         path = REPO_ROOT / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if "__pycache__" in file.parts or file.suffix == ".pyc":
+            # Only sources: building a wheel leaves *.egg-info and caches inside src/,
+            # which must not change the fingerprint of what was built.
+            if file.suffix not in SOURCE_SUFFIXES:
                 continue
             digest.update(str(file.relative_to(REPO_ROOT)).encode())
             digest.update(file.read_bytes())
