@@ -136,3 +136,14 @@ def test_positive_number_types() -> None:
     assert cli.positive_float("1.5") == 1.5
     with pytest.raises(argparse.ArgumentTypeError):
         cli.positive_int("1.5")
+
+
+def test_report_file_comes_from_the_config_and_is_written_whole(tmp_path: Path) -> None:
+    report_path = tmp_path / "runs" / "last-run.json"
+    settings = settings_for(["--master", "m1:5050"], f'report_file = "{report_path}"\n', tmp_path)
+    assert settings["report_file"] == report_path
+
+    cli.write_report(settings["report_file"], '{"ok": true}')
+
+    assert report_path.read_text() == '{"ok": true}\n'
+    assert not report_path.with_name("last-run.json.partial").exists()
