@@ -77,13 +77,20 @@ def hostname_of(host: Any) -> str:
     return str(host.check_output("hostname"))
 
 
+def master_url(host: Any) -> str:
+    """The master's own endpoint: it listens on its --ip, as Mesos does, not on loopback."""
+    return f"http://{env_file(host, MASTER_ENV_FILE)['MESOS_IP']}:{MASTER_PORT}"
+
+
+def agent_url(host: Any) -> str:
+    return f"http://{env_file(host, AGENT_ENV_FILE)['MESOS_IP']}:{AGENT_PORT}"
+
+
 def leading_master_state() -> dict[str, Any]:
-    """/master/state of the leader, found through /master/redirect semantics."""
+    """/master/state of the master that reports itself elected."""
     for master in group_hosts("mesos_masters"):
-        metrics = http_get_json(master, f"http://127.0.0.1:{MASTER_PORT}/metrics/snapshot")
+        metrics = http_get_json(master, f"{master_url(master)}/metrics/snapshot")
         if metrics.get("master/elected") == 1:
-            state: dict[str, Any] = http_get_json(
-                master, f"http://127.0.0.1:{MASTER_PORT}/master/state"
-            )
+            state: dict[str, Any] = http_get_json(master, f"{master_url(master)}/master/state")
             return state
     raise AssertionError("no master reports master/elected = 1")

@@ -8,6 +8,7 @@ from mesos_facts import (
     AGENT_ENV_FILE,
     AGENT_PORT,
     AGENT_SERVICE,
+    agent_url,
     env_file,
     hostname_of,
     http_get_json,
@@ -23,8 +24,9 @@ def test_service_enabled_and_running(host: Any) -> None:
     assert service.is_running
 
 
-def test_listening_on_the_agent_port(host: Any) -> None:
-    assert host.socket(f"tcp://0.0.0.0:{AGENT_PORT}").is_listening
+def test_listening_on_the_agent_address_and_port(host: Any) -> None:
+    address = env_file(host, AGENT_ENV_FILE)["MESOS_IP"]
+    assert host.socket(f"tcp://{address}:{AGENT_PORT}").is_listening
 
 
 def test_flags_file_points_at_the_masters_through_zookeeper(host: Any) -> None:
@@ -36,7 +38,7 @@ def test_flags_file_points_at_the_masters_through_zookeeper(host: Any) -> None:
 
 
 def test_agent_knows_the_leading_master(host: Any) -> None:
-    agent_state = http_get_json(host, f"http://127.0.0.1:{AGENT_PORT}/state")
+    agent_state = http_get_json(host, f"{agent_url(host)}/state")
     leader = leading_master_state()
     assert agent_state["hostname"] == hostname_of(host)
     assert agent_state["master_hostname"] == leader["hostname"]

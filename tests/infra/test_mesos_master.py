@@ -14,6 +14,7 @@ from mesos_facts import (
     hostname_of,
     http_get_json,
     leading_master_state,
+    master_url,
 )
 
 testinfra_hosts = ["ansible://mesos_masters"]
@@ -25,8 +26,9 @@ def test_service_enabled_and_running(host: Any) -> None:
     assert service.is_running
 
 
-def test_listening_on_the_master_port(host: Any) -> None:
-    assert host.socket(f"tcp://0.0.0.0:{MASTER_PORT}").is_listening
+def test_listening_on_the_master_address_and_port(host: Any) -> None:
+    address = env_file(host, MASTER_ENV_FILE)["MESOS_IP"]
+    assert host.socket(f"tcp://{address}:{MASTER_PORT}").is_listening
 
 
 def test_flags_file_holds_what_the_inventory_implies(host: Any) -> None:
@@ -47,12 +49,12 @@ def test_unit_reads_the_flags_file(host: Any) -> None:
 
 def test_health_endpoint(host: Any) -> None:
     result = host.run(f"python3 -c \"import urllib.request; print(urllib.request.urlopen("
-                      f"'http://127.0.0.1:{MASTER_PORT}/health', timeout=5).status)\"")
+                      f"'{master_url(host)}/health', timeout=5).status)\"")
     assert result.stdout.strip() == "200"
 
 
 def test_exactly_one_leader_among_the_masters() -> None:
-    elected = [http_get_json(m, f"http://127.0.0.1:{MASTER_PORT}/metrics/snapshot")["master/elected"]
+    elected = [http_get_json(m, f"{master_url(m)}/metrics/snapshot")["master/elected"]
                for m in group_hosts("mesos_masters")]
     assert sorted(elected) == [0] * (len(elected) - 1) + [1]
 
