@@ -44,7 +44,9 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=2181)
     parser.add_argument("--expect", default="", help="text the answer must contain")
-    parser.add_argument("--timeout", type=float, default=0, help="seconds to keep asking (default: once)")
+    parser.add_argument(
+        "--timeout", type=float, default=0, help="seconds to keep asking (default: once)"
+    )
     parser.add_argument("--restart", metavar="UNIT", help="restart this systemd unit first")
     parser.add_argument("--mode-only", action="store_true", help="print only the 'Mode:' line")
     args = parser.parse_args()
@@ -63,7 +65,8 @@ def main() -> int:
         time.sleep(2)
 
     if args.mode_only:
-        answer = next((line for line in answer.splitlines() if line.startswith("Mode:")), answer.strip())
+        modes = (line for line in answer.splitlines() if line.startswith("Mode:"))
+        answer = next(modes, answer.strip())
     (sys.stdout if healthy else sys.stderr).write(answer.rstrip() + "\n")
     return 0 if healthy else 1
 
