@@ -13,8 +13,10 @@ import json
 import queue
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from event_stream import pump_events, send_event, serve_on_loopback
 
 
 class FakeMaster:
@@ -90,26 +92,12 @@ class FakeMaster:
                         "offers": {"offers": [outer.offer(agent) for agent in outer.agents]},
                     }
                 )
-                while True:
-                    event = outer.events.get()
-                    if event is None:
-                        self.wfile.write(b"0\r\n\r\n")
-                        return
-                    try:
-                        self._send(event)
-                    except OSError:
-                        return
+                pump_events(self.wfile, outer.events)
 
             def _send(self, event: dict[str, Any]) -> None:
-                record = json.dumps(event).encode()
-                framed = str(len(record)).encode() + b"\n" + record
-                self.wfile.write(f"{len(framed):x}\r\n".encode() + framed + b"\r\n")
-                self.wfile.flush()
+                send_event(self.wfile, event)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.address = serve_on_loopback(Handler)
 
     def offer(self, agent: str) -> dict[str, Any]:
         with self.lock:
