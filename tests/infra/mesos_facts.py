@@ -61,6 +61,15 @@ def four_letter_word(host: Any, word: str, port: int = ZOOKEEPER_CLIENT_PORT) ->
     return str(result.stdout)
 
 
+def zookeeper_mode(host: Any) -> str:
+    """leader, follower or standalone, from the server's `srvr` answer."""
+    srvr = four_letter_word(host, "srvr")
+    modes = [line.split(":", 1)[1].strip() for line in srvr.splitlines()
+             if line.startswith("Mode:")]
+    assert modes, f"no Mode line in {host.backend.get_hostname()}'s srvr answer: {srvr}"
+    return modes[0]
+
+
 def env_file(host: Any, path: str) -> dict[str, str]:
     """Parse a systemd EnvironmentFile (KEY=value lines, optional quotes)."""
     values: dict[str, str] = {}

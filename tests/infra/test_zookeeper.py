@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mesos_facts import ZOOKEEPER_CLIENT_PORT, ZOOKEEPER_SERVICE, four_letter_word, group_hosts
+from mesos_facts import (
+    ZOOKEEPER_CLIENT_PORT,
+    ZOOKEEPER_SERVICE,
+    four_letter_word,
+    group_hosts,
+    zookeeper_mode,
+)
 
 testinfra_hosts = ["ansible://zookeeper"]
 
@@ -28,10 +34,16 @@ def test_answers_ruok(host: Any) -> None:
 def test_reports_the_mode_the_ensemble_size_implies(host: Any) -> None:
     ensemble_size = len(group_hosts("zookeeper"))
     modes = {"standalone"} if ensemble_size == 1 else {"leader", "follower"}
-    srvr = four_letter_word(host, "srvr")
-    mode = next(line.split(":", 1)[1].strip() for line in srvr.splitlines()
-                if line.startswith("Mode:"))
-    assert mode in modes, srvr
+    assert zookeeper_mode(host) in modes
+
+
+def test_ensemble_has_exactly_one_leader() -> None:
+    servers = group_hosts("zookeeper")
+    modes = sorted(zookeeper_mode(server) for server in servers)
+    if len(servers) == 1:
+        assert modes == ["standalone"]
+    else:
+        assert modes == ["follower"] * (len(servers) - 1) + ["leader"]
 
 
 def test_myid_matches_the_inventory(host: Any) -> None:
