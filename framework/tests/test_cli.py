@@ -79,6 +79,8 @@ def test_secret_is_read_from_the_file(tmp_path: Path) -> None:
             "No such file",
         ),
         (["--master", "m", "--config", "/nonexistent/c.toml"], None, "no such file"),
+        (["--master", "m", "--hold", "-1"], None, "must be zero or more"),
+        (["--master", "m", "--hold", "3", "--command", "true"], None, "--hold applies"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(

@@ -49,7 +49,7 @@ class RecordingExecutorDriver:
 
 
 def launch(
-    command: str | None = None, data: str | None = None
+    command: str | None = None, data: str | None = None, hold: float = 0.0
 ) -> tuple[ProbeExecutor, RecordingExecutorDriver]:
     executor = ProbeExecutor()
     driver = RecordingExecutorDriver()
@@ -57,7 +57,9 @@ def launch(
     task = {
         "task_id": {"value": "t-1"},
         "agent_id": {"value": "agent-7"},
-        "data": data if data is not None else TaskSpec("run", 1, command=command).encode(),
+        "data": data
+        if data is not None
+        else TaskSpec("run", 1, command=command, hold=hold).encode(),
     }
     executor.launchTask(driver, task)
     return executor, driver
@@ -93,6 +95,25 @@ def test_failing_command_is_task_failed_with_its_message() -> None:
     failed = driver.wait_for("TASK_FAILED")
     assert failed["message"] == "Command exited with status 3: nope"
     assert json.loads(decode_data(failed["data"]).decode())["exit_code"] == 3
+    assert "TASK_FINISHED" not in driver.states()
+
+
+def test_hold_keeps_the_probe_running_that_long() -> None:
+    started = time.monotonic()
+    _, driver = launch(hold=0.6)
+    driver.wait_for("TASK_RUNNING")
+    assert "TASK_FINISHED" not in driver.states()
+    driver.wait_for("TASK_FINISHED")
+    assert time.monotonic() - started >= 0.6
+
+
+def test_kill_ends_a_hold_at_once() -> None:
+    executor, driver = launch(hold=30)
+    driver.wait_for("TASK_RUNNING")
+    started = time.monotonic()
+    executor.killTask(driver, {"value": "t-1"})
+    driver.wait_for("TASK_KILLED", timeout=5)
+    assert time.monotonic() - started < 2
     assert "TASK_FINISHED" not in driver.states()
 
 

@@ -14,15 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cluster import ExternalCluster, LoopbackCluster, cluster_available
+from cluster import ExternalCluster, LoopbackCluster, cluster_available, skip_or_fail
 
 pytestmark = pytest.mark.integration
 
 MASTER_URL = os.environ.get("MESOS_MASTER_URL")
 if not MASTER_URL and not cluster_available():
-    pytest.skip(
-        "mesos-lite is not installed and MESOS_MASTER_URL is not set", allow_module_level=True
-    )
+    skip_or_fail("mesos-lite is not installed and MESOS_MASTER_URL is not set")
 
 
 def submit(cluster: ExternalCluster, *flags: str, timeout: float = 60) -> tuple[int, dict, str]:

@@ -44,6 +44,16 @@ positive_int = _positive(int, "a whole number")
 positive_float = _positive(float, "a number")
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    return value
+
+
 def _master(text: str) -> Any:
     try:
         return parse_master(text)
@@ -70,6 +80,12 @@ SUBMIT_OPTIONS: list[tuple[str, Any, str, Any]] = [
     ("--mem", positive_float, "memory per task in MB (default 32)", 32.0),
     ("--command", str, "shell command to run on each agent instead of the probe", None),
     ("--command-timeout", positive_float, "seconds a --command may run (default: no limit)", None),
+    (
+        "--hold",
+        _non_negative_float,
+        "seconds the built-in probe stays running before it reports (default 0)",
+        0.0,
+    ),
     ("--name", str, "framework name (default mesos-probe)", "mesos-probe"),
     ("--role", str, "role to take offers for (default *)", "*"),
     ("--user", str, "user the tasks run as on the agents (default: the current user)", None),
@@ -89,6 +105,13 @@ SUBMIT_OPTIONS: list[tuple[str, Any, str, Any]] = [
         positive_float,
         "seconds the master keeps the framework after this process disconnects (default 600)",
         600.0,
+    ),
+    (
+        "--lost-agent-timeout",
+        positive_float,
+        "seconds an agent whose task is lost or unreachable may take to come back before the "
+        "run gives up on it (default 60)",
+        60.0,
     ),
 ]
 FLAG_OPTIONS = [
@@ -175,6 +198,8 @@ def merge_settings(
 def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> SubmitOptions:
     if settings["master"] is None:
         parser.error("--master is required (on the command line or in the config file)")
+    if settings["hold"] and settings["command"] is not None:
+        parser.error("--hold applies to the built-in probe; with --command, sleep in the command")
     secret = None
     if settings["secret_file"] is not None:
         if settings["principal"] is None:
@@ -193,6 +218,7 @@ def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> 
         mem=settings["mem"],
         command=settings["command"],
         command_timeout=settings["command_timeout"],
+        hold=settings["hold"],
         name=settings["name"],
         role=settings["role"],
         user=settings["user"] or getpass.getuser(),
@@ -202,6 +228,7 @@ def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> 
         executor_python=settings["executor_python"] or sys.executable,
         state_file=settings["state_file"],
         failover_timeout=settings["failover_timeout"],
+        lost_agent_timeout=settings["lost_agent_timeout"],
     )
 
 

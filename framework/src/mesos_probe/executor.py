@@ -113,6 +113,10 @@ class ProbeExecutor(Executor):
                 return
             self._send_status(driver, run, "TASK_RUNNING")
             if spec.command is None:
+                # --hold: stay running for a while (fault drills), but a kill ends it at once.
+                if spec.hold > 0 and run.killed.wait(spec.hold):
+                    self._finish(driver, run, "TASK_KILLED", "killed while holding")
+                    return
                 result = agent_probe_json(self.agent_info, run.agent_id)
                 self._deliver(driver, run, result, "TASK_FINISHED", "probe finished")
             else:

@@ -30,6 +30,7 @@ class RunPlan:
     mem: float = 32.0
     command: str | None = None
     command_timeout: float | None = None
+    hold: float = 0.0
     executor_python: str = "python3"
     max_attempts: int = 3
     # Declined offers we will not need again for this run stay away this long; REVIVE undoes it.
@@ -37,6 +38,9 @@ class RunPlan:
     # Offers we cannot use yet (resources short, agent still resolving) come back soon.
     retry_refuse_seconds: float = 2.0
     reconcile_backoff_max: float = 30.0
+    # How long an agent whose task is lost/unreachable may take to come back (an offer from
+    # it, or the task reported again) before the run stops waiting for it.
+    lost_agent_timeout: float = 60.0
     extra_capabilities: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -89,6 +93,7 @@ def task_info(
         attempt=attempt,
         command=plan.command,
         command_timeout=plan.command_timeout,
+        hold=plan.hold,
     )
     return {
         "name": f"{plan.framework_name} {plan.run_id} attempt {attempt}",

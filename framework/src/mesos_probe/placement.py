@@ -84,6 +84,8 @@ class AgentSlot:
     hostname: str
     index: int
     attempts: list[Attempt] = field(default_factory=list)
+    # Why the run stopped waiting for this agent's lost task to be resolved, if it did.
+    given_up: str | None = None
 
     def phase(self, max_attempts: int) -> SlotPhase:
         states = [attempt.state for attempt in self.attempts]
@@ -91,7 +93,7 @@ class AgentSlot:
             return SlotPhase.FINISHED
         if any(state in ACTIVE_STATES for state in states):
             return SlotPhase.ACTIVE
-        if len(self.attempts) >= max_attempts:
+        if len(self.attempts) >= max_attempts or self.given_up:
             return SlotPhase.FAILED
         if any(state in DOUBTFUL_STATES for state in states):
             return SlotPhase.AWAITING_RESOLUTION
@@ -115,6 +117,7 @@ class AgentSlot:
             "hostname": self.hostname,
             "index": self.index,
             "attempts": [attempt.to_dict() for attempt in self.attempts],
+            "given_up": self.given_up,
         }
 
 
@@ -262,12 +265,20 @@ class RunPlacement:
             attempt.result = result
         return True
 
+    def give_up(self, agent_id: str, why: str) -> None:
+        """Stop waiting for an agent whose task is lost and that did not come back: the
+        slot fails (a later update saying the task runs or finished still counts)."""
+        slot = self.slots[agent_id]
+        slot.given_up = why
+        self._refresh(slot)
+
     def restore_slot(self, data: dict[str, Any]) -> AgentSlot:
         slot = AgentSlot(
             agent_id=str(data["agent_id"]),
             hostname=str(data.get("hostname", "")),
             index=int(data["index"]),
             attempts=[Attempt.from_dict(item) for item in data.get("attempts", [])],
+            given_up=data.get("given_up"),
         )
         self.slots[slot.agent_id] = slot
         for attempt in slot.attempts:

@@ -187,7 +187,9 @@ def agent_result(slot: AgentSlot, timed_out: bool) -> AgentResult:
     ]
     problem = None
     if done is None:
-        if latest is None:
+        if slot.given_up and (latest is None or latest.ended_at is not None):
+            problem = slot.given_up
+        elif latest is None:
             problem = "no task was launched"
         elif latest.ended_at is None:
             problem = f"still {latest.state} when the run ended" + (

@@ -101,6 +101,7 @@ class ProbeScheduler(Scheduler):
         self._next_reconcile_at: float | None = None
         self._reconcile_backoff = RECONCILE_BACKOFF_START
         self._next_doubt_check_at = 0.0
+        self._doubtful_since: dict[str, float] = {}  # agent_id -> when its wait began
 
     # -- pymesos callbacks -------------------------------------------------------------
     def registered(self, driver: SchedulerDriverLike, frameworkId: Any, masterInfo: Any) -> None:
@@ -115,6 +116,9 @@ class ProbeScheduler(Scheduler):
 
     def reregistered(self, driver: SchedulerDriverLike, masterInfo: Any) -> None:
         with self.lock:
+            # pymesos calls this (not `registered`) for a first SUBSCRIBE that carries a
+            # framework id, i.e. when a run resumes from its state file.
+            self.framework_id = getattr(driver, "framework_id", None) or self.framework_id
             logger.info(
                 "re-registered with master %s as framework %s",
                 _master_address(masterInfo),
@@ -211,10 +215,34 @@ class ProbeScheduler(Scheduler):
                         self._pending_reconcile.setdefault(attempt.task_id, slot.agent_id)
                         if self._next_reconcile_at is None:
                             self._next_reconcile_at = now
+            self._give_up_on_vanished_agents(now)
             if self._pending_reconcile and (
                 self._next_reconcile_at is not None and now >= self._next_reconcile_at
             ):
                 self._send_reconcile(driver, explicit_only=True)
+
+    def _give_up_on_vanished_agents(self, now: float) -> None:
+        waiting = self.placement.agents_in(SlotPhase.AWAITING_RESOLUTION)
+        for agent_id in set(self._doubtful_since) - waiting:
+            del self._doubtful_since[agent_id]
+        for agent_id in sorted(waiting):
+            since = self._doubtful_since.setdefault(agent_id, now)
+            if now - since < self.plan.lost_agent_timeout:
+                continue
+            slot = self.placement.slots[agent_id]
+            latest = slot.latest
+            assert latest is not None
+            removed = " (removed by the master)" if agent_id in self.lost_agents else ""
+            why = (
+                f"agent lost{removed}: task {latest.state}"
+                f" (reason {latest.reason or '-'}: {latest.message or 'no message'});"
+                f" the agent did not come back within {self.plan.lost_agent_timeout:g}s"
+            )
+            logger.warning("giving up on agent %s (%s): %s", agent_id, slot.hostname, why)
+            self.placement.give_up(agent_id, why)
+            del self._doubtful_since[agent_id]
+            self._check_complete()
+            self._changed()
 
     def snapshot(self) -> Progress:
         with self.lock:
@@ -308,7 +336,9 @@ class ProbeScheduler(Scheduler):
                 return "long"
         elif phase is SlotPhase.AWAITING_RESOLUTION:
             # The agent is back while its old task is lost/unreachable: find out what became
-            # of that task before anything new goes there.
+            # of that task before anything new goes there (and keep waiting for the answer).
+            self._doubtful_since[agent_id] = self.clock()
+            self.lost_agents.discard(agent_id)
             for attempt in placement.slots[agent_id].unresolved_attempts():
                 self._pending_reconcile[attempt.task_id] = agent_id
             self._reconcile_now()

@@ -42,6 +42,7 @@ class SubmitOptions:
     mem: float = 32.0
     command: str | None = None
     command_timeout: float | None = None
+    hold: float = 0.0
     name: str = "mesos-probe"
     role: str = "*"
     user: str = "nobody"
@@ -51,6 +52,7 @@ class SubmitOptions:
     executor_python: str = "python3"
     state_file: Path | None = None
     failover_timeout: float = 600.0
+    lost_agent_timeout: float = 60.0
 
 
 class SubmitError(Exception):
@@ -142,10 +144,12 @@ def run_submission(
         roles=(options.role,),
         principal=options.principal,
         failover_timeout=options.failover_timeout,
+        lost_agent_timeout=options.lost_agent_timeout,
         cpus=options.cpus,
         mem=options.mem,
         command=options.command,
         command_timeout=options.command_timeout,
+        hold=options.hold,
         executor_python=options.executor_python,
         max_attempts=options.max_attempts,
     )
@@ -157,6 +161,7 @@ def run_submission(
     dirty = threading.Event()
     scheduler = ProbeScheduler(plan, placement, on_change=dirty.set)
     framework_id = saved.framework_id if saved else None
+    scheduler.framework_id = framework_id
     driver = ProbeSchedulerDriver(
         scheduler,
         framework_info(plan, framework_id),

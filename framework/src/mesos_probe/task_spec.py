@@ -14,6 +14,7 @@ class TaskSpec:
     attempt: int
     command: str | None = None  # None: run the built-in agent probe
     command_timeout: float | None = None
+    hold: float = 0.0  # seconds the built-in probe stays TASK_RUNNING before it reports
 
     def encode(self) -> str:
         body = {
@@ -21,6 +22,7 @@ class TaskSpec:
             "attempt": self.attempt,
             "command": self.command,
             "command_timeout": self.command_timeout,
+            "hold": self.hold,
         }
         return str(encode_data(json.dumps(body).encode("utf-8")))
 
@@ -35,6 +37,7 @@ class TaskSpec:
                 attempt=int(body["attempt"]),
                 command=body.get("command"),
                 command_timeout=body.get("command_timeout"),
+                hold=float(body.get("hold") or 0.0),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"the task data is not a mesos-probe task spec: {error}") from error

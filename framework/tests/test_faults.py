@@ -1,0 +1,243 @@
+"""mesos-probe survives failures: loopback fault tests against an HA mesos-lite cluster.
+
+Each test starts a fresh cluster (3 masters under a restart-always supervisor, 2 agents,
+one shared ZooKeeper with a short session timeout), runs `mesos-probe submit` as a
+separate process against the zk:// URL with tasks that last a few seconds, breaks something
+while the tasks run, and then checks that no task was lost or launched twice: in the run's
+report, in the leading master's state and in the agents' sandboxes on disk. The measured
+recovery times are logged and listed at the end of the pytest run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cluster import cluster_available, skip_or_fail
+from ha_cluster import HACluster, ZooKeeperServer, zookeeper_available
+from probe_run import (
+    ProbeRun,
+    launched_executors,
+    master_tasks,
+    record_timing,
+    wait_for_running_tasks,
+)
+
+pytestmark = pytest.mark.integration
+
+if not cluster_available():
+    skip_or_fail("mesos-lite is not installed")
+if not zookeeper_available():
+    skip_or_fail("ZooKeeper (/usr/share/java/zookeeper.jar and java) is not installed")
+
+logger = logging.getLogger("fault_tests")
+
+SESSION_TIMEOUT = 2.0  # --zk_session_timeout of masters and agents
+AGENTS = 2
+# The built-in probe, held running long enough for the fault to hit while tasks run.
+TASK = ("--hold", "4")
+RUN_TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperServer]:
+    server = ZooKeeperServer(tmp_path_factory.mktemp("zookeeper")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster(zookeeper: ZooKeeperServer, tmp_path: Path) -> Iterator[HACluster]:
+    if not zookeeper.healthy():  # a previous test stopped it and failed half-way
+        zookeeper.start()
+    running = HACluster(
+        zookeeper,
+        masters=3,
+        agents=AGENTS,
+        session_timeout=SESSION_TIMEOUT,
+        workdir=tmp_path / "cluster",
+    )
+    try:
+        yield running.start()
+    finally:
+        running.close()
+
+
+def start_run(cluster: HACluster, directory: Path, name: str, *flags: str) -> ProbeRun:
+    return ProbeRun(directory, name, cluster.zk_url, *TASK, *flags, timeout=RUN_TIMEOUT)
+
+
+def assert_one_finished_task_per_agent(
+    cluster: HACluster, report: dict[str, Any], launched_by_this_process: int = AGENTS
+) -> None:
+    """Exactly one task per agent in the whole run, finished: none lost, none duplicated."""
+    hostnames = sorted(f"agent{i}.test" for i in range(AGENTS))
+    rows = report["agents"]
+    assert sorted(row["hostname"] for row in rows) == hostnames, rows
+    for row in rows:
+        assert row["state"] == "TASK_FINISHED", row
+        assert row["attempts"] == 1, row
+        if row["result"]:  # a result lost with a dead master is re-read by reconciliation
+            assert json.loads(row["result"])["hostname"] == row["hostname"]
+    assert report["summary"]["finished"] == AGENTS and report["summary"]["failed"] == 0
+    assert report["offers"]["launched"] == launched_by_this_process, report["offers"]
+
+    # The agents' sandboxes: every executor (one per task) that was ever started.
+    launched = launched_executors(cluster, report["framework_id"])
+    assert all(len(ids) == 1 for ids in launched.values()), launched
+
+    # The leading master (possibly a new one) knows one finished task per agent.
+    tasks = master_tasks(cluster, report["framework_id"])
+    by_agent: dict[str, list[str]] = {}
+    for task in tasks:
+        by_agent.setdefault(task["slave_id"], []).append(task["state"])
+    assert sorted(by_agent.values()) == [["TASK_FINISHED"]] * AGENTS, tasks
+
+
+def test_leading_master_killed_mid_run(cluster: HACluster, tmp_path: Path) -> None:
+    run = start_run(cluster, tmp_path, "run")
+    wait_for_running_tasks(cluster, AGENTS)
+    old_leader, killed_at = cluster.kill_leader()
+    _, elected_at = cluster.wait_for_leader(exclude=old_leader, timeout=4 * SESSION_TIMEOUT)
+    code = run.wait(RUN_TIMEOUT)
+    ended_at = time.time()
+
+    assert code == 0, run.stderr()[-3000:]
+    report = run.report()
+    assert_one_finished_task_per_agent(cluster, report)
+    resumed = run.log_times("re-registered with master", after=killed_at)
+    assert resumed, run.stderr()[-3000:]
+    # Same framework, re-subscribed: the new leader lists exactly one.
+    frameworks = cluster.state()["frameworks"]
+    assert [f["id"] for f in frameworks if f["name"] == "mesos-probe"] in (
+        [report["framework_id"]],
+        [],  # torn down already at the end of the run
+    )
+    record_timing("leader killed", "kill -> new leader elected", elected_at - killed_at)
+    record_timing("leader killed", "kill -> framework re-subscribed", resumed[0] - killed_at)
+    record_timing("leader killed", "kill -> run finished", ended_at - killed_at)
+    assert elected_at - killed_at <= 2 * SESSION_TIMEOUT + 0.5
+
+
+def test_agent_killed_mid_run_is_reported_by_name(cluster: HACluster, tmp_path: Path) -> None:
+    run = start_run(cluster, tmp_path, "run", "--lost-agent-timeout", "1")
+    wait_for_running_tasks(cluster, AGENTS)
+    victim = cluster.agent_id_of(1)
+    cluster.stop_agent(1)
+    killed_at = time.time()
+    code = run.wait(RUN_TIMEOUT)
+    ended_at = time.time()
+
+    assert code == 1, run.stderr()[-3000:]
+    report = run.report()
+    rows = {row["hostname"]: row for row in report["agents"]}
+    assert rows["agent0.test"]["state"] == "TASK_FINISHED"
+    assert json.loads(rows["agent0.test"]["result"])["hostname"] == "agent0.test"
+    lost = rows["agent1.test"]
+    assert lost["agent_id"] == victim and lost["attempts"] == 1
+    assert lost["state"] in ("TASK_UNREACHABLE", "TASK_LOST"), lost
+    assert "agent lost" in lost["problem"] and lost["state"] in lost["problem"], lost
+    assert report["summary"]["failed_agents"] == [
+        {"agent_id": victim, "hostname": "agent1.test", "problem": lost["problem"]}
+    ]
+    assert f"FAILED agent1.test ({victim})" in run.stderr()
+    # No replacement task anywhere: one executor per agent.
+    launched = launched_executors(cluster, report["framework_id"])
+    assert [len(ids) for ids in launched.values()] == [1, 1], launched
+    assert victim not in {a["id"] for a in cluster.active_agents()}
+    reported = run.log_times(f"{lost['state']} on agent {victim}", after=killed_at)
+    assert reported, run.stderr()[-3000:]
+    record_timing("agent killed", f"kill -> {lost['state']}", reported[0] - killed_at)
+    record_timing("agent killed", "kill -> run ended", ended_at - killed_at)
+
+
+def test_scheduler_killed_and_restarted_with_its_state_file(
+    cluster: HACluster, tmp_path: Path
+) -> None:
+    state_file = tmp_path / "probe.state"
+    first = start_run(cluster, tmp_path, "first", "--state-file", str(state_file))
+    wait_for_running_tasks(cluster, AGENTS)
+    saved = wait_for_saved_attempts(state_file, AGENTS)
+    killed_at = first.kill()
+
+    second = start_run(cluster, tmp_path, "second", "--state-file", str(state_file))
+    code = second.wait(RUN_TIMEOUT)
+    ended_at = time.time()
+
+    assert code == 0, second.stderr()[-3000:]
+    report = second.report()
+    assert report["framework_id"] == saved["framework_id"]
+    assert report["run_id"] == saved["run_id"]
+    # The tasks were launched before the kill; the restarted process launched none.
+    assert_one_finished_task_per_agent(cluster, report, launched_by_this_process=0)
+    resumed = second.log_times("re-registered with master", after=killed_at)
+    assert resumed, second.stderr()[-3000:]
+    assert "registered with master" not in second.stderr().replace("re-registered", "")
+    record_timing("scheduler killed", "kill -> framework re-subscribed", resumed[0] - killed_at)
+    record_timing("scheduler killed", "kill -> run finished", ended_at - killed_at)
+
+
+def test_zookeeper_outage_longer_than_the_session(
+    cluster: HACluster, zookeeper: ZooKeeperServer, tmp_path: Path
+) -> None:
+    run = start_run(cluster, tmp_path, "run")
+    wait_for_running_tasks(cluster, AGENTS)
+    stopped_at = time.time()
+    zookeeper.stop()
+    # The leader must give up leadership (Mesos exits, "Lost leadership... committing
+    # suicide!") once its session is gone; keep ZooKeeper down until then.
+    leader_exited_at = cluster.wait_for_master_exits(1, 6 * SESSION_TIMEOUT)
+    time.sleep(max(0.0, stopped_at + 2 * SESSION_TIMEOUT - time.time()))
+    zookeeper.start()
+    restarted_at = time.time()
+    _, elected_at = cluster.wait_for_leader(timeout=6 * SESSION_TIMEOUT)
+    code = run.wait(RUN_TIMEOUT)
+    ended_at = time.time()
+
+    assert code == 0, run.stderr()[-3000:]
+    assert_one_finished_task_per_agent(cluster, run.report())
+    # The masters gave up leadership by exiting; the supervisor brought them back.
+    assert leader_exited_at is not None, "no master exited after losing its ZooKeeper session"
+    record_timing(
+        "ZooKeeper outage", "ZooKeeper down -> leader exited", leader_exited_at - stopped_at
+    )
+    record_timing("ZooKeeper outage", "outage", restarted_at - stopped_at)
+    record_timing("ZooKeeper outage", "ZooKeeper back -> leader elected", elected_at - restarted_at)
+    record_timing("ZooKeeper outage", "ZooKeeper back -> run finished", ended_at - restarted_at)
+
+
+def test_zookeeper_blip_shorter_than_the_session_loses_nothing(
+    cluster: HACluster, zookeeper: ZooKeeperServer, tmp_path: Path
+) -> None:
+    """ZooKeeper frozen for a quarter of the session timeout: nobody may notice."""
+    run = start_run(cluster, tmp_path, "run")
+    wait_for_running_tasks(cluster, AGENTS)
+    leader = cluster.leader_index()
+    zookeeper.pause(SESSION_TIMEOUT / 4)
+    code = run.wait(RUN_TIMEOUT)
+
+    assert code == 0, run.stderr()[-3000:]
+    assert_one_finished_task_per_agent(cluster, run.report())
+    assert cluster.master_exits() == 0
+    assert cluster.leader_index() == leader
+
+
+def wait_for_saved_attempts(path: Path, count: int, timeout: float = 10.0) -> dict[str, Any]:
+    """The state file once it records the framework id and `count` launched attempts."""
+    deadline = time.monotonic() + timeout
+    saved: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError):
+            saved = {}
+        attempts = sum(len(slot["attempts"]) for slot in saved.get("slots", []))
+        if saved.get("framework_id") and attempts >= count:
+            return saved
+        time.sleep(0.1)
+    raise AssertionError(f"state file {path} never recorded {count} attempts: {saved}")
