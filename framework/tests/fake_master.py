@@ -4,6 +4,12 @@ It speaks HTTP on loopback: SUBSCRIBE gets a chunked RecordIO stream (SUBSCRIBED
 OFFERS from each agent); ACCEPT/LAUNCH is answered with UPDATEs as an agent would send
 them (RUNNING, then FINISHED carrying a probe-like result, or FAILED while the agent's
 scripted failures last). Every call is recorded for assertions.
+
+With `credentials` it authenticates as Mesos does with --authenticate_http_frameworks and
+--authenticate_http_readonly (HTTP Basic; 401 with WWW-Authenticate otherwise);
+`refuse_registration` answers SUBSCRIBE with an ERROR event, as Mesos does when its ACLs
+refuse the framework; `refuse_tasks` answers every launch with TASK_ERROR
+REASON_TASK_UNAUTHORIZED from the master.
 """
 
 from __future__ import annotations
@@ -20,7 +26,21 @@ from event_stream import pump_events, send_event, serve_on_loopback
 
 
 class FakeMaster:
-    def __init__(self, agents: int = 3, failures_per_agent: int = 0) -> None:
+    def __init__(
+        self,
+        agents: int = 3,
+        failures_per_agent: int = 0,
+        credentials: dict[str, str] | None = None,
+        refuse_registration: str | None = None,
+        refuse_tasks: str | None = None,
+        authenticate_readonly: bool = True,
+    ) -> None:
+        self.credentials = credentials
+        self.authenticate_readonly = authenticate_readonly
+        self.refuse_registration = refuse_registration
+        self.refuse_tasks = refuse_tasks
+        self.authorizations: list[str | None] = []  # Authorization header of each request
+        self.unauthenticated = 0
         self.agents = [f"agent-{i}" for i in range(agents)]
         self.failures_left = dict.fromkeys(self.agents, failures_per_agent)
         self.calls: list[dict[str, Any]] = []
@@ -46,7 +66,34 @@ class FakeMaster:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _authenticated(self) -> bool:
+                header = self.headers.get("Authorization")
+                outer.authorizations.append(header)
+                if outer.credentials is None:
+                    return True
+                if header and header.startswith("Basic "):
+                    try:
+                        decoded = base64.b64decode(header[6:]).decode()
+                    except ValueError:
+                        decoded = ""
+                    principal, _, secret = decoded.partition(":")
+                    if outer.credentials.get(principal) == secret:
+                        return True
+                outer.unauthenticated += 1
+                self._reply(
+                    401,
+                    b"Unauthorized",
+                    headers={"WWW-Authenticate": 'Basic realm="mesos"'},
+                )
+                return False
+
             def do_GET(self) -> None:
+                if (
+                    self.path == "/master/state"
+                    and outer.authenticate_readonly
+                    and not self._authenticated()
+                ):
+                    return
                 if self.path == "/master/redirect":
                     self._reply(307, headers={"Location": f"//{outer.address}"})
                 elif self.path == "/master/state":
@@ -62,6 +109,11 @@ class FakeMaster:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 call = json.loads(self.rfile.read(length))
+                if not self._authenticated():
+                    return
+                if "type" not in call:
+                    self._reply(400, b"Expecting 'type' to be present")
+                    return
                 if call["type"] == "SUBSCRIBE":
                     outer.subscribe_bodies.append(call)
                     self._stream()
@@ -77,6 +129,10 @@ class FakeMaster:
                 self.send_header("Transfer-Encoding", "chunked")
                 self.send_header("Mesos-Stream-Id", str(uuid.uuid4()))
                 self.end_headers()
+                if outer.refuse_registration is not None:
+                    self._send({"type": "ERROR", "error": {"message": outer.refuse_registration}})
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 self._send(
                     {
                         "type": "SUBSCRIBED",
@@ -140,6 +196,13 @@ class FakeMaster:
 
     def _run(self, task: dict[str, Any]) -> None:
         agent = task["agent_id"]["value"]
+        if self.refuse_tasks is not None:
+            refused = self._update(task, "TASK_ERROR", message=self.refuse_tasks)
+            refused["update"]["status"].update(
+                source="SOURCE_MASTER", reason="REASON_TASK_UNAUTHORIZED"
+            )
+            self.events.put(refused)
+            return
         self.events.put(self._update(task, "TASK_RUNNING"))
         with self.lock:
             fail = self.failures_left[agent] > 0

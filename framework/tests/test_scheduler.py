@@ -166,9 +166,9 @@ def test_gives_up_after_max_attempts_and_completes_the_run() -> None:
             driver,
             status(
                 task_on(driver, "a1"),
-                "TASK_ERROR",
+                "TASK_FAILED",
                 "a1",
-                reason="REASON_TASK_INVALID",
+                reason="REASON_COMMAND_EXECUTOR_FAILED",
                 message="bad",
             ),
         )
@@ -176,6 +176,30 @@ def test_gives_up_after_max_attempts_and_completes_the_run() -> None:
     assert launched_on(driver).count("a1") == 2  # never a third attempt
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
     assert scheduler.done.is_set()
+
+
+def test_task_refused_by_the_master_is_not_retried() -> None:
+    scheduler, driver, _ = make_scheduler(expected=2, max_attempts=3)
+    scheduler.resourceOffers(driver, [offer("a1"), offer("a2")])
+    finish(scheduler, driver, "a2")
+    message = "Not authorized to launch as user 'root'"
+    scheduler.statusUpdate(
+        driver,
+        status(
+            task_on(driver, "a1"),
+            "TASK_ERROR",
+            "a1",
+            reason="REASON_TASK_UNAUTHORIZED",
+            message=message,
+        ),
+    )
+    scheduler.resourceOffers(driver, [offer("a1")])
+    assert launched_on(driver).count("a1") == 1
+    assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
+    assert scheduler.done.is_set()
+    slot = scheduler.placement.slots["a1"]
+    assert slot.attempts[0].reason == "REASON_TASK_UNAUTHORIZED"
+    assert slot.attempts[0].message == message
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from mesos_probe import __version__
-from mesos_probe.master import MasterError, parse_master
+from mesos_probe.master import (
+    AuthenticationError,
+    AuthorizationError,
+    MasterError,
+    parse_master,
+)
 from mesos_probe.progress import LineClearingHandler, ProgressDisplay
-from mesos_probe.report import EXIT_START
+from mesos_probe.report import EXIT_AUTHENTICATION, EXIT_AUTHORIZATION, EXIT_START
 from mesos_probe.submission import SubmitError, SubmitOptions, run_submission
 
 DEFAULT_CONFIG = Path("/etc/mesos-probe/config.toml")
@@ -121,14 +126,17 @@ FLAG_OPTIONS = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # No abbreviations: `--secret VALUE` must be an error, not `--secret-file VALUE`.
     parser = argparse.ArgumentParser(
         prog="mesos-probe",
+        allow_abbrev=False,
         description="Run a probe task on every Mesos agent and report what each one returned.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND", required=True)
     submit = commands.add_parser(
         "submit",
+        allow_abbrev=False,
         help="place one task on every agent and wait for the results",
         description="Place one task on every agent, wait until all finished, print results. "
         "Exit 0 only when every expected agent returned a result.",
@@ -195,6 +203,30 @@ def merge_settings(
     return settings
 
 
+def read_secret(path: Path, parser: argparse.ArgumentParser) -> str:
+    """The secret in `path` (surrounding whitespace and the final newline removed).
+
+    The secret only ever comes from a file, never from the command line or the config file,
+    where `ps` and shell history would show it.
+    """
+    try:
+        mode = path.stat().st_mode
+        secret = path.read_text().strip()
+    except OSError as error:
+        parser.error(f"--secret-file {path}: {error.strerror}")
+    except UnicodeDecodeError:
+        parser.error(f"--secret-file {path} is not text")
+    if not secret:
+        parser.error(f"--secret-file {path} is empty")
+    if mode & 0o077:
+        logger.warning(
+            "--secret-file %s can be read by other users (mode %04o); chmod 600 it",
+            path,
+            mode & 0o7777,
+        )
+    return secret
+
+
 def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> SubmitOptions:
     if settings["master"] is None:
         parser.error("--master is required (on the command line or in the config file)")
@@ -204,12 +236,13 @@ def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> 
     if settings["secret_file"] is not None:
         if settings["principal"] is None:
             parser.error("--secret-file needs --principal")
-        try:
-            secret = settings["secret_file"].read_text().strip()
-        except OSError as error:
-            parser.error(f"--secret-file {settings['secret_file']}: {error.strerror}")
-        if not secret:
-            parser.error(f"--secret-file {settings['secret_file']} is empty")
+        secret = read_secret(settings["secret_file"], parser)
+    elif settings["principal"] is not None:
+        logger.warning(
+            "--principal %s without --secret-file: registering with that principal, "
+            "unauthenticated",
+            settings["principal"],
+        )
     return SubmitOptions(
         master=settings["master"],
         timeout=settings["timeout"],
@@ -261,17 +294,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     config = load_config(arguments.config, parser)
     settings = merge_settings(arguments, config, parser)
-    options = build_options(settings, parser)
     interactive = sys.stderr.isatty() and not settings["verbose"]
     configure_logging(settings["verbose"], interactive)
+    options = build_options(settings, parser)
     display = ProgressDisplay(sys.stderr, interactive)
     try:
         report = run_submission(options, display)
+    except AuthenticationError as error:
+        print(f"mesos-probe: error: {error}", file=sys.stderr)
+        return EXIT_AUTHENTICATION
+    except AuthorizationError as error:
+        print(f"mesos-probe: error: {error}", file=sys.stderr)
+        return EXIT_AUTHORIZATION
     except (MasterError, SubmitError) as error:
         print(f"mesos-probe: error: {error}", file=sys.stderr)
         return EXIT_START
     if settings["report_file"] is not None:
         write_report(settings["report_file"], report.to_json())
+    if report.failure_exit is not None:
+        # Refused by the master: one line says why; the report has nothing else to show.
+        if settings["json"]:
+            print(report.to_json())
+        print(f"mesos-probe: error: {report.error}", file=sys.stderr)
+        return report.exit_code()
     if settings["json"]:
         print(report.to_json())
     else:

@@ -32,6 +32,27 @@ class MasterError(Exception):
     """The master could not be reached or did not answer as a Mesos master does."""
 
 
+class AuthenticationError(MasterError):
+    """The master refused the credentials, or wanted some (HTTP 401)."""
+
+
+class AuthorizationError(MasterError):
+    """The master knows who we are but its ACLs refuse what we asked (HTTP 403, or an
+    ERROR event refusing the framework's registration)."""
+
+
+def authentication_failed(principal: str | None, master: str) -> AuthenticationError:
+    if principal:
+        return AuthenticationError(
+            f"authentication failed for principal '{principal}' at master {master}: "
+            "check --principal/--secret-file"
+        )
+    return AuthenticationError(
+        f"the master at {master} requires authentication (HTTP 401): "
+        "pass --principal and --secret-file"
+    )
+
+
 @dataclass(frozen=True)
 class MasterSpec:
     raw: str
@@ -103,19 +124,50 @@ def basic_auth_header(principal: str | None, secret: str | None) -> dict[str, st
 
 
 def _request(
-    address: str, path: str, timeout: float, headers: dict[str, str]
+    address: str,
+    path: str,
+    timeout: float,
+    headers: dict[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> http.client.HTTPResponse:
     host, _, port = address.rpartition(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    connection.request("GET", path, headers=headers)
+    connection.request(method, path, body=body, headers=headers)
     return connection.getresponse()
 
 
-def _leader_via_http(address: str, timeout: float, headers: dict[str, str]) -> str | None:
+def check_scheduler_credentials(
+    leader: str, timeout: float, principal: str | None, secret: str | None
+) -> None:
+    """Raise AuthenticationError if the scheduler API refuses our credentials.
+
+    The master authenticates a call before it reads it, so an empty call (which it then
+    rejects with 400, creating nothing) tells whether SUBSCRIBE would get 401. pymesos
+    turns a refused SUBSCRIBE into an unreliable error (0.3.15 can fail with a TypeError
+    while formatting it), so this is where the clear message comes from. Anything other
+    than 401 is left to the driver.
+    """
+    headers = {"Content-Type": "application/json", **basic_auth_header(principal, secret)}
+    try:
+        response = _request(leader, "/api/v1/scheduler", timeout, headers, "POST", b"{}")
+        response.read()
+    except (OSError, http.client.HTTPException) as error:
+        logger.debug("could not check credentials at %s: %s", leader, _describe(error))
+        return
+    if response.status == 401:
+        raise authentication_failed(principal, leader)
+
+
+def _leader_via_http(
+    address: str, timeout: float, headers: dict[str, str], principal: str | None
+) -> str | None:
     """The leader according to `address`'s /master/redirect, or None if it knows none."""
     response = _request(address, "/master/redirect", timeout, headers)
     location = response.getheader("Location") or ""
     response.read()
+    if response.status == 401:
+        raise authentication_failed(principal, address)
     if response.status in (301, 302, 307) and location:
         netloc = urlsplit(location if "//" in location else "//" + location).netloc
         return _host_port(netloc) if netloc else address
@@ -173,13 +225,15 @@ def find_leader(
             else:
                 for address in spec.addresses:
                     try:
-                        leader = _leader_via_http(address, per_request, headers)
+                        leader = _leader_via_http(address, per_request, headers, principal)
                     except (OSError, http.client.HTTPException) as error:
                         last_problem = f"{address}: {_describe(error)}"
                         continue
                     if leader:
                         return leader
                     last_problem = f"{address} knows no leader (HTTP 503)"
+        except AuthenticationError:
+            raise  # retrying the same credentials cannot help
         except MasterError as error:
             last_problem = str(error)
         logger.debug("leader not found yet: %s", last_problem)
@@ -196,9 +250,11 @@ def master_state(
     except (OSError, http.client.HTTPException) as error:
         raise MasterError(f"{leader}/master/state: {_describe(error)}") from error
     if response.status == 401:
-        raise MasterError(
-            f"{leader}/master/state needs credentials (HTTP 401); "
-            "pass --principal and --secret-file"
+        raise authentication_failed(principal, leader)
+    if response.status == 403:
+        raise AuthorizationError(
+            f"principal '{principal}' may not read {leader}/master/state (HTTP 403): "
+            "the master's ACLs (get_endpoints) refuse it"
         )
     if response.status != 200:
         raise MasterError(f"{leader}/master/state answered HTTP {response.status}")

@@ -15,6 +15,7 @@ from mesos_probe.task_states import (
     DOUBTFUL_STATES,
     FAILED_STATES,
     FINISHED,
+    NOT_RETRIED_STATES,
     TERMINAL_STATES,
 )
 
@@ -93,7 +94,8 @@ class AgentSlot:
             return SlotPhase.FINISHED
         if any(state in ACTIVE_STATES for state in states):
             return SlotPhase.ACTIVE
-        if len(self.attempts) >= max_attempts or self.given_up:
+        refused = any(state in NOT_RETRIED_STATES for state in states)
+        if len(self.attempts) >= max_attempts or self.given_up or refused:
             return SlotPhase.FAILED
         if any(state in DOUBTFUL_STATES for state in states):
             return SlotPhase.AWAITING_RESOLUTION

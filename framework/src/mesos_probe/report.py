@@ -13,6 +13,8 @@ EXIT_OK = 0
 EXIT_INCOMPLETE = 1
 EXIT_USAGE = 2
 EXIT_START = 3
+EXIT_AUTHENTICATION = 4
+EXIT_AUTHORIZATION = 5
 EXIT_INTERRUPTED = 130
 
 RESULT_WIDTH = 60
@@ -60,6 +62,8 @@ class RunReport:
     error: str | None = None
     interrupted: bool = False
     offers: dict[str, int] = field(default_factory=dict)
+    # Set when the run was stopped by something with its own exit code (authentication).
+    failure_exit: int | None = None
 
     @property
     def finished(self) -> list[AgentResult]:
@@ -79,6 +83,8 @@ class RunReport:
         )
 
     def exit_code(self) -> int:
+        if self.failure_exit is not None:
+            return self.failure_exit
         if self.ok:
             return EXIT_OK
         if self.interrupted:

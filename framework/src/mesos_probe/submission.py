@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import socket
 import threading
@@ -18,14 +19,33 @@ import pymesos.process
 
 from mesos_probe import state_file
 from mesos_probe.framework_info import RunPlan, framework_info
-from mesos_probe.master import MasterError, MasterSpec, active_agents, find_leader, master_state
+from mesos_probe.master import (
+    AuthenticationError,
+    AuthorizationError,
+    MasterError,
+    MasterSpec,
+    active_agents,
+    authentication_failed,
+    check_scheduler_credentials,
+    find_leader,
+    master_state,
+)
 from mesos_probe.placement import RunPlacement
 from mesos_probe.progress import ProgressDisplay
-from mesos_probe.report import RunReport, agent_result, missing_agent
+from mesos_probe.report import (
+    EXIT_AUTHENTICATION,
+    EXIT_AUTHORIZATION,
+    RunReport,
+    agent_result,
+    missing_agent,
+)
 from mesos_probe.scheduler import ProbeScheduler
 from mesos_probe.scheduler_driver import ProbeSchedulerDriver
 
 logger = logging.getLogger(__name__)
+
+# pymesos' only report of a refused SUBSCRIBE: RuntimeError("Failed with HTTP <code>: <body>").
+REFUSED_SUBSCRIBE = re.compile(r"Failed with HTTP (\d{3})")
 
 TICK_SECONDS = 0.2
 STATE_SAVE_SECONDS = 0.5
@@ -108,6 +128,9 @@ def run_submission(
 
     leader = find_leader(options.master, deadline, options.principal, options.secret)
     logger.info("leading master: %s", leader)
+    check_scheduler_credentials(
+        leader, max(0.5, min(5.0, deadline - clock())), options.principal, options.secret
+    )
     known_agents: dict[str, str] = {}
     try:
         state = master_state(
@@ -116,6 +139,8 @@ def run_submission(
         known_agents = {
             str(agent.get("id")): str(agent.get("hostname", "")) for agent in active_agents(state)
         }
+    except (AuthenticationError, AuthorizationError):
+        raise
     except MasterError as problem:
         if options.expect_agents is None and saved is None:
             raise
@@ -178,6 +203,7 @@ def run_submission(
     timed_out = False
     keep_framework = False
     error: str | None = None
+    failure_exit: int | None = None
     with _Interrupts() as interrupts:
         driver.start()
         last_saved = 0.0
@@ -209,7 +235,10 @@ def run_submission(
             if display is not None:
                 display.update(scheduler.snapshot(), clock() - started)
                 display.close()
-            if interrupts.driver_failure:
+            refusal = _refusal(options, plan, driver.master or leader, interrupts, scheduler)
+            if refusal is not None:
+                failure_exit, error = refusal
+            elif interrupts.driver_failure:
                 error = f"the scheduler driver stopped: {interrupts.driver_failure}"
             elif scheduler.fatal_error:
                 error = f"the master ended the framework: {scheduler.fatal_error}"
@@ -221,7 +250,9 @@ def run_submission(
             # failover_timeout) so the same command can resume the run.
             keep_framework = interrupts.user_interrupt and options.state_file is not None
             if options.state_file:
-                _save(options.state_file, scheduler, finished=not keep_framework)
+                # A refused run stays resumable once the credentials or ACLs are fixed.
+                finished = not keep_framework and failure_exit is None
+                _save(options.state_file, scheduler, finished=finished)
             with scheduler.lock:
                 scheduler.stopping = True
             _stop(driver, keep_framework)
@@ -235,6 +266,7 @@ def run_submission(
         error,
         interrupts.user_interrupt,
     )
+    report.failure_exit = failure_exit
     if keep_framework:
         logger.warning(
             "interrupted; framework %s stays registered for %gs: run the same command with "
@@ -244,6 +276,32 @@ def run_submission(
             options.state_file,
         )
     return report
+
+
+def _refusal(
+    options: SubmitOptions,
+    plan: RunPlan,
+    master: str,
+    interrupts: _Interrupts,
+    scheduler: ProbeScheduler,
+) -> tuple[int, str] | None:
+    """(exit code, message) when the master refused who we are or what we asked."""
+    refused = REFUSED_SUBSCRIBE.search(interrupts.driver_failure or "")
+    if refused and refused.group(1) == "401":
+        return EXIT_AUTHENTICATION, str(authentication_failed(options.principal, master))
+    who = f"principal '{options.principal}'" if options.principal else "no principal"
+    if refused and refused.group(1) == "403":
+        return EXIT_AUTHORIZATION, (
+            f"the master at {master} refused to register framework '{plan.framework_name}' "
+            f"({who}, role '{','.join(plan.roles)}'): HTTP 403 Forbidden"
+        )
+    if scheduler.fatal_error is not None and scheduler.registrations == 0:
+        # Mesos refuses a subscription it may not authorize with an ERROR event.
+        return EXIT_AUTHORIZATION, (
+            f"the master at {master} refused to register framework '{plan.framework_name}' "
+            f"({who}, role '{','.join(plan.roles)}'): {scheduler.fatal_error}"
+        )
+    return None
 
 
 def build_report(

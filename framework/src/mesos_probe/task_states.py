@@ -24,6 +24,10 @@ FAILED_STATES = frozenset(
 # agent waits until the old task is known to be gone, so two tasks never share an agent.
 DOUBTFUL_STATES = frozenset({"TASK_LOST", "TASK_UNREACHABLE", "TASK_UNKNOWN"})
 
+# The master refused the task itself (invalid, or not authorized): the same task would be
+# refused again, so the agent gets no further attempt.
+NOT_RETRIED_STATES = frozenset({"TASK_ERROR"})
+
 TERMINAL_STATES = FAILED_STATES | DOUBTFUL_STATES | {FINISHED}
 KNOWN_STATES = TERMINAL_STATES | ACTIVE_STATES
 
