@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fake_master import FakeMaster
 
+from mesos_probe import state_file
 from mesos_probe.master import parse_master
 from mesos_probe.submission import SubmitOptions, run_submission
 
@@ -50,3 +52,18 @@ def test_expected_agents_that_never_show_up_time_out_naming_the_gap(master: Fake
     assert not report.ok and report.timed_out
     assert len(report.finished) == 3
     assert report.to_dict()["summary"]["missing"] == 1
+
+
+def test_resumed_run_keeps_its_framework_id(master: FakeMaster, tmp_path: Path) -> None:
+    path = tmp_path / "run.state"
+    state_file.save(path, state_file.SavedRun("probe-resumed", "fw-fake", expected_agents=3))
+    options = SubmitOptions(
+        master=parse_master(master.address), timeout=20, max_attempts=2, state_file=path
+    )
+    report = run_submission(options)
+    assert report.ok, report.summary()
+    assert report.framework_id == "fw-fake" and report.run_id == "probe-resumed"
+    # pymesos re-subscribes with the saved id (and reports it as a re-registration).
+    assert master.subscribe_bodies[0]["framework_id"] == {"value": "fw-fake"}
+    saved = state_file.load(path)
+    assert saved is not None and saved.framework_id == "fw-fake" and saved.finished

@@ -155,6 +155,11 @@ def check_scheduler_credentials(
     except (OSError, http.client.HTTPException) as error:
         logger.debug("could not check credentials at %s: %s", leader, _describe(error))
         return
+    logger.debug(
+        "credentials check: %s/api/v1/scheduler answered HTTP %d to an empty call",
+        leader,
+        response.status,
+    )
     if response.status == 401:
         raise authentication_failed(principal, leader)
 
