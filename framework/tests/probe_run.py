@@ -13,11 +13,15 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cluster import LoopbackCluster
+
+if TYPE_CHECKING:
+    from ha_cluster import HACluster
 
 logger = logging.getLogger("fault_timings")
 
@@ -105,11 +109,18 @@ class ProbeRun:
 
 
 def wait_for_running_tasks(
-    cluster: LoopbackCluster, count: int, timeout: float = 30.0
+    cluster: LoopbackCluster, count: int, timeout: float = 30.0, run: ProbeRun | None = None
 ) -> list[dict[str, Any]]:
+    """The leading master's running tasks, once there are `count` (fails early if `run`
+    ends first, showing its log)."""
     deadline = time.monotonic() + timeout
     running: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
+        if run is not None and run.process.poll() is not None:
+            raise AssertionError(
+                f"mesos-probe exited ({run.process.returncode}) before {count} tasks ran:\n"
+                f"{run.stderr()[-3000:]}"
+            )
         with contextlib.suppress(OSError, ValueError):
             running = [
                 task
@@ -120,7 +131,8 @@ def wait_for_running_tasks(
             if len(running) >= count:
                 return running
         time.sleep(0.1)
-    raise AssertionError(f"{count} tasks were not running within {timeout:g}s: {running}")
+    log = run.stderr()[-3000:] if run is not None else ""
+    raise AssertionError(f"{count} tasks were not running within {timeout:g}s: {running}\n{log}")
 
 
 def launched_executors(cluster: LoopbackCluster, framework_id: str) -> dict[str, list[str]]:
@@ -144,3 +156,76 @@ def master_tasks(cluster: LoopbackCluster, framework_id: str) -> list[dict[str, 
             for key in ("tasks", "completed_tasks", "unreachable_tasks"):
                 tasks += framework.get(key, [])
     return tasks
+
+
+def framework_ids(cluster: LoopbackCluster) -> list[str]:
+    """Ids of every framework the leading master knows, running or completed."""
+    state = cluster.state()
+    return sorted(
+        str(framework["id"])
+        for framework in state.get("frameworks", []) + state.get("completed_frameworks", [])
+    )
+
+
+@dataclass
+class LeaderKillOutcome:
+    """What happened when the leading master was killed while the probe's tasks ran."""
+
+    exit_code: int
+    report: dict[str, Any]
+    stderr: str
+    killed_at: float
+    elected_at: float
+    resubscribed_at: float | None
+    ended_at: float
+    launched: dict[str, list[str]]  # agent hostname -> executors started on it
+
+    @property
+    def elected_after(self) -> float:
+        return self.elected_at - self.killed_at
+
+    @property
+    def resubscribed_after(self) -> float | None:
+        if self.resubscribed_at is None:
+            return None
+        return self.resubscribed_at - self.killed_at
+
+    @property
+    def finished_after(self) -> float:
+        return self.ended_at - self.killed_at
+
+    @property
+    def lost(self) -> int:
+        """Expected agents without a finished task."""
+        summary = self.report.get("summary", {})
+        return int(summary.get("expected", 0)) - int(summary.get("finished", 0))
+
+    @property
+    def duplicated(self) -> int:
+        """Tasks started beyond one per agent, counted in the agents' sandboxes."""
+        return sum(max(0, len(ids) - 1) for ids in self.launched.values())
+
+
+def kill_leader_mid_run(
+    cluster: HACluster, directory: Path, *probe_flags: str, run_timeout: float = 60.0
+) -> LeaderKillOutcome:
+    """Run mesos-probe against the cluster's zk:// URL, SIGKILL the leading master once
+    every agent runs its task, and wait for the run to end."""
+    run = ProbeRun(directory, "run", cluster.zk_url, *probe_flags, timeout=run_timeout)
+    wait_for_running_tasks(cluster, cluster.wanted_agents, run=run)
+    old_leader, killed_at = cluster.kill_leader()
+    _, elected_at = cluster.wait_for_leader(exclude=old_leader)
+    code = run.wait(run_timeout + 30)
+    ended_at = time.time()
+    report = run.report()
+    resubscribed = run.log_times("re-registered with master", after=killed_at)
+    return LeaderKillOutcome(
+        exit_code=code,
+        report=report,
+        stderr=run.stderr(),
+        killed_at=killed_at,
+        elected_at=elected_at,
+        resubscribed_at=resubscribed[0] if resubscribed else None,
+        ended_at=ended_at,
+        launched=launched_executors(cluster, str(report.get("framework_id"))),
+    )

@@ -22,6 +22,8 @@ from cluster import cluster_available, skip_or_fail
 from ha_cluster import HACluster, ZooKeeperServer, zookeeper_available
 from probe_run import (
     ProbeRun,
+    framework_ids,
+    kill_leader_mid_run,
     launched_executors,
     master_tasks,
     record_timing,
@@ -100,33 +102,23 @@ def assert_one_finished_task_per_agent(
 
 
 def test_leading_master_killed_mid_run(cluster: HACluster, tmp_path: Path) -> None:
-    run = start_run(cluster, tmp_path, "run")
-    wait_for_running_tasks(cluster, AGENTS)
-    old_leader, killed_at = cluster.kill_leader()
-    _, elected_at = cluster.wait_for_leader(exclude=old_leader, timeout=4 * SESSION_TIMEOUT)
-    code = run.wait(RUN_TIMEOUT)
-    ended_at = time.time()
+    outcome = kill_leader_mid_run(cluster, tmp_path, *TASK, run_timeout=RUN_TIMEOUT)
 
-    assert code == 0, run.stderr()[-3000:]
-    report = run.report()
-    assert_one_finished_task_per_agent(cluster, report)
-    resumed = run.log_times("re-registered with master", after=killed_at)
-    assert resumed, run.stderr()[-3000:]
-    # Same framework, re-subscribed: the new leader lists exactly one.
-    frameworks = cluster.state()["frameworks"]
-    assert [f["id"] for f in frameworks if f["name"] == "mesos-probe"] in (
-        [report["framework_id"]],
-        [],  # torn down already at the end of the run
-    )
-    record_timing("leader killed", "kill -> new leader elected", elected_at - killed_at)
-    record_timing("leader killed", "kill -> framework re-subscribed", resumed[0] - killed_at)
-    record_timing("leader killed", "kill -> run finished", ended_at - killed_at)
-    assert elected_at - killed_at <= 2 * SESSION_TIMEOUT + 0.5
+    assert outcome.exit_code == 0, outcome.stderr[-3000:]
+    assert_one_finished_task_per_agent(cluster, outcome.report)
+    assert outcome.lost == 0 and outcome.duplicated == 0
+    # The same framework re-subscribed to the new leader, which knows no other.
+    assert outcome.resubscribed_after is not None, outcome.stderr[-3000:]
+    assert framework_ids(cluster) == [outcome.report["framework_id"]]
+    record_timing("leader killed", "kill -> new leader elected", outcome.elected_after)
+    record_timing("leader killed", "kill -> framework re-subscribed", outcome.resubscribed_after)
+    record_timing("leader killed", "kill -> run finished", outcome.finished_after)
+    assert outcome.elected_after <= 2 * SESSION_TIMEOUT + 0.5
 
 
 def test_agent_killed_mid_run_is_reported_by_name(cluster: HACluster, tmp_path: Path) -> None:
     run = start_run(cluster, tmp_path, "run", "--lost-agent-timeout", "1")
-    wait_for_running_tasks(cluster, AGENTS)
+    wait_for_running_tasks(cluster, AGENTS, run=run)
     victim = cluster.agent_id_of(1)
     cluster.stop_agent(1)
     killed_at = time.time()
@@ -161,7 +153,7 @@ def test_scheduler_killed_and_restarted_with_its_state_file(
 ) -> None:
     state_file = tmp_path / "probe.state"
     first = start_run(cluster, tmp_path, "first", "--state-file", str(state_file))
-    wait_for_running_tasks(cluster, AGENTS)
+    wait_for_running_tasks(cluster, AGENTS, run=first)
     saved = wait_for_saved_attempts(state_file, AGENTS)
     killed_at = first.kill()
 
@@ -178,6 +170,7 @@ def test_scheduler_killed_and_restarted_with_its_state_file(
     resumed = second.log_times("re-registered with master", after=killed_at)
     assert resumed, second.stderr()[-3000:]
     assert "registered with master" not in second.stderr().replace("re-registered", "")
+    assert framework_ids(cluster) == [saved["framework_id"]]
     record_timing("scheduler killed", "kill -> framework re-subscribed", resumed[0] - killed_at)
     record_timing("scheduler killed", "kill -> run finished", ended_at - killed_at)
 
@@ -186,7 +179,7 @@ def test_zookeeper_outage_longer_than_the_session(
     cluster: HACluster, zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     run = start_run(cluster, tmp_path, "run")
-    wait_for_running_tasks(cluster, AGENTS)
+    wait_for_running_tasks(cluster, AGENTS, run=run)
     stopped_at = time.time()
     zookeeper.stop()
     # The leader must give up leadership (Mesos exits, "Lost leadership... committing
@@ -216,7 +209,7 @@ def test_zookeeper_blip_shorter_than_the_session_loses_nothing(
 ) -> None:
     """ZooKeeper frozen for a quarter of the session timeout: nobody may notice."""
     run = start_run(cluster, tmp_path, "run")
-    wait_for_running_tasks(cluster, AGENTS)
+    wait_for_running_tasks(cluster, AGENTS, run=run)
     leader = cluster.leader_index()
     zookeeper.pause(SESSION_TIMEOUT / 4)
     code = run.wait(RUN_TIMEOUT)
