@@ -17,6 +17,7 @@ from typing import Any
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.recipe.watchers import ChildrenWatch
+from kazoo.retry import KazooRetry
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,14 @@ class ZooKeeperUrl:
 
 def _client(url: ZooKeeperUrl, session_timeout: float) -> KazooClient:
     auth_data = [("digest", f"{url.auth[0]}:{url.auth[1]}")] if url.auth else None
-    return KazooClient(hosts=url.hosts, timeout=session_timeout, auth_data=auth_data)
+    # Keep reconnecting for as long as ZooKeeper is away (kazoo's default backs off to an
+    # hour between attempts); losing the session is judged by the session timeout instead.
+    return KazooClient(
+        hosts=url.hosts,
+        timeout=session_timeout,
+        auth_data=auth_data,
+        connection_retry=KazooRetry(max_tries=-1, max_delay=1.0),
+    )
 
 
 def leader_child(children: list[str]) -> str | None:
@@ -68,42 +76,96 @@ def address_of(master_info: dict[str, Any]) -> str | None:
 
 
 class MasterContender:
-    """Publishes this master and reports whether it leads, and who does."""
+    """Publishes this master and reports whether it leads, and who does.
+
+    As Mesos's ZooKeeper group: a disconnection only costs the candidacy once it has lasted
+    the session timeout (or ZooKeeper reports the session expired); `on_candidacy_lost`
+    then runs, and the contender publishes itself again once ZooKeeper is back.
+    """
 
     def __init__(
         self,
         url: ZooKeeperUrl,
         session_timeout: float,
         on_leader: Callable[[bool, dict[str, Any] | None], None],
-        on_session_lost: Callable[[], None],
+        on_candidacy_lost: Callable[[str], None],
     ) -> None:
         self.url = url
         self._client = _client(url, session_timeout)
+        self._session_timeout = session_timeout
         self._on_leader = on_leader
-        self._on_session_lost = on_session_lost
+        self._on_candidacy_lost = on_candidacy_lost
         self._loop = asyncio.get_running_loop()
         self._node: str | None = None
+        self._data = b""
+        self._expiry: asyncio.TimerHandle | None = None
+        self._candidacy_lost = False
 
     def start(self, master_info: dict[str, Any]) -> None:
         """Blocking: connects and creates the node (call through asyncio.to_thread)."""
+        self._data = json.dumps(master_info).encode("utf-8")
         self._client.start()
         self._client.add_listener(self._state_changed)
+        self._contend()
+        ChildrenWatch(self._client, self.url.path, self._children_changed)
+
+    def _contend(self) -> None:
         self._client.ensure_path(self.url.path)
-        data = json.dumps(master_info).encode("utf-8")
         created = self._client.create(
-            f"{self.url.path}/{NODE_PREFIX}", data, ephemeral=True, sequence=True
+            f"{self.url.path}/{NODE_PREFIX}", self._data, ephemeral=True, sequence=True
         )
         self._node = created.rsplit("/", 1)[1]
         logger.info("Published %s in ZooKeeper %s%s", self._node, self.url.hosts, self.url.path)
-        ChildrenWatch(self._client, self.url.path, self._children_changed)
 
     def _state_changed(self, state: str) -> None:
+        """kazoo's connection thread: hand the state over to the event loop."""
+        self._loop.call_soon_threadsafe(self._on_state, state)
+
+    def _on_state(self, state: str) -> None:
+        if state == KazooState.SUSPENDED:
+            logger.warning(
+                "Disconnected from ZooKeeper; the session is lost if it is not back within %gs",
+                self._session_timeout,
+            )
+            if self._expiry is None:
+                self._expiry = self._loop.call_later(
+                    self._session_timeout,
+                    self._lose_candidacy,
+                    f"no ZooKeeper connection for {self._session_timeout:g}secs",
+                )
+            return
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
         if state == KazooState.LOST:
-            self._loop.call_soon_threadsafe(self._on_session_lost)
+            self._lose_candidacy("ZooKeeper session expired")
+        elif state == KazooState.CONNECTED:
+            logger.info("Connected to ZooKeeper again")
+            if self._candidacy_lost:
+                self._candidacy_lost = False
+                self._loop.create_task(asyncio.to_thread(self._contend_again))
+
+    def _lose_candidacy(self, reason: str) -> None:
+        self._expiry = None
+        if not self._candidacy_lost:
+            self._candidacy_lost = True
+            self._on_candidacy_lost(reason)
+
+    def _contend_again(self) -> None:
+        """Blocking: publish again unless the old node survived (ZooKeeper restores sessions
+        when it restarts), then report the current leader."""
+        try:
+            if self._node is None or not self._client.exists(f"{self.url.path}/{self._node}"):
+                self._contend()
+            self._children_changed(self._client.get_children(self.url.path))
+        except KazooException as error:
+            logger.warning("Cannot contend again in ZooKeeper: %s", error)
+            self._loop.call_soon_threadsafe(self._lose_candidacy, str(error))
 
     def _children_changed(self, children: list[str]) -> bool:
         leader = leader_child(children)
         if leader is None:
+            self._loop.call_soon_threadsafe(self._on_leader, False, None)
             return True
         leader_info: dict[str, Any] | None = None
         try:

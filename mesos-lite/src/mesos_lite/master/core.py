@@ -17,6 +17,7 @@ from mesos_lite import MESOS_VERSION
 from mesos_lite.httpd import CallError, EventStream
 from mesos_lite.ids import IdSequence, new_uuid
 from mesos_lite.master.model import Agent, Framework, Offer, Task
+from mesos_lite.master.registry import Registrar, RegistryState
 from mesos_lite.protocol import (
     TERMINAL_STATES,
     framework_roles,
@@ -57,6 +58,7 @@ class MasterConfig:
     max_completed_frameworks: int
     max_completed_tasks_per_framework: int
     flags: dict[str, str] = field(default_factory=dict)
+    agent_reregister_timeout: float = 600.0
 
 
 class Master:
@@ -68,6 +70,12 @@ class Master:
         self.leader_info: dict[str, Any] | None = None
         self.agents: dict[str, Agent] = {}
         self.unreachable_agents: dict[str, float] = {}
+        # Registry state (see master/registry.py): agents admitted before a failover that have
+        # not re-registered yet (id -> AgentInfo), and agents marked gone (id -> time).
+        self.recovered_agents: dict[str, dict[str, Any]] = {}
+        self.gone_agents: dict[str, float] = {}
+        self.registrar: Registrar | None = None
+        self.recovery_agent_removals = 0
         self.frameworks: dict[str, Framework] = {}
         self.completed_frameworks: deque[Framework] = deque(maxlen=config.max_completed_frameworks)
         # Mesos derives agent and offer ids from the master's id ("<id>-S0", "<id>-O1").
@@ -143,6 +151,64 @@ class Master:
             self.elected_time = now()
             self.leader_info = self.master_info()
             logger.info("Elected as the leading master: %s", self.pid)
+
+    # ----- registry -----
+    def registry_state(self) -> RegistryState:
+        admitted = dict(self.recovered_agents)
+        admitted.update((agent.id, agent.info_json()) for agent in self.agents.values())
+        return RegistryState(
+            admitted=admitted,
+            unreachable=dict(self.unreachable_agents),
+            gone=dict(self.gone_agents),
+        )
+
+    def persist_registry(self) -> None:
+        """Hands the registry to the registrar (only the leader writes it)."""
+        if self.registrar is not None and self.elected:
+            self.registrar.save(self.registry_state(), self.master_info())
+
+    def recover_registry(self, state: RegistryState) -> None:
+        """On election: agents the previous leader admitted must re-register within
+        --agent_reregister_timeout; until then they are `recovered`."""
+        self.recovered_agents = {
+            agent_id: info
+            for agent_id, info in state.admitted.items()
+            if agent_id not in self.agents
+        }
+        self.unreachable_agents.update(state.unreachable)
+        self.gone_agents.update(state.gone)
+        if self.recovered_agents:
+            timeout = self.config.agent_reregister_timeout
+            logger.info(
+                "Waiting %gs (--agent_reregister_timeout) for %d agents recovered from the "
+                "registry to re-register",
+                timeout,
+                len(self.recovered_agents),
+            )
+            self._set_timer("recovered-agents", timeout, self._recovered_agents_timeout)
+
+    def _recovered_agents_timeout(self) -> None:
+        """Agents recovered from the registry that did not re-register become unreachable.
+        The master knows none of their tasks (only re-registering agents report them), so
+        frameworks learn it from FAILURE and from reconciliation, as with Mesos."""
+        if not self.recovered_agents:
+            return
+        timestamp = now()
+        for agent_id, info in list(self.recovered_agents.items()):
+            logger.warning(
+                "Agent %s (%s) did not re-register within %gs after master failover; "
+                "marking it unreachable",
+                agent_id,
+                info.get("hostname", ""),
+                self.config.agent_reregister_timeout,
+            )
+            del self.recovered_agents[agent_id]
+            self.unreachable_agents[agent_id] = timestamp
+            self.recovery_agent_removals += 1
+            self._emit("agent_removed", agent_id)
+            for framework in self.frameworks.values():
+                framework.send({"type": "FAILURE", "failure": {"agent_id": wrap(agent_id)}})
+        self.persist_registry()
 
     def start(self) -> None:
         self._loop_task = asyncio.get_running_loop().create_task(self._allocation_loop())
@@ -307,6 +373,7 @@ class Master:
         agent_id = value_of(info, "id")
         timestamp = now()
         existing = self.agents.get(agent_id) if agent_id else None
+        admitted_info = existing.info_json() if existing is not None else None
         if existing is not None:
             if existing.stream is not None and existing.stream is not stream:
                 existing.stream.close()
@@ -323,6 +390,13 @@ class Master:
         else:
             if agent_id is None:
                 agent_id = self._agent_ids.next()
+            elif agent_id in self.recovered_agents:
+                admitted_info = self.recovered_agents.pop(agent_id)
+                logger.info("Re-admitting agent %s recovered from the registry", agent_id)
+            elif agent_id in self.unreachable_agents:
+                logger.info("Agent %s was unreachable and re-registers", agent_id)
+            else:
+                logger.info("Admitting re-registering agent %s unknown to the registry", agent_id)
             self.unreachable_agents.pop(agent_id, None)
             agent = Agent(
                 id=agent_id,
@@ -349,6 +423,8 @@ class Master:
             self._emit("agent_added", agent)
             logger.info("Agent %s (%s) registered with %s", agent.id, agent.hostname, total.text())
         self._adopt_recovered_state(agent, recovered)
+        if agent.info_json() != admitted_info:
+            self.persist_registry()
         stream.send(
             {"type": "REGISTERED", "agent_id": wrap(agent.id), "master_info": self.master_info()}
         )
@@ -437,6 +513,7 @@ class Master:
             return
         logger.warning("Agent %s (%s) is unreachable", agent.id, agent.hostname)
         self.unreachable_agents[agent_id] = now()
+        self.persist_registry()
         self._emit("agent_removed", agent_id)
         for framework in self.frameworks.values():
             aware = is_partition_aware(framework.info)
@@ -821,21 +898,40 @@ class Master:
             if known is not None:
                 self._send_reconciled(framework, known)
                 continue
-            if is_partition_aware(framework.info):
-                state = "TASK_UNKNOWN"
-                if agent_id is not None and agent_id in self.unreachable_agents:
-                    state = "TASK_UNREACHABLE"
-            else:
-                state = "TASK_LOST"
-            status = self._master_status(
-                None,
-                state,
-                "REASON_RECONCILIATION",
-                "Reconciliation: Task is unknown",
-                task_id,
-                agent_id,
-            )
-            framework.send({"type": "UPDATE", "update": {"status": status}})
+            if (agent_id is not None and agent_id in self.recovered_agents) or (
+                agent_id is None and self.recovered_agents
+            ):
+                # As Mesos: no answer while the task may be on an agent that has not
+                # re-registered since the failover; the framework retries.
+                logger.info(
+                    "Dropping reconciliation of task %s of framework %s: %s",
+                    task_id,
+                    framework.id,
+                    f"agent {agent_id} has" if agent_id else "some agents have",
+                )
+                continue
+            self._send_unknown_task(framework, task_id, agent_id)
+
+    def _send_unknown_task(self, framework: Framework, task_id: str, agent_id: str | None) -> None:
+        """Explicit reconciliation of a task the master does not know (Mesos's cases 3-6)."""
+        unreachable_since: float | None = None
+        if agent_id is not None and agent_id in self.agents:
+            state, message = "TASK_GONE", "Reconciliation: Task is unknown to the agent"
+        elif agent_id is not None and agent_id in self.unreachable_agents:
+            state, message = "TASK_UNREACHABLE", "Reconciliation: Task is unreachable"
+            unreachable_since = self.unreachable_agents[agent_id]
+        elif agent_id is not None and agent_id in self.gone_agents:
+            state, message = "TASK_GONE_BY_OPERATOR", "Reconciliation: Task is gone"
+        else:
+            state, message = "TASK_UNKNOWN", "Reconciliation: Task is unknown"
+        if not is_partition_aware(framework.info):
+            state = "TASK_LOST"
+        status = self._master_status(
+            None, state, "REASON_RECONCILIATION", message, task_id, agent_id
+        )
+        if unreachable_since is not None:
+            status["unreachable_time"] = {"nanoseconds": int(unreachable_since * 1e9)}
+        framework.send({"type": "UPDATE", "update": {"status": status}})
 
     def _send_reconciled(self, framework: Framework, task: Task) -> None:
         status = self._master_status(

@@ -131,7 +131,7 @@ class MasterEndpoints:
         return json_response(
             {
                 "slaves": [self._agent_json(a) for a in self.master.agents.values()],
-                "recovered_slaves": [],
+                "recovered_slaves": self._recovered_agents_json(),
             }
         )
 
@@ -166,6 +166,7 @@ class MasterEndpoints:
             "unreachable_slaves": len(master.unreachable_agents),
             "flags": config.flags,
             "slaves": [self._agent_json(a) for a in agents],
+            "recovered_slaves": self._recovered_agents_json(),
             "frameworks": [self._framework_json(f) for f in master.frameworks.values()],
             "completed_frameworks": [self._framework_json(f) for f in master.completed_frameworks],
             "orphan_tasks": [],
@@ -189,6 +190,19 @@ class MasterEndpoints:
             if any(t.agent_id == agent.id for t in f.tasks.values())
         }
         return sorted(ids)
+
+    def _recovered_agents_json(self) -> list[dict[str, Any]]:
+        """Agents from the registry not re-registered since the failover (Mesos's SlaveInfo
+        model: id, hostname, port, attributes)."""
+        return [
+            {
+                "id": agent_id,
+                "hostname": info.get("hostname", ""),
+                "port": info.get("port", 5051),
+                "attributes": attributes_summary(info.get("attributes", [])),
+            }
+            for agent_id, info in self.master.recovered_agents.items()
+        ]
 
     def _agent_json(self, agent: Agent) -> dict[str, Any]:
         unreserved = Resources(r for r in agent.total if r.role == "*")
@@ -322,6 +336,7 @@ class MasterEndpoints:
             "master/slaves_connected": float(sum(1 for a in agents if a.connected)),
             "master/slaves_disconnected": float(sum(1 for a in agents if not a.connected)),
             "master/slaves_unreachable": float(len(master.unreachable_agents)),
+            "master/recovery_slave_removals": float(master.recovery_agent_removals),
             "master/frameworks_active": float(sum(1 for f in frameworks if f.active)),
             "master/frameworks_inactive": float(sum(1 for f in frameworks if not f.active)),
             "master/frameworks_connected": float(sum(1 for f in frameworks if f.connected)),
@@ -470,7 +485,7 @@ class MasterEndpoints:
 
     def _v1_agents(self) -> dict[str, Any]:
         agents = [self._v1_agent(agent) for agent in self.master.agents.values()]
-        return {"agents": agents, "recovered_agents": []}
+        return {"agents": agents, "recovered_agents": list(self.master.recovered_agents.values())}
 
     def _v1_framework(self, framework: Framework) -> dict[str, Any]:
         offered = Resources()

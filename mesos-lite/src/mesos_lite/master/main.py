@@ -26,11 +26,13 @@ from mesos_lite.logs import setup_logging
 from mesos_lite.master.agent_link import AGENT_PATH, AgentLink
 from mesos_lite.master.core import Master, MasterConfig
 from mesos_lite.master.endpoints import MasterEndpoints
+from mesos_lite.master.registry import Registrar, RegistryError, open_store
 from mesos_lite.master.scheduler_api import SchedulerApi
 from mesos_lite.zookeeper import MasterContender, ZooKeeperUrl, ZooKeeperUrlError
 
 logger = logging.getLogger(__name__)
 PROGRAM = "mesos-master"
+MIN_AGENT_REREGISTER_TIMEOUT = 600.0
 
 MASTER_FLAGS = [
     *SHARED_IMPLEMENTED,
@@ -45,6 +47,8 @@ MASTER_FLAGS = [
     Flag("agent_ping_timeout", "duration", 15.0, "Time to wait for an agent's pong"),
     Flag("max_agent_ping_timeouts", "int", 5, "Missed pings before an agent is unreachable"),
     Flag("agent_reregister_timeout", "duration", 600.0, "Agent re-registration after failover"),
+    Flag("registry_fetch_timeout", "duration", 60.0, "Give up recovering the registry after"),
+    Flag("registry_store_timeout", "duration", 20.0, "Give up writing the registry after"),
     Flag("max_completed_frameworks", "int", 50, "Completed frameworks kept in memory"),
     Flag("max_completed_tasks_per_framework", "int", 1000, "Completed tasks kept per framework"),
     Flag("roles", help="Deprecated: roles frameworks may subscribe with"),
@@ -75,6 +79,18 @@ def check_master_flags(flags: LoadedFlags) -> None:
         die("Flag 'allocation_interval' must be positive")
     if not 0 < flags.port < 65536:
         die(f"Invalid port {flags.port}")
+    if flags.agent_reregister_timeout <= 0:
+        die("Flag 'agent_reregister_timeout' must be positive")
+
+
+def warn_short_reregister_timeout(flags: LoadedFlags) -> None:
+    """Apache Mesos refuses values below 10mins; mesos-lite takes them so tests run fast."""
+    if flags.agent_reregister_timeout < MIN_AGENT_REREGISTER_TIMEOUT:
+        logger.warning(
+            "--agent_reregister_timeout=%gsecs is below Apache Mesos's minimum of 10mins "
+            "(Mesos refuses to start with it); mesos-lite accepts it for tests",
+            flags.agent_reregister_timeout,
+        )
 
 
 def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
@@ -96,6 +112,7 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         max_completed_frameworks=flags.max_completed_frameworks,
         max_completed_tasks_per_framework=flags.max_completed_tasks_per_framework,
         flags=flags_as_strings(MASTER_FLAGS, flags),
+        agent_reregister_timeout=flags.agent_reregister_timeout,
     )
     master = Master(config)
     app = web.Application(
@@ -119,18 +136,71 @@ async def run(flags: LoadedFlags) -> int:
     loop = asyncio.get_running_loop()
     exit_code: asyncio.Future[int] = loop.create_future()
     contender: MasterContender | None = None
+    zk_url = ZooKeeperUrl.parse(flags.zk) if flags.zk else None
 
-    def on_leader(leading: bool, leader_info: dict[str, Any] | None) -> None:
-        if leading:
-            master.become_leader()
-            master.leader_info = master.master_info()
-        else:
-            master.leader_info = leader_info
-
-    def on_session_lost() -> None:
-        logger.error("Lost the ZooKeeper session; exiting so the supervisor restarts the master")
+    def commit_suicide(message: str) -> None:
+        """Mesos's EXIT(EXIT_FAILURE): the supervisor restarts the master."""
+        logger.error(message)
         if not exit_code.done():
             exit_code.set_result(1)
+
+    registrar = Registrar(
+        open_store(flags.registry, flags.work_dir, zk_url, flags.zk_session_timeout),
+        on_failure=commit_suicide,
+        fetch_timeout=flags.registry_fetch_timeout,
+        store_timeout=flags.registry_store_timeout,
+    )
+    master.registrar = registrar
+    recovery: asyncio.Task[None] | None = None
+
+    def leading() -> bool:
+        """Elected, or elected and still recovering the registry."""
+        return master.elected or recovery is not None
+
+    async def recover_then_lead() -> None:
+        logger.info("Recovering from registrar (%s)", registrar.store.description)
+        try:
+            state = await registrar.recover()
+        except RegistryError as error:
+            commit_suicide(f"Recovery failed: {error}")
+            return
+        if exit_code.done():
+            return
+        master.recover_registry(state)
+        master.become_leader()
+        master.persist_registry()
+
+    def on_leader(leading_now: bool, leader_info: dict[str, Any] | None) -> None:
+        nonlocal recovery
+        if leading_now:
+            if leading():
+                logger.info("Re-elected as the leading master")
+                return
+            logger.info("Elected as the leading master!")
+            recovery = loop.create_task(recover_then_lead())
+        elif leading():
+            commit_suicide(
+                "Conceded leadership to another master... committing suicide!"
+                if leader_info
+                else "Lost leadership after indecisive election... committing suicide!"
+            )
+        else:
+            if leader_info and leader_info != master.leader_info:
+                logger.info(
+                    "The newly elected leader is %s with id %s",
+                    leader_info.get("pid"),
+                    leader_info.get("id"),
+                )
+            master.leader_info = leader_info
+
+    def on_candidacy_lost(reason: str) -> None:
+        if leading():
+            commit_suicide(f"Lost candidacy as a leader ({reason})... committing suicide!")
+        else:
+            logger.warning(
+                "Lost candidacy as a follower (%s)... contending again once ZooKeeper is back",
+                reason,
+            )
 
     async def on_started() -> None:
         nonlocal contender
@@ -144,15 +214,21 @@ async def run(flags: LoadedFlags) -> int:
             master.config.port,
         )
         master.start()
-        if flags.zk:
-            url = ZooKeeperUrl.parse(flags.zk)
-            contender = MasterContender(url, flags.zk_session_timeout, on_leader, on_session_lost)
+        if zk_url is not None:
+            contender = MasterContender(
+                zk_url, flags.zk_session_timeout, on_leader, on_candidacy_lost
+            )
             await asyncio.to_thread(contender.start, master.master_info())
         else:
-            master.become_leader()
+            on_leader(True, None)
 
     async def on_stopping() -> None:
         await master.stop()
+        try:
+            await asyncio.wait_for(registrar.flush(), timeout=2.0)
+        except TimeoutError:
+            logger.warning("The last registry update did not complete before exiting")
+        await registrar.close()
         if contender is not None:
             await asyncio.to_thread(contender.stop)
 
@@ -171,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             die(f"Failed to parse --zk: {error}")
     setup_logging(PROGRAM, flags.log_dir, flags.logging_level, flags.quiet)
     warn_ignored(flags)
+    warn_short_reregister_timeout(flags)
     raise SystemExit(asyncio.run(run(flags)))
 
 

@@ -1,0 +1,314 @@
+"""The master's registry: the agents it admitted, and those it marked unreachable or gone.
+
+Apache Mesos keeps this in a replicated log across the masters; mesos-lite keeps the same
+content as one JSON document shaped like Mesos's `Registry` message:
+
+    {"master": {"info": MasterInfo of the last writer},
+     "slaves": {"slaves": [{"info": AgentInfo}, ...]},
+     "unreachable": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]},
+     "gone": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]}}
+
+Where it lives depends on --registry and --zk:
+- replicated_log with --zk: the znode `<zk path>/mesos-lite/registry`. Only the leading master
+  writes it, and every write carries the znode version the leader last read or wrote, so a
+  master that lost leadership without noticing cannot overwrite its successor's registry.
+- replicated_log without --zk: the file `<work_dir>/registry` (replaced atomically).
+- in_memory: nowhere; nothing survives a restart (as in Mesos).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, NoNodeError
+from kazoo.retry import KazooRetry
+from kazoo.security import make_digest_acl
+
+from mesos_lite.zookeeper import ZooKeeperUrl
+
+logger = logging.getLogger(__name__)
+
+REGISTRY_ZNODE = "mesos-lite/registry"
+REGISTRY_FILE = "registry"
+
+
+class RegistryError(Exception):
+    """The registry cannot be read or written (the master must not go on leading)."""
+
+
+class RegistryConflictError(RegistryError):
+    """Another master wrote the registry since this one last read it."""
+
+
+@dataclass
+class RegistryState:
+    # agent id -> AgentInfo (id, hostname, port, resources, attributes) as JSON
+    admitted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # agent id -> time (seconds since the epoch) it was marked unreachable / gone
+    unreachable: dict[str, float] = field(default_factory=dict)
+    gone: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self, master_info: dict[str, Any] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "slaves": {"slaves": [{"info": info} for info in self.admitted.values()]},
+            "unreachable": {"slaves": _timestamped(self.unreachable)},
+            "gone": {"slaves": _timestamped(self.gone)},
+        }
+        if master_info is not None:
+            body["master"] = {"info": master_info}
+        return body
+
+    @classmethod
+    def from_json(cls, body: Any) -> RegistryState:
+        if not isinstance(body, dict):
+            raise RegistryError("the registry is not a JSON object")
+        state = cls()
+        try:
+            for entry in body.get("slaves", {}).get("slaves", []):
+                info = entry["info"]
+                state.admitted[str(info["id"]["value"])] = info
+            state.unreachable = _untimestamped(body.get("unreachable", {}))
+            state.gone = _untimestamped(body.get("gone", {}))
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise RegistryError(f"malformed registry entry: {error!r}") from None
+        return state
+
+
+def _timestamped(entries: dict[str, float]) -> list[dict[str, Any]]:
+    return [
+        {"id": {"value": agent_id}, "timestamp": {"nanoseconds": int(seconds * 1e9)}}
+        for agent_id, seconds in entries.items()
+    ]
+
+
+def _untimestamped(section: dict[str, Any]) -> dict[str, float]:
+    return {
+        str(entry["id"]["value"]): int(entry["timestamp"]["nanoseconds"]) / 1e9
+        for entry in section.get("slaves", [])
+    }
+
+
+class RegistryStore(Protocol):
+    """Blocking storage of the registry document (called through asyncio.to_thread)."""
+
+    description: str
+
+    def fetch(self) -> RegistryState: ...
+
+    def store(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InMemoryStore:
+    description = "memory (--registry=in_memory)"
+
+    def fetch(self) -> RegistryState:
+        return RegistryState()
+
+    def store(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class FileStore:
+    def __init__(self, work_dir: str) -> None:
+        self.path = os.path.join(work_dir, REGISTRY_FILE)
+        self.description = f"file {self.path}"
+
+    def fetch(self) -> RegistryState:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            return RegistryState()
+        except OSError as error:
+            raise RegistryError(f"cannot read {self.path}: {error}") from None
+        try:
+            return RegistryState.from_json(json.loads(text))
+        except ValueError as error:
+            raise RegistryError(f"{self.path} is not valid JSON: {error}") from None
+
+    def store(self, data: bytes) -> None:
+        directory = os.path.dirname(self.path)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(prefix=".registry.", dir=directory)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, self.path)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError as error:
+            raise RegistryError(f"cannot write {self.path}: {error}") from None
+
+    def close(self) -> None:
+        pass
+
+
+class ZooKeeperStore:
+    """The registry as one znode; writes are conditional on the version last seen."""
+
+    def __init__(self, url: ZooKeeperUrl, session_timeout: float) -> None:
+        self.path = f"{url.path.rstrip('/')}/{REGISTRY_ZNODE}"
+        self.description = f"ZooKeeper {url.hosts}{self.path}"
+        auth_data = [("digest", f"{url.auth[0]}:{url.auth[1]}")] if url.auth else None
+        # With credentials, only this principal may read or write the registry.
+        self._acl = [make_digest_acl(url.auth[0], url.auth[1], all=True)] if url.auth else None
+        self._client = KazooClient(
+            hosts=url.hosts,
+            timeout=session_timeout,
+            auth_data=auth_data,
+            connection_retry=KazooRetry(max_tries=-1, max_delay=1.0),
+        )
+        self._session_timeout = session_timeout
+        self._started = False
+        # None: the znode did not exist when last read.
+        self._version: int | None = None
+
+    def _ensure_started(self) -> None:
+        if not self._started:
+            self._client.start(timeout=max(self._session_timeout, 5.0))
+            self._started = True
+
+    def fetch(self) -> RegistryState:
+        try:
+            self._ensure_started()
+            raw, stat = self._client.get(self.path)
+        except NoNodeError:
+            self._version = None
+            return RegistryState()
+        except (KazooException, TimeoutError) as error:
+            raise RegistryError(f"cannot read {self.description}: {error!r}") from None
+        self._version = stat.version
+        try:
+            return RegistryState.from_json(json.loads(raw.decode("utf-8")))
+        except ValueError as error:
+            raise RegistryError(f"{self.description} is not valid JSON: {error}") from None
+
+    def store(self, data: bytes) -> None:
+        try:
+            self._ensure_started()
+            if self._version is None:
+                self._client.create(self.path, data, acl=self._acl, makepath=True)
+                self._version = 0
+            else:
+                stat = self._client.set(self.path, data, version=self._version)
+                self._version = stat.version
+        except (NodeExistsError, BadVersionError):
+            raise RegistryConflictError(
+                f"{self.description} was changed by another master; this master no longer leads"
+            ) from None
+        except (KazooException, TimeoutError) as error:
+            raise RegistryError(f"cannot write {self.description}: {error!r}") from None
+
+    def close(self) -> None:
+        if self._started:
+            try:
+                self._client.stop()
+                self._client.close()
+            except KazooException:
+                logger.debug("ZooKeeper client stop failed", exc_info=True)
+
+
+def open_store(
+    registry: str, work_dir: str | None, zk: ZooKeeperUrl | None, session_timeout: float
+) -> RegistryStore:
+    if registry == "in_memory":
+        return InMemoryStore()
+    if zk is not None:
+        return ZooKeeperStore(zk, session_timeout)
+    if not work_dir:
+        raise RegistryError("--work_dir needed for replicated log based registry")
+    return FileStore(work_dir)
+
+
+class Registrar:
+    """Recovers the registry on election and persists every change, in order.
+
+    Writes are coalesced: while one is in flight, later snapshots replace each other and
+    only the newest is written next. A write that keeps failing for --registry_store_timeout
+    (or is refused because another master wrote) is fatal, as in Mesos.
+    """
+
+    def __init__(
+        self,
+        store: RegistryStore,
+        on_failure: Callable[[str], None],
+        fetch_timeout: float = 60.0,
+        store_timeout: float = 20.0,
+    ) -> None:
+        self.store = store
+        self._on_failure = on_failure
+        self._fetch_timeout = fetch_timeout
+        self._store_timeout = store_timeout
+        self._pending: bytes | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    async def recover(self) -> RegistryState:
+        """Reads the registry, retrying until --registry_fetch_timeout; raises RegistryError."""
+        started = time.monotonic()
+        deadline = started + self._fetch_timeout
+        while True:
+            try:
+                state = await asyncio.to_thread(self.store.fetch)
+            except RegistryError as error:
+                if time.monotonic() >= deadline:
+                    raise RegistryError(
+                        f"Failed to perform fetch within {self._fetch_timeout:g}secs: {error}"
+                    ) from None
+                logger.warning("Cannot fetch the registry yet (retrying): %s", error)
+                await asyncio.sleep(0.5)
+                continue
+            logger.info(
+                "Recovered the registry from %s in %.0fms: %d admitted, %d unreachable agents",
+                self.store.description,
+                (time.monotonic() - started) * 1000,
+                len(state.admitted),
+                len(state.unreachable),
+            )
+            return state
+
+    def save(self, state: RegistryState, master_info: dict[str, Any]) -> None:
+        self._pending = json.dumps(state.to_json(master_info), sort_keys=True).encode("utf-8")
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+
+    async def flush(self) -> None:
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    async def _write_pending(self) -> None:
+        while self._pending is not None:
+            data, self._pending = self._pending, None
+            deadline = time.monotonic() + self._store_timeout
+            while True:
+                try:
+                    await asyncio.to_thread(self.store.store, data)
+                    self.writes += 1
+                    break
+                except RegistryError as error:
+                    if isinstance(error, RegistryConflictError) or time.monotonic() >= deadline:
+                        self._on_failure(f"Failed to update the registry: {error}")
+                        return
+                    logger.warning("Cannot update the registry yet (retrying): %s", error)
+                    await asyncio.sleep(0.5)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.store.close)
