@@ -8,8 +8,8 @@ scripted failures last). Every call is recorded for assertions.
 With `credentials` it authenticates as Mesos does with --authenticate_http_frameworks and
 --authenticate_http_readonly (HTTP Basic; 401 with WWW-Authenticate otherwise);
 `refuse_registration` answers SUBSCRIBE with an ERROR event, as Mesos does when its ACLs
-refuse the framework; `refuse_tasks` answers every launch with TASK_ERROR
-REASON_TASK_UNAUTHORIZED from the master.
+refuse the framework; `refuse_tasks` (a format string; {task_id})
+answers every launch with TASK_ERROR REASON_TASK_UNAUTHORIZED from the master.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class FakeMaster:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def _authenticated(self) -> bool:
+            def _authenticated(self, realm: str) -> bool:
                 header = self.headers.get("Authorization")
                 outer.authorizations.append(header)
                 if outer.credentials is None:
@@ -80,18 +80,15 @@ class FakeMaster:
                     if outer.credentials.get(principal) == secret:
                         return True
                 outer.unauthenticated += 1
-                self._reply(
-                    401,
-                    b"Unauthorized",
-                    headers={"WWW-Authenticate": 'Basic realm="mesos"'},
-                )
+                # As Mesos: the realm of the endpoint, an empty body.
+                self._reply(401, headers={"WWW-Authenticate": f'Basic realm="{realm}"'})
                 return False
 
             def do_GET(self) -> None:
                 if (
                     self.path == "/master/state"
                     and outer.authenticate_readonly
-                    and not self._authenticated()
+                    and not self._authenticated("mesos-master-readonly")
                 ):
                     return
                 if self.path == "/master/redirect":
@@ -109,7 +106,7 @@ class FakeMaster:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 call = json.loads(self.rfile.read(length))
-                if not self._authenticated():
+                if not self._authenticated("mesos-master-scheduler"):
                     return
                 if "type" not in call:
                     self._reply(400, b"Expecting 'type' to be present")
@@ -197,7 +194,8 @@ class FakeMaster:
     def _run(self, task: dict[str, Any]) -> None:
         agent = task["agent_id"]["value"]
         if self.refuse_tasks is not None:
-            refused = self._update(task, "TASK_ERROR", message=self.refuse_tasks)
+            message = self.refuse_tasks.format(task_id=task["task_id"]["value"])
+            refused = self._update(task, "TASK_ERROR", message=message)
             refused["update"]["status"].update(
                 source="SOURCE_MASTER", reason="REASON_TASK_UNAUTHORIZED"
             )

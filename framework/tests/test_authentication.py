@@ -123,7 +123,8 @@ def test_missing_credentials_name_the_options(
 def test_registration_refused_by_acl_is_exit_5_with_the_masters_message(
     make_master: type[FakeMaster], secret_file: Path, tmp_path: Path
 ) -> None:
-    refusal = "Framework is not authorized to register with role '*'"
+    # mesos-lite's (and Mesos 1.11's) words, empty framework id included.
+    refusal = "Not authorized to register framework  with roles { * }"
     master = make_master(agents=2, credentials={PRINCIPAL: SECRET}, refuse_registration=refusal)
     code, stdout, stderr, took = submit(
         master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(secret_file)
@@ -142,7 +143,7 @@ def test_registration_refused_by_acl_is_exit_5_with_the_masters_message(
 def test_tasks_refused_by_acl_name_each_agent_and_the_reason(
     make_master: type[FakeMaster], secret_file: Path, tmp_path: Path
 ) -> None:
-    refusal = "Not authorized to launch as user 'root'"
+    refusal = "Not authorized to launch task {task_id} of framework fw-fake under user 'nobody'"
     master = make_master(agents=2, credentials={PRINCIPAL: SECRET}, refuse_tasks=refusal)
     code, stdout, stderr, _ = submit(
         master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(secret_file)
@@ -155,10 +156,14 @@ def test_tasks_refused_by_acl_name_each_agent_and_the_reason(
     ]
     for row in report["agents"]:
         assert row["state"] == "TASK_ERROR" and row["attempts"] == 1  # not retried
-        assert row["failures"][0]["reason"] == "REASON_TASK_UNAUTHORIZED"
-        assert row["failures"][0]["message"] == refusal
-        assert f"FAILED {row['hostname']} ({row['agent_id']})" in stderr
-    assert f"REASON_TASK_UNAUTHORIZED: {refusal}" in stderr
+        failure = row["failures"][0]
+        message = refusal.format(task_id=failure["task_id"])
+        assert failure["reason"] == "REASON_TASK_UNAUTHORIZED"
+        assert failure["message"] == message and failure["source"] == "SOURCE_MASTER"
+        assert (
+            f"FAILED {row['hostname']} ({row['agent_id']}): TASK_ERROR after 1 attempt(s)"
+            f" (reason REASON_TASK_UNAUTHORIZED: {message})"
+        ) in stderr
 
 
 @pytest.mark.parametrize("right_secret", [True, False])

@@ -75,7 +75,10 @@ def start_run(cluster: HACluster, directory: Path, name: str, *flags: str) -> Pr
 
 
 def assert_one_finished_task_per_agent(
-    cluster: HACluster, report: dict[str, Any], launched_by_this_process: int = AGENTS
+    cluster: HACluster,
+    report: dict[str, Any],
+    launched_by_this_process: int = AGENTS,
+    leader_saw_the_end: bool = True,
 ) -> None:
     """Exactly one task per agent in the whole run, finished: none lost, none duplicated."""
     hostnames = sorted(f"agent{i}.test" for i in range(AGENTS))
@@ -93,6 +96,8 @@ def assert_one_finished_task_per_agent(
     launched = launched_executors(cluster, report["framework_id"])
     assert all(len(ids) == 1 for ids in launched.values()), launched
 
+    if not leader_saw_the_end:
+        return
     # The leading master (possibly a new one) knows one finished task per agent.
     tasks = master_tasks(cluster, report["framework_id"])
     by_agent: dict[str, list[str]] = {}
@@ -193,7 +198,10 @@ def test_zookeeper_outage_longer_than_the_session(
     ended_at = time.time()
 
     assert code == 0, run.stderr()[-3000:]
-    assert_one_finished_task_per_agent(cluster, run.report())
+    # Masters whose old sessions expire once ZooKeeper is back may still change leaders
+    # after the run ended, and a new leader does not know completed frameworks (nor does
+    # Mesos: they are not in the registry), so the sandboxes and the report are the record.
+    assert_one_finished_task_per_agent(cluster, run.report(), leader_saw_the_end=False)
     # The masters gave up leadership by exiting; the supervisor brought them back.
     assert leader_exited_at is not None, "no master exited after losing its ZooKeeper session"
     record_timing(
