@@ -1,0 +1,353 @@
+"""Master high availability: the registry survives failovers, agents recovered from it must
+re-register within --agent_reregister_timeout, and ZooKeeper outages cost leadership only
+once they outlast the session timeout (as Apache Mesos 1.11).
+
+These start and kill their own daemons, so they skip against an external cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import wait_for_agents
+from kazoo.client import KazooClient
+from mesos_http import SchedulerSession, command_task, framework_info, get_json
+from processes import Daemon, ZooKeeper, start_agent, start_master
+
+pytestmark = pytest.mark.usefixtures("local_only")
+
+PARTITION_AWARE = [{"type": "PARTITION_AWARE"}]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = predicate()
+        except OSError:
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(0.1)
+
+
+def is_elected(url: str) -> bool:
+    try:
+        return bool(get_json(url, "/metrics/snapshot")["master/elected"] == 1)
+    except OSError:
+        return False
+
+
+def agent_id_at(port: int) -> str:
+    return str(
+        wait_until(lambda: get_json(f"http://127.0.0.1:{port}", "/state").get("id"), 10, "agent id")
+    )
+
+
+def restart_zookeeper(server: ZooKeeper) -> None:
+    """Same port, same data directory: ZooKeeper restores the sessions it had."""
+    server.daemon = Daemon("zookeeper", server.daemon.argv, server.daemon.log_path)
+    server._wait_ready()
+
+
+def read_zk_registry(hosts: str, path: str) -> dict[str, Any]:
+    client = KazooClient(hosts=hosts)
+    client.start()
+    try:
+        raw, _ = client.get(f"{path}/mesos-lite/registry")
+    finally:
+        client.stop()
+        client.close()
+    body: dict[str, Any] = json.loads(raw)
+    return body
+
+
+def admitted_ids(registry: dict[str, Any]) -> list[str]:
+    return [entry["info"]["id"]["value"] for entry in registry["slaves"]["slaves"]]
+
+
+def unreachable_ids(registry: dict[str, Any]) -> list[str]:
+    return [entry["id"]["value"] for entry in registry["unreachable"]["slaves"]]
+
+
+def no_update_for(session: SchedulerSession, task_id: str, seconds: float) -> bool:
+    mark = session.mark()
+    time.sleep(seconds)
+    return not session.updates_of(task_id, mark)
+
+
+@pytest.fixture(scope="module")
+def restartable_zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeper]:
+    """A ZooKeeper of these tests' own, since they stop and restart it."""
+    if not Path("/usr/share/java/zookeeper.jar").exists():
+        pytest.skip("ZooKeeper (Debian package 'zookeeper') is not installed")
+    server = ZooKeeper(tmp_path_factory.mktemp("zookeeper-ha"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_leader_failover_keeps_tasks_of_agents_that_reregister(
+    restartable_zookeeper: ZooKeeper, tmp_path: Path
+) -> None:
+    """The new leader recovers the registry from ZooKeeper: the agent is `recovered` (listed
+    in recovered_slaves, reconciliation of its task gets no answer yet) until it re-registers
+    with its running task, which then reconciles TASK_RUNNING and finishes."""
+    zk_path = "/mesos-failover"
+    zk_url = f"zk://{restartable_zookeeper.hosts}{zk_path}"
+    flags = (
+        f"--zk={zk_url}",
+        "--quorum=2",
+        "--allocation_interval=200ms",
+        "--zk_session_timeout=2secs",
+        "--agent_reregister_timeout=60secs",
+    )
+    first, first_port = start_master(tmp_path / "m1", *flags)
+    wait_until(lambda: is_elected(f"http://127.0.0.1:{first_port}"), 10, "the first master")
+    second, second_port = start_master(tmp_path / "m2", *flags)
+    agent, agent_port = start_agent(tmp_path, zk_url, "--resources=cpus:1;mem:512")
+    leader_url, standby_url = f"http://127.0.0.1:{first_port}", f"http://127.0.0.1:{second_port}"
+    info = framework_info(
+        "ha-failover", failover_timeout=120.0, checkpoint=True, capabilities=PARTITION_AWARE
+    )
+    session = SchedulerSession(leader_url, info)
+    again: SchedulerSession | None = None
+    try:
+        wait_for_agents(leader_url, 1)
+        agent_id = agent_id_at(agent_port)
+        assert admitted_ids(read_zk_registry(restartable_zookeeper.hosts, zk_path)) == [agent_id]
+        session.subscribe()
+        offer = session.next_offers(start=0)[0]
+        status, _ = session.launch(offer, [command_task(offer, "sleep 8", "survivor")])
+        assert status == 202
+        session.wait_update("survivor", {"TASK_RUNNING"})
+
+        # The agent cannot re-register while stopped, so the new leader must recover it.
+        os.kill(agent.process.pid, signal.SIGSTOP)
+        first.stop(signal.SIGKILL)
+        session.close()
+        wait_until(lambda: is_elected(standby_url), 15, "the standby's election")
+        state = get_json(standby_url, "/master/state")
+        assert [a["id"] for a in state["recovered_slaves"]] == [agent_id]
+        assert state["slaves"] == []
+        again = SchedulerSession(standby_url, info, framework_id=session.framework_id)
+        again.subscribe()
+        reconcile = {"tasks": [{"task_id": {"value": "survivor"}, "agent_id": {"value": agent_id}}]}
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        assert no_update_for(again, "survivor", 1.0), (
+            "reconciliation answered before re-registration"
+        )
+
+        os.kill(agent.process.pid, signal.SIGCONT)
+        wait_for_agents(standby_url, 1)
+        assert get_json(standby_url, "/master/state")["recovered_slaves"] == []
+        mark = again.mark()
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        running = again.wait_update("survivor", {"TASK_RUNNING"}, start=mark, acknowledge=False)
+        assert running["reason"] == "REASON_RECONCILIATION"
+        finished = again.wait_update(
+            "survivor", {"TASK_FINISHED", "TASK_FAILED", "TASK_LOST", "TASK_UNREACHABLE"}, 20
+        )
+        assert finished["state"] == "TASK_FINISHED"
+        assert get_json(standby_url, "/metrics/snapshot")["master/recovery_slave_removals"] == 0
+    finally:
+        if agent.alive():
+            os.kill(agent.process.pid, signal.SIGCONT)
+        if again is not None:
+            again.teardown()
+        session.close()
+        agent.stop()
+        second.stop()
+        first.stop()
+
+
+def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
+    tmp_path: Path,
+) -> None:
+    """Registry in <work_dir>/registry (no --zk): after a master restart an agent that does not
+    re-register within --agent_reregister_timeout is marked unreachable: FAILURE, and its
+    task reconciles TASK_UNREACHABLE (partition-aware), also after another restart. When the
+    agent finally comes back it is admitted again with its task."""
+    flags = ("--allocation_interval=200ms", "--agent_reregister_timeout=3secs")
+    master, port = start_master(tmp_path, *flags)
+    url = f"http://127.0.0.1:{port}"
+    agent, agent_port = start_agent(tmp_path, f"127.0.0.1:{port}", "--resources=cpus:1;mem:512")
+    info = framework_info(
+        "ha-unreachable", failover_timeout=120.0, checkpoint=True, capabilities=PARTITION_AWARE
+    )
+    session = SchedulerSession(url, info)
+    again: SchedulerSession | None = None
+    try:
+        wait_for_agents(url, 1)
+        agent_id = agent_id_at(agent_port)
+        session.subscribe()
+        offer = session.next_offers(start=0)[0]
+        assert session.launch(offer, [command_task(offer, "sleep 60", "stranded")])[0] == 202
+        session.wait_update("stranded", {"TASK_RUNNING"})
+        registry_file = tmp_path / "master" / "registry"
+        registry = json.loads(registry_file.read_text())
+        assert admitted_ids(registry) == [agent_id]
+
+        os.kill(agent.process.pid, signal.SIGSTOP)
+        master.stop(signal.SIGKILL)
+        session.close()
+        master, _ = start_master(tmp_path, *flags, port=port)
+        wait_until(lambda: is_elected(url), 10, "the restarted master's election")
+        assert [a["id"] for a in get_json(url, "/master/state")["recovered_slaves"]] == [agent_id]
+        again = SchedulerSession(url, info, framework_id=session.framework_id)
+        again.subscribe()
+        reconcile = {"tasks": [{"task_id": {"value": "stranded"}, "agent_id": {"value": agent_id}}]}
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        assert no_update_for(again, "stranded", 1.0), "reconciliation answered too early"
+
+        again.wait_for(
+            lambda e: e["type"] == "FAILURE" and e["failure"]["agent_id"]["value"] == agent_id, 10
+        )
+        mark = again.mark()
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        status = again.wait_update("stranded", {"TASK_UNREACHABLE"}, 5, mark, acknowledge=False)
+        assert status["reason"] == "REASON_RECONCILIATION"
+        assert "unreachable_time" in status
+        metrics = get_json(url, "/metrics/snapshot")
+        assert metrics["master/recovery_slave_removals"] == 1
+        assert metrics["master/slaves_unreachable"] == 1
+        registry = json.loads(registry_file.read_text())
+        assert unreachable_ids(registry) == [agent_id]
+        assert admitted_ids(registry) == []
+
+        # The unreachable mark survives another restart.
+        again.close()
+        master.stop(signal.SIGKILL)
+        master, _ = start_master(tmp_path, *flags, port=port)
+        wait_until(lambda: is_elected(url), 10, "the second restart's election")
+        again = SchedulerSession(url, info, framework_id=session.framework_id)
+        again.subscribe()
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        status = again.wait_update("stranded", {"TASK_UNREACHABLE"}, 5, acknowledge=False)
+        assert status["state"] == "TASK_UNREACHABLE"
+
+        # Mesos lets unreachable agents re-register; the task is still running there.
+        os.kill(agent.process.pid, signal.SIGCONT)
+        wait_for_agents(url, 1)
+        mark = again.mark()
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        status = again.wait_update("stranded", {"TASK_RUNNING"}, 5, mark, acknowledge=False)
+        assert status["state"] == "TASK_RUNNING"
+        registry = json.loads(registry_file.read_text())
+        assert (admitted_ids(registry), unreachable_ids(registry)) == ([agent_id], [])
+    finally:
+        if agent.alive():
+            os.kill(agent.process.pid, signal.SIGCONT)
+        if again is not None:
+            again.teardown()
+        session.close()
+        agent.stop()
+        master.stop()
+
+
+def test_in_memory_registry_forgets_agents_on_restart(tmp_path: Path) -> None:
+    """--registry=in_memory keeps Mesos's meaning: a restarted master recovers nobody."""
+    flags = ("--registry=in_memory", "--agent_reregister_timeout=3secs")
+    master, port = start_master(tmp_path, *flags)
+    url = f"http://127.0.0.1:{port}"
+    agent, _ = start_agent(tmp_path, f"127.0.0.1:{port}", "--resources=cpus:1;mem:256")
+    try:
+        wait_for_agents(url, 1)
+        os.kill(agent.process.pid, signal.SIGSTOP)
+        master.stop(signal.SIGKILL)
+        master, _ = start_master(tmp_path, *flags, port=port)
+        wait_until(lambda: is_elected(url), 10, "the restarted master's election")
+        state = get_json(url, "/master/state")
+        assert (state["recovered_slaves"], state["slaves"]) == ([], [])
+        assert not (tmp_path / "master" / "registry").exists()
+    finally:
+        if agent.alive():
+            os.kill(agent.process.pid, signal.SIGCONT)
+        agent.stop()
+        master.stop()
+
+
+def ha_masters(
+    zookeeper: ZooKeeper, directory: Path, zk_path: str, session_timeout: str
+) -> tuple[list[tuple[Daemon, int]], Daemon, tuple[str, ...]]:
+    """Two masters (the first leads) and one agent, through ZooKeeper."""
+    zk_url = f"zk://{zookeeper.hosts}{zk_path}"
+    flags = (
+        f"--zk={zk_url}",
+        "--quorum=2",
+        "--allocation_interval=200ms",
+        f"--zk_session_timeout={session_timeout}",
+    )
+    first = start_master(directory / "m1", *flags)
+    wait_until(lambda: is_elected(f"http://127.0.0.1:{first[1]}"), 10, "the first master")
+    second = start_master(directory / "m2", *flags)
+    agent, _ = start_agent(directory, zk_url, "--resources=cpus:1;mem:256")
+    wait_for_agents(f"http://127.0.0.1:{first[1]}", 1)
+    return [first, second], agent, flags
+
+
+def test_zookeeper_blip_shorter_than_the_session_keeps_the_leader(
+    restartable_zookeeper: ZooKeeper, tmp_path: Path
+) -> None:
+    masters, agent, _ = ha_masters(restartable_zookeeper, tmp_path, "/mesos-blip", "4secs")
+    leader_url = f"http://127.0.0.1:{masters[0][1]}"
+    try:
+        restartable_zookeeper.daemon.stop(signal.SIGKILL)
+        time.sleep(0.5)
+        restart_zookeeper(restartable_zookeeper)
+        time.sleep(5)  # longer than the session timeout: a lost session would show by now
+        assert all(daemon.alive() for daemon, _ in masters)
+        assert is_elected(leader_url)
+        assert not is_elected(f"http://127.0.0.1:{masters[1][1]}")
+        assert "committing suicide" not in masters[0][0].output()
+        wait_for_agents(leader_url, 1)
+    finally:
+        agent.stop()
+        for daemon, _ in masters:
+            daemon.stop()
+
+
+def test_zookeeper_outage_longer_than_the_session_costs_the_leader_only(
+    restartable_zookeeper: ZooKeeper, tmp_path: Path
+) -> None:
+    """The leader exits non-zero ("committing suicide", for its supervisor to restart it)
+    about one session timeout after ZooKeeper went away; the standby keeps running. Once
+    ZooKeeper and the old leader are back, a leader is elected and the agent re-registers."""
+    masters, agent, flags = ha_masters(restartable_zookeeper, tmp_path, "/mesos-outage", "2secs")
+    (leader, leader_port), (standby, standby_port) = masters
+    try:
+        restartable_zookeeper.daemon.stop(signal.SIGKILL)
+        stopped = time.monotonic()
+        leader.process.wait(timeout=10)
+        exited_after = time.monotonic() - stopped
+        assert leader.process.returncode == 1
+        assert "Lost candidacy as a leader" in leader.output()
+        assert "committing suicide!" in leader.output()
+        assert 1.5 <= exited_after <= 6, f"leader exited {exited_after:.1f}s after ZooKeeper"
+        time.sleep(1)
+        assert standby.alive(), standby.output()[-2000:]
+
+        restart_zookeeper(restartable_zookeeper)
+        masters[0] = start_master(tmp_path / "m1", *flags, port=leader_port)  # the supervisor
+        urls = [f"http://127.0.0.1:{port}" for port in (leader_port, standby_port)]
+        new_leader = wait_until(
+            lambda: next((url for url in urls if is_elected(url)), None), 20, "a new leader"
+        )
+        assert standby.alive()
+        wait_for_agents(new_leader, 1)
+        registry = read_zk_registry(restartable_zookeeper.hosts, "/mesos-outage")
+        assert len(admitted_ids(registry)) == 1
+        assert get_json(new_leader, "/master/state")["recovered_slaves"] == []
+    finally:
+        agent.stop()
+        for daemon, _ in masters:
+            daemon.stop()
