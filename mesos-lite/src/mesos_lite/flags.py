@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,12 @@ def parse_float(text: str) -> float:
 
 KIND_PARSERS: dict[str, Parser] = {
     "str": str,
+    # stout's Path: the value is the path (a `file://` prefix is dropped); the file is
+    # never read by the flag loader, so /flags shows the path, never what the file holds.
+    "path": str,
+    # stout's SecurePathOrValue (--zk, --master): a `file://` value is read, but /flags
+    # shows the path instead of the contents.
+    "secure": str,
     "bool": parse_bool,
     "int": parse_int,
     "float": parse_float,
@@ -93,6 +100,21 @@ def _read_file_value(name: str, value: str) -> str:
         raise FlagError(
             f"Failed to load flag '{name}': Error reading file '{path}': {error.strerror}"
         ) from None
+
+
+# Flags Mesos declares as stout Paths even where mesos-lite does not implement them: their
+# files hold secrets, so they are never read here.
+PATH_FLAGS = frozenset({"credentials", "credential", "http_credentials", "jwt_secret_key"})
+_URL_PASSWORD = re.compile(r"^(zk://[^:@/]*:)[^@/]*@")
+
+
+def strip_file_scheme(value: str) -> str:
+    return value[len("file://") :] if value.startswith("file://") else value
+
+
+def hide_url_password(text: str) -> str:
+    """zk://user:pass@hosts/path -> zk://user:******@hosts/path, for /flags and logs."""
+    return _URL_PASSWORD.sub(r"\1******@", text)
 
 
 def _split_argument(argument: str) -> tuple[str, str | None]:
@@ -146,9 +168,18 @@ def load_flags(
     values: dict[str, Any] = {flag.name: flag.default for flag in implemented}
     ignored: list[str] = []
     for name, given_text in raw.items():
-        text = _read_file_value(name, given_text)
-        raw[name] = text
         kind = kinds.get(name)
+        if kind == "path" or name in PATH_FLAGS:
+            path = strip_file_scheme(given_text)
+            raw[name] = path
+            if kind is None:
+                ignored.append(name)
+            else:
+                values[name] = path
+            continue
+        text = _read_file_value(name, given_text)
+        secure_file = kind == "secure" and given_text.startswith("file://")
+        raw[name] = strip_file_scheme(given_text) if secure_file else text
         if kind is None:
             if is_bool.get(name):
                 try:
@@ -183,7 +214,8 @@ def flags_as_strings(implemented: Sequence[Flag], loaded: LoadedFlags) -> dict[s
             shown[flag.name] = _default_text(flag)
     for name in loaded.ignored:
         shown[name] = loaded.given[name]
-    return dict(sorted(shown.items()))
+    # Mesos would show an inline ZooKeeper password; mesos-lite never shows a secret.
+    return {name: hide_url_password(value) for name, value in sorted(shown.items())}
 
 
 def _default_text(flag: Flag) -> str:

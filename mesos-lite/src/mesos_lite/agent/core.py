@@ -30,6 +30,7 @@ from mesos_lite.agent.containers import (
 )
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.status_updates import StatusUpdateManager
+from mesos_lite.credentials import Credential
 from mesos_lite.durations import format_duration
 from mesos_lite.ids import new_uuid
 from mesos_lite.master.agent_link import AGENT_PATH
@@ -67,6 +68,8 @@ class AgentConfig:
     executor_environment_variables: dict[str, str] | None = None
     executor_reregistration_timeout: float = 2.0
     flags: dict[str, str] = field(default_factory=dict)
+    # --credential: presented (HTTP Basic) on every call to the master.
+    credential: Credential | None = None
 
 
 class Agent:
@@ -109,8 +112,12 @@ class Agent:
 
     # ----- lifecycle -----
     def start(self) -> None:
+        credential = self.config.credential
         self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5)
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5),
+            auth=aiohttp.BasicAuth(credential.principal, credential.secret)
+            if credential is not None
+            else None,
         )
         self._link_task = asyncio.get_running_loop().create_task(self._master_loop())
 
@@ -124,6 +131,10 @@ class Agent:
             self._current_link.cancel()
 
     _current_link: asyncio.Task[None] | None = None
+
+    def on_fatal_error(self, message: str) -> None:
+        """Replaced by the daemon with one that logs and exits 1."""
+        logger.error(message)
 
     async def stop(self) -> None:
         """Shut every executor down (grace period, then kill), then close the master link."""
@@ -196,6 +207,10 @@ class Agent:
             **self._recovered_state(),
         }
         async with self._session.post(f"http://{address}{AGENT_PATH}", json=body) as response:
+            if response.status == 401 and self.config.credential is not None:
+                # Mesos: a refused authentication ends the agent (executors keep running).
+                self.on_fatal_error(f"Master {address} refused authentication")
+                return
             if response.status != 200:
                 text = await response.text()
                 raise ValueError(f"master answered {response.status}: {text.strip()}")

@@ -12,6 +12,7 @@ from aiohttp import web
 from mesos_lite import MESOS_VERSION
 from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
+from mesos_lite.authentication import HttpSecurity, forbidden
 from mesos_lite.httpd import CallError, json_response, read_json_call
 from mesos_lite.master.endpoints import BUILD_DATE, BUILD_TIME, BUILD_USER, GIT_SHA
 from mesos_lite.protocol import TERMINAL_STATES, value_of
@@ -41,8 +42,9 @@ def _task_json(
 
 
 class AgentEndpoints:
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, security: HttpSecurity | None = None) -> None:
         self.agent = agent
+        self.security = security or HttpSecurity(lambda path: None)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -81,12 +83,16 @@ class AgentEndpoints:
         }
 
     async def flags(self, request: web.Request) -> web.Response:
+        if not self.security.approved(request, "view_flags", None):
+            return forbidden()
         return json_response({"flags": self.agent.config.flags})
 
     async def state(self, request: web.Request) -> web.Response:
         return json_response(self.state_body())
 
     async def metrics(self, request: web.Request) -> web.Response:
+        if not self.security.approved(request, "get_endpoints", "/metrics/snapshot"):
+            return forbidden()
         return json_response(self.metrics_body())
 
     def _executor_json(self, framework: FrameworkRun, run: ExecutorRun) -> dict[str, Any]:

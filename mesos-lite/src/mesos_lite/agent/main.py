@@ -17,6 +17,7 @@ from mesos_lite.agent import checkpoint
 from mesos_lite.agent.core import Agent, AgentConfig
 from mesos_lite.agent.endpoints import AgentEndpoints
 from mesos_lite.agent.executor_api import ExecutorApi
+from mesos_lite.authentication import authentication_middleware
 from mesos_lite.daemon import (
     SHARED_IMPLEMENTED,
     default_advertise_ip,
@@ -35,6 +36,7 @@ from mesos_lite.resources import (
     parse_attributes,
     parse_resources,
 )
+from mesos_lite.security_flags import AGENT_SECURITY_FLAGS, SecurityFlagError, agent_security
 from mesos_lite.zookeeper import MasterDetector, ZooKeeperUrl, ZooKeeperUrlError
 
 logger = logging.getLogger(__name__)
@@ -42,8 +44,9 @@ PROGRAM = "mesos-agent"
 
 AGENT_FLAGS = [
     *SHARED_IMPLEMENTED,
+    *AGENT_SECURITY_FLAGS,
     Flag("port", "int", 5051, "Port to listen on"),
-    Flag("master", help="host:port, zk://host1:port1,.../path or file:///path"),
+    Flag("master", "secure", help="host:port, zk://host1:port1,.../path or file:///path"),
     Flag("work_dir", help="Where sandboxes and checkpointed state live"),
     Flag("resources", help="'cpus:2;mem:1024;disk:10000;ports:[31000-32000]' or JSON"),
     Flag("attributes", help="'rack:r1;zone:a'"),
@@ -147,6 +150,10 @@ def _executor_environment(flags: LoadedFlags) -> dict[str, str] | None:
 
 
 def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
+    try:
+        security = agent_security(flags)
+    except SecurityFlagError as error:
+        die(str(error))
     os.makedirs(flags.work_dir, exist_ok=True)
     bind_ip = flags.ip or "0.0.0.0"
     advertise_ip = flags.advertise_ip or default_advertise_ip(bind_ip)
@@ -175,19 +182,21 @@ def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
         executor_environment_variables=_executor_environment(flags),
         executor_reregistration_timeout=flags.executor_reregistration_timeout,
         flags=flags_as_strings(AGENT_FLAGS, flags),
+        credential=security.credential,
     )
     agent_id = recover_agent_id(config, flags)
     checkpoint.checkpoint_boot_id(config.work_dir)
     agent = Agent(config, agent_id)
     app = web.Application(
-        middlewares=[error_middleware_factory()], client_max_size=64 * 1024 * 1024
+        middlewares=[error_middleware_factory(), authentication_middleware(security.http)],
+        client_max_size=64 * 1024 * 1024,
     )
     executor_api = ExecutorApi(agent)
     app.add_routes(
         [
             web.route("*", "/api/v1/executor", executor_api.handle),
             web.route("*", "/slave(1)/api/v1/executor", executor_api.handle),
-            *AgentEndpoints(agent).routes(),
+            *AgentEndpoints(agent, security.http).routes(),
         ]
     )
     return agent, app
@@ -231,6 +240,14 @@ def master_address(text: str) -> str:
 async def run(flags: LoadedFlags) -> int:
     agent, app = build_agent(flags)
     detector: MasterDetector | None = None
+    exit_code: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def exit_with_error(message: str) -> None:
+        logger.error(message)
+        if not exit_code.done():
+            exit_code.set_result(1)
+
+    agent.on_fatal_error = exit_with_error  # type: ignore[method-assign]
 
     async def on_started() -> None:
         nonlocal detector
@@ -259,7 +276,7 @@ async def run(flags: LoadedFlags) -> int:
             await asyncio.to_thread(detector.stop)
 
     return await serve_until_signalled(
-        app, agent.config.ip, agent.config.port, on_started, on_stopping
+        app, agent.config.ip, agent.config.port, on_started, on_stopping, exit_code
     )
 
 

@@ -14,11 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from mesos_lite.authentication import basic_credentials, check_secret
 from mesos_lite.httpd import CallError, EventStream, read_json_call
 from mesos_lite.master.core import Master
 from mesos_lite.master.model import Agent
 from mesos_lite.protocol import value_of
 from mesos_lite.resources import ResourceError, parse_resources_json
+from mesos_lite.security_flags import MasterSecurity
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +28,16 @@ AGENT_PATH = "/mesos-lite/agent"
 
 
 class AgentLink:
-    def __init__(self, master: Master) -> None:
+    def __init__(self, master: Master, security: MasterSecurity | None = None) -> None:
         self.master = master
+        self.security = security
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.master.elected:
             raise self.master.redirect_to_leader(request.path_qs)
         body = await read_json_call(request, "agent call")
         call_type = body.get("type")
+        self._authenticate(request, body)
         if call_type == "REGISTER":
             return await self._register(request, body)
         agent = self._agent_for(body)
@@ -69,6 +73,59 @@ class AgentLink:
         else:
             raise CallError(400, f"Unknown agent call type {call_type!r}")
         return web.Response(status=202)
+
+    def _authenticate(self, request: web.Request, body: dict[str, Any]) -> None:
+        """--authenticate_agents: every agent call carries the agent's --credential (HTTP
+        Basic here; Mesos uses CRAM-MD5 over libprocess). register_agents ACLs apply too."""
+        security = self.security
+        if security is None:
+            return
+        registering = body.get("type") == "REGISTER"
+        pair = basic_credentials(request.headers.get("Authorization"))
+        where = self._agent_address(request, body)
+        principal: str | None = None
+        if security.authenticate_agents:
+            if pair is None:
+                if registering:
+                    logger.warning(
+                        "Refusing registration of agent at %s because it is not authenticated",
+                        where,
+                    )
+                raise CallError(401, "Agent is not authenticated")
+            if not check_secret(security.credentials or {}, *pair):
+                if registering:
+                    logger.warning(
+                        "Failed to authenticate agent at %s: authentication of principal "
+                        "'%s' was unsuccessful: Invalid credentials",
+                        where,
+                        pair[0],
+                    )
+                raise CallError(401, "Agent authentication failed: Invalid credentials")
+            principal = pair[0]
+            if registering:
+                logger.info("Successfully authenticated principal '%s' at %s", principal, where)
+        authorizer = security.http.authorizer
+        if (
+            registering
+            and authorizer is not None
+            and not authorizer.approved("register_agents", principal, None)
+        ):
+            info = body.get("agent_info")
+            resources = info.get("resources", []) if isinstance(info, dict) else []
+            try:
+                text = parse_resources_json(resources).text()
+            except ResourceError:
+                text = ""
+            message = f"Not authorized to register agent providing resources {text}"
+            logger.warning("Refusing registration of agent at %s: %s", where, message)
+            raise CallError(403, message)
+
+    @staticmethod
+    def _agent_address(request: web.Request, body: dict[str, Any]) -> str:
+        info = body.get("agent_info")
+        port = info.get("port") if isinstance(info, dict) else None
+        ip = body.get("ip") or request.remote or "?"
+        return f"slave(1)@{ip}:{port}" if port else str(ip)
 
     def _agent_for(self, body: dict[str, Any]) -> Agent:
         agent_id = value_of(body, "agent_id")

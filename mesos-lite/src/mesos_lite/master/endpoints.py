@@ -10,11 +10,13 @@ from typing import Any
 from aiohttp import web
 
 from mesos_lite import MESOS_VERSION
+from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
 from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
 from mesos_lite.master.core import Master
 from mesos_lite.master.model import Agent, Framework, Offer
 from mesos_lite.master.scheduler_api import NOT_ACCEPTABLE
-from mesos_lite.protocol import TERMINAL_STATES, framework_roles, wrap
+from mesos_lite.master.view_filter import ViewFilter
+from mesos_lite.protocol import TERMINAL_STATES, framework_roles, value_of, wrap
 from mesos_lite.resources import Resources, attributes_summary
 
 logger = logging.getLogger(__name__)
@@ -44,8 +46,9 @@ def _time_info(seconds: float | None) -> dict[str, int]:
 
 
 class MasterEndpoints:
-    def __init__(self, master: Master) -> None:
+    def __init__(self, master: Master, security: HttpSecurity | None = None) -> None:
         self.master = master
+        self.security = security or HttpSecurity(lambda path: None)
 
     def routes(self) -> list[web.RouteDef]:
         get = web.get
@@ -69,6 +72,8 @@ class MasterEndpoints:
             get("/master/redirect", self.redirect),
             get("/redirect", self.redirect),
             get("/metrics/snapshot", self.metrics),
+            web.route("*", "/master/teardown", self.teardown),
+            web.route("*", "/teardown", self.teardown),
             web.route("*", "/api/v1", self.operator_api),
         ]
 
@@ -96,14 +101,57 @@ class MasterEndpoints:
         return web.Response(status=307, headers={"Location": location})
 
     async def flags(self, request: web.Request) -> web.Response:
+        if not self.security.approved(request, "view_flags", None):
+            return forbidden()
         return json_response({"flags": self.master.config.flags})
 
     async def state(self, request: web.Request) -> web.Response:
-        return json_response(self.state_body())
+        return json_response(self._visible(request, self.state_body()))
+
+    # ----- authorization -----
+    def _view_filter(self, request: web.Request) -> ViewFilter | None:
+        authorizer = self.security.authorizer
+        if authorizer is None:
+            return None
+        return ViewFilter(self.master, authorizer, principal_of(request))
+
+    def _visible_response(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        return json_response(self._visible(request, body))
+
+    def _visible(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+        """The body without what the view_* ACLs hide from this request's principal."""
+        view = self._view_filter(request)
+        return body if view is None else view.master_json(body)
+
+    async def teardown(self, request: web.Request) -> web.Response:
+        """POST /master/teardown with frameworkId=<id> (form-encoded body)."""
+        if not self.master.elected:
+            raise self.master.redirect_to_leader(request.path_qs)
+        if request.method != "POST":
+            raise CallError(405, f"Expecting one of {{ 'POST' }}, but received '{request.method}'")
+        form = await request.post()
+        framework_id = form.get("frameworkId")
+        if not isinstance(framework_id, str):
+            raise CallError(400, "Missing 'frameworkId' query parameter in the request body")
+        self._teardown(request, framework_id)
+        return web.Response(status=200)
+
+    def _teardown(self, request: web.Request, framework_id: str) -> None:
+        framework = self.master.frameworks.get(framework_id)
+        if framework is None:
+            raise CallError(400, "No framework found with specified ID")
+        principal = framework.info.get("principal")
+        if not self.security.approved(
+            request, "teardown_frameworks", principal if isinstance(principal, str) else None
+        ):
+            raise CallError(403, "")
+        logger.info("Tearing down framework %s on operator request", framework_id)
+        self.master.remove_framework(framework)
 
     async def state_summary(self, request: web.Request) -> web.Response:
         master = self.master
-        return json_response(
+        return self._visible_response(
+            request,
             {
                 "hostname": master.config.hostname,
                 "cluster": master.config.cluster or "",
@@ -112,19 +160,20 @@ class MasterEndpoints:
                     for a in master.agents.values()
                 ],
                 "frameworks": [self._framework_summary(f) for f in master.frameworks.values()],
-            }
+            },
         )
 
     async def frameworks(self, request: web.Request) -> web.Response:
         master = self.master
-        return json_response(
+        return self._visible_response(
+            request,
             {
                 "frameworks": [self._framework_json(f) for f in master.frameworks.values()],
                 "completed_frameworks": [
                     self._framework_json(f) for f in master.completed_frameworks
                 ],
                 "unregistered_frameworks": [],
-            }
+            },
         )
 
     async def slaves(self, request: web.Request) -> web.Response:
@@ -140,9 +189,11 @@ class MasterEndpoints:
         for framework in [*self.master.frameworks.values(), *self.master.completed_frameworks]:
             tasks.extend(t.to_json() for t in framework.tasks.values())
             tasks.extend(t.to_json() for t in framework.completed_tasks)
-        return json_response({"tasks": tasks})
+        return self._visible_response(request, {"tasks": tasks})
 
     async def metrics(self, request: web.Request) -> web.Response:
+        if not self.security.approved(request, "get_endpoints", "/metrics/snapshot"):
+            return forbidden()
         return json_response(self.metrics_body())
 
     # ----- bodies -----
@@ -373,6 +424,10 @@ class MasterEndpoints:
         call_type = body.get("type")
         if call_type == "SUBSCRIBE":
             return await self._operator_subscribe(request)
+        if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
+            return forbidden()
+        if call_type == "TEARDOWN":
+            return self._operator_teardown(request, body)
         handlers = {
             "GET_HEALTH": lambda: {"healthy": True},
             "GET_VERSION": lambda: {"version_info": self.version_body()},
@@ -401,7 +456,21 @@ class MasterEndpoints:
                 400,
                 f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
             )
-        return json_response({"type": call_type, call_type.lower(): handler()})
+        result = handler()
+        view = self._view_filter(request)
+        if view is not None and isinstance(result, dict):
+            result = view.v1(call_type, result)
+        return json_response({"type": call_type, call_type.lower(): result})
+
+    def _operator_teardown(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        teardown = body.get("teardown")
+        framework_id = value_of(teardown, "framework_id") if isinstance(teardown, dict) else None
+        if framework_id is None:
+            raise CallError(
+                400, "Failed to validate master::Call: Expecting 'teardown' to be present"
+            )
+        self._teardown(request, framework_id)
+        return web.Response(status=200)
 
     async def _operator_subscribe(self, request: web.Request) -> web.StreamResponse:
         """The operator event stream: SUBSCRIBED (with GET_STATE), then TASK_ADDED,

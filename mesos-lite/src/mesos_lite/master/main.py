@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from mesos_lite import MESOS_VERSION
+from mesos_lite.authentication import authentication_middleware
 from mesos_lite.daemon import (
     SHARED_IMPLEMENTED,
     default_advertise_ip,
@@ -28,6 +29,12 @@ from mesos_lite.master.core import Master, MasterConfig
 from mesos_lite.master.endpoints import MasterEndpoints
 from mesos_lite.master.registry import Registrar, RegistryError, open_store
 from mesos_lite.master.scheduler_api import SchedulerApi
+from mesos_lite.security_flags import (
+    MASTER_SECURITY_ALIASES,
+    MASTER_SECURITY_FLAGS,
+    SecurityFlagError,
+    master_security,
+)
 from mesos_lite.zookeeper import MasterContender, ZooKeeperUrl, ZooKeeperUrlError
 
 logger = logging.getLogger(__name__)
@@ -36,8 +43,9 @@ MIN_AGENT_REREGISTER_TIMEOUT = 600.0
 
 MASTER_FLAGS = [
     *SHARED_IMPLEMENTED,
+    *MASTER_SECURITY_FLAGS,
     Flag("port", "int", 5050, "Port to listen on"),
-    Flag("zk", help="ZooKeeper URL for leader election: zk://host1:port1,.../path"),
+    Flag("zk", "secure", help="ZooKeeper URL for leader election: zk://host1:port1,.../path"),
     Flag("quorum", "int", help="Replicated log quorum (needed with --zk)"),
     Flag("work_dir", help="Where the master keeps its registry"),
     Flag("registry", "str", "replicated_log", "replicated_log or in_memory"),
@@ -54,6 +62,7 @@ MASTER_FLAGS = [
     Flag("roles", help="Deprecated: roles frameworks may subscribe with"),
 ]
 MASTER_ALIASES = {
+    **MASTER_SECURITY_ALIASES,
     "slave_ping_timeout": "agent_ping_timeout",
     "max_slave_ping_timeouts": "max_agent_ping_timeouts",
     "slave_reregister_timeout": "agent_reregister_timeout",
@@ -94,6 +103,10 @@ def warn_short_reregister_timeout(flags: LoadedFlags) -> None:
 
 
 def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
+    try:
+        security = master_security(flags)
+    except SecurityFlagError as error:
+        die(str(error))
     bind_ip = flags.ip or "0.0.0.0"
     advertise_ip = flags.advertise_ip or default_advertise_ip(bind_ip)
     config = MasterConfig(
@@ -116,16 +129,17 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
     )
     master = Master(config)
     app = web.Application(
-        middlewares=[error_middleware_factory()], client_max_size=64 * 1024 * 1024
+        middlewares=[error_middleware_factory(), authentication_middleware(security.http)],
+        client_max_size=64 * 1024 * 1024,
     )
-    scheduler_api = SchedulerApi(master)
-    agent_link = AgentLink(master)
+    scheduler_api = SchedulerApi(master, security.http)
+    agent_link = AgentLink(master, security)
     app.add_routes(
         [
             web.route("*", "/api/v1/scheduler", scheduler_api.handle),
             web.route("*", "/master/api/v1/scheduler", scheduler_api.handle),
             web.route("*", AGENT_PATH, agent_link.handle),
-            *MasterEndpoints(master).routes(),
+            *MasterEndpoints(master, security.http).routes(),
         ]
     )
     return master, app

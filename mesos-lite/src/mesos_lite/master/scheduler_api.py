@@ -10,6 +10,12 @@ from typing import Any
 
 from aiohttp import web
 
+from mesos_lite.authentication import HttpSecurity, principal_of
+from mesos_lite.authorization import (
+    register_denied_message,
+    run_task_denied_message,
+    task_user,
+)
 from mesos_lite.httpd import CallError, EventStream, accepts_json, read_json_call
 from mesos_lite.ids import new_uuid
 from mesos_lite.master.core import DEFAULT_REFUSE_SECONDS, Master
@@ -111,6 +117,13 @@ def parse_call(body: dict[str, Any]) -> str:
     return call_type
 
 
+def _principal_mismatch(principal: str, info: dict[str, Any]) -> str:
+    return (
+        f"Authenticated principal '{principal}' does not match principal "
+        f"'{info.get('principal', '')}' set in `FrameworkInfo`"
+    )
+
+
 def _validate_framework_info(subscribe: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     info = subscribe.get("framework_info")
     if not isinstance(info, dict):
@@ -133,8 +146,9 @@ def _validate_framework_info(subscribe: dict[str, Any], body: dict[str, Any]) ->
 
 
 class SchedulerApi:
-    def __init__(self, master: Master) -> None:
+    def __init__(self, master: Master, security: HttpSecurity | None = None) -> None:
         self.master = master
+        self.security = security
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.master.elected:
@@ -159,6 +173,9 @@ class SchedulerApi:
         framework = self.master.frameworks.get(framework_id)
         if framework is None:
             raise CallError(400, "Framework cannot be found")
+        principal = principal_of(request)
+        if principal is not None and principal != framework.info.get("principal", ""):
+            raise CallError(400, _principal_mismatch(principal, framework.info))
         if not framework.connected or framework.stream is None:
             raise CallError(403, "Framework is not subscribed")
         stream_id = request.headers.get("Mesos-Stream-Id")
@@ -177,9 +194,29 @@ class SchedulerApi:
 
     async def _subscribe(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         info = _validate_framework_info(body["subscribe"], body)
+        principal = principal_of(request)
+        if principal is not None:
+            if "principal" in info and info["principal"] != principal:
+                raise _validate_error(_principal_mismatch(principal, info))
+            if "principal" not in info:
+                logger.warning(
+                    "Setting 'principal' in FrameworkInfo to '%s' because the framework "
+                    "authenticated with that principal but did not set it in FrameworkInfo",
+                    principal,
+                )
+                info["principal"] = principal
         if not accepts_json(request):
             raise CallError(406, NOT_ACCEPTABLE)
         framework_id = value_of(info, "id")
+        refusal = self._registration_refusal(info)
+        if refusal is not None:
+            logger.info(
+                "Refusing subscription of framework '%s': %s", info.get("name", ""), refusal
+            )
+            stream = EventStream(request)
+            stream.send({"type": "ERROR", "error": {"message": refusal}})
+            stream.close()
+            return await stream.serve()
         if framework_id is not None and self.master.is_completed_framework(framework_id):
             stream = EventStream(request)
             stream.send({"type": "ERROR", "error": {"message": "Framework has been removed"}})
@@ -199,6 +236,32 @@ class SchedulerApi:
             framework = holder.get("framework")
             if framework is not None:
                 self.master.framework_disconnected(framework, stream)
+
+    def _registration_refusal(self, info: dict[str, Any]) -> str | None:
+        """register_frameworks: the framework's principal must be allowed all its roles."""
+        authorizer = self.security.authorizer if self.security else None
+        if authorizer is None:
+            return None
+        roles = framework_roles(info)
+        principal = info.get("principal")
+        subject = principal if isinstance(principal, str) else None
+        if authorizer.approved_all("register_frameworks", subject, roles):
+            return None
+        return register_denied_message(value_of(info, "id") or "", roles)
+
+    def _unauthorized_task(self, framework: Framework, task_info: dict[str, Any]) -> str | None:
+        """run_tasks: the denial message when the framework may not run the task's user."""
+        authorizer = self.security.authorizer if self.security else None
+        if authorizer is None:
+            return None
+        principal = framework.info.get("principal")
+        user = task_user(task_info, str(framework.info.get("user", "")))
+        if authorizer.approved(
+            "run_tasks", principal if isinstance(principal, str) else None, user
+        ):
+            return None
+        task_id = value_of(task_info, "task_id") or ""
+        return run_task_denied_message(task_id, framework.id, user)
 
     # ----- calls; each returns None for "202 Accepted" -----
     def _call_teardown(self, framework: Framework, body: dict[str, Any]) -> None:
@@ -360,8 +423,20 @@ class SchedulerApi:
     ) -> Resources:
         role = framework_roles(framework.info)[0]
         accepted: list[Task] = []
+        if self._refused_unauthorized(framework, agent, task_infos, is_group):
+            return available
         for task_info in task_infos:
             task_id = value_of(task_info, "task_id") or ""
+            if not is_group:
+                denial = self._unauthorized_task(framework, task_info)
+                if denial is not None:
+                    logger.info("Refusing task %s of framework %s: %s", task_id, framework.id,
+                                denial)
+                    self.master.send_master_update(
+                        framework, task_id, "TASK_ERROR", "REASON_TASK_UNAUTHORIZED", denial,
+                        agent.id
+                    )
+                    continue
             problem = self._task_problem(
                 framework, agent, task_info, executor_info, is_group, available
             )
@@ -407,6 +482,37 @@ class SchedulerApi:
                     framework, agent, task, executor if isinstance(executor, dict) else None, None
                 )
         return available
+
+    def _refused_unauthorized(
+        self,
+        framework: Framework,
+        agent: Agent,
+        task_infos: list[dict[str, Any]],
+        is_group: bool,
+    ) -> bool:
+        """A task group is refused whole when any task is unauthorized (Mesos reports the
+        last denial, worded as Mesos words it)."""
+        if not is_group:
+            return False
+        error: str | None = None
+        for task_info in task_infos:
+            denial = self._unauthorized_task(framework, task_info)
+            if denial is not None:
+                task_id = value_of(task_info, "task_id") or ""
+                action = denial.removeprefix("Not authorized to ")
+                error = f"Task '{task_id}' is not authorized to{action}"
+        if error is None:
+            return False
+        for task_info in task_infos:
+            self.master.send_master_update(
+                framework,
+                value_of(task_info, "task_id") or "",
+                "TASK_ERROR",
+                "REASON_TASK_GROUP_UNAUTHORIZED",
+                error,
+                agent.id,
+            )
+        return True
 
     def _task_problem(
         self,

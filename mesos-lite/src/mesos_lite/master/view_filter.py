@@ -1,0 +1,135 @@
+"""What an operator may see, as Mesos filters its read-only endpoints with the view_* ACLs.
+
+view_frameworks (object: FrameworkInfo.user) hides frameworks, view_tasks (the task's user,
+else the framework's) hides tasks, view_executors (the executor's command user, else the
+framework's) hides executors, view_flags hides the flags (in /master/state, and 403 on
+/master/flags). Mesos has no ACL for agents: they are always listed.
+The filter works on the JSON bodies the endpoints build, looking the users up in the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesos_lite.authorization import Authorizer, executor_user, task_user
+from mesos_lite.master.core import Master
+from mesos_lite.master.model import Framework
+from mesos_lite.protocol import value_of
+
+TASK_LIST_KEYS = ("tasks", "completed_tasks", "unreachable_tasks", "pending_tasks", "orphan_tasks")
+
+
+class ViewFilter:
+    def __init__(self, master: Master, authorizer: Authorizer, principal: str | None) -> None:
+        self.authorizer = authorizer
+        self.principal = principal
+        self.frameworks: dict[str, Framework] = {
+            f.id: f for f in [*master.completed_frameworks, *master.frameworks.values()]
+        }
+
+    # ----- single decisions -----
+    def _approved(self, action: str, obj: str | None) -> bool:
+        return self.authorizer.approved(action, self.principal, obj)
+
+    def flags(self) -> bool:
+        return self._approved("view_flags", None)
+
+    def _framework_user(self, framework_id: str) -> str:
+        framework = self.frameworks.get(framework_id)
+        return str(framework.info.get("user", "")) if framework else ""
+
+    def framework(self, framework_id: str) -> bool:
+        return self._approved("view_frameworks", self._framework_user(framework_id))
+
+    def task(self, framework_id: str, task_id: str) -> bool:
+        framework = self.frameworks.get(framework_id)
+        user = self._framework_user(framework_id)
+        if framework is not None:
+            known = framework.tasks.get(task_id) or next(
+                (t for t in framework.completed_tasks if t.id == task_id), None
+            )
+            if known is not None:
+                user = task_user(known.info, user)
+        return self._approved("view_tasks", user)
+
+    def executor(self, framework_id: str, executor_info: dict[str, Any]) -> bool:
+        user = executor_user(executor_info, self._framework_user(framework_id))
+        return self._approved("view_executors", user)
+
+    # ----- v0 JSON (/master/state, /master/frameworks, /master/tasks, state-summary) -----
+    def _tasks_v0(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [t for t in tasks if self.task(str(t.get("framework_id", "")), str(t.get("id")))]
+
+    def _framework_v0(self, body: dict[str, Any]) -> dict[str, Any]:
+        framework_id = str(body.get("id", ""))
+        body = dict(body)
+        for key in TASK_LIST_KEYS:
+            if isinstance(body.get(key), list):
+                body[key] = self._tasks_v0(body[key])
+        if isinstance(body.get("executors"), list):
+            body["executors"] = [e for e in body["executors"] if self.executor(framework_id, e)]
+        return body
+
+    def _frameworks_v0(self, frameworks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            self._framework_v0(f) for f in frameworks if self.framework(str(f.get("id", "")))
+        ]
+
+    def master_json(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = dict(body)
+        if "flags" in body and not self.flags():
+            del body["flags"]
+        for key in ("frameworks", "completed_frameworks"):
+            if isinstance(body.get(key), list):
+                body[key] = self._frameworks_v0(body[key])
+        if isinstance(body.get("tasks"), list):
+            body["tasks"] = self._tasks_v0(body["tasks"])
+        return body
+
+    # ----- v1 operator API -----
+    def _tasks_v1(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            t
+            for t in tasks
+            if self.task(value_of(t, "framework_id") or "", value_of(t, "task_id") or "")
+        ]
+
+    def _get_tasks(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._tasks_v1(v) if isinstance(v, list) else v for k, v in body.items()}
+
+    def _get_frameworks(self, body: dict[str, Any]) -> dict[str, Any]:
+        def visible(entry: dict[str, Any]) -> bool:
+            info = entry.get("framework_info")
+            return isinstance(info, dict) and self.framework(value_of(info, "id") or "")
+
+        return {
+            k: [e for e in v if visible(e)] if isinstance(v, list) else v
+            for k, v in body.items()
+        }
+
+    def _get_executors(self, body: dict[str, Any]) -> dict[str, Any]:
+        def visible(entry: dict[str, Any]) -> bool:
+            info = entry.get("executor_info")
+            if not isinstance(info, dict):
+                return False
+            return self.executor(value_of(info, "framework_id") or "", info)
+
+        return {
+            k: [e for e in v if visible(e)] if isinstance(v, list) else v
+            for k, v in body.items()
+        }
+
+    def v1(self, call_type: str, body: dict[str, Any]) -> dict[str, Any]:
+        if call_type == "GET_TASKS":
+            return self._get_tasks(body)
+        if call_type == "GET_FRAMEWORKS":
+            return self._get_frameworks(body)
+        if call_type == "GET_EXECUTORS":
+            return self._get_executors(body)
+        if call_type == "GET_STATE":
+            body = dict(body)
+            body["get_tasks"] = self._get_tasks(body.get("get_tasks", {}))
+            body["get_frameworks"] = self._get_frameworks(body.get("get_frameworks", {}))
+            body["get_executors"] = self._get_executors(body.get("get_executors", {}))
+            return body
+        return body
