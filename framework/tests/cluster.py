@@ -94,7 +94,10 @@ class ExternalCluster:
 class LoopbackCluster(ExternalCluster):
     can_stop_agents = True
 
-    def __init__(self, agents: int = 3, workdir: Path | None = None) -> None:
+    def __init__(
+        self, agents: int = 3, workdir: Path | None = None, master_flags: list[str] | None = None
+    ) -> None:
+        self.master_flags = list(master_flags or [])
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="mesos-probe-cluster-"))
         self.master_port = free_port()
@@ -122,6 +125,7 @@ class LoopbackCluster(ExternalCluster):
                 "--agent_ping_timeout=1secs",
                 "--max_agent_ping_timeouts=2",
                 "--hostname=127.0.0.1",
+                *self.master_flags,
             ],
         )
         self._wait(lambda: http_ok(f"http://{self.master}/health"), "master health")
