@@ -148,15 +148,16 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
 async def run(flags: LoadedFlags) -> int:
     master, app = build_master(flags)
     loop = asyncio.get_running_loop()
-    exit_code: asyncio.Future[int] = loop.create_future()
     contender: MasterContender | None = None
     zk_url = ZooKeeperUrl.parse(flags.zk) if flags.zk else None
 
     def commit_suicide(message: str) -> None:
-        """Mesos's EXIT(EXIT_FAILURE): the supervisor restarts the master."""
+        """Mesos's EXIT(EXIT_FAILURE): exit at once, without a graceful shutdown (which could
+        wait on ZooKeeper), so that the supervisor restarts the master promptly."""
         logger.error(message)
-        if not exit_code.done():
-            exit_code.set_result(1)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(1)
 
     registrar = Registrar(
         open_store(flags.registry, flags.work_dir, zk_url, flags.zk_session_timeout),
@@ -177,8 +178,6 @@ async def run(flags: LoadedFlags) -> int:
             state = await registrar.recover()
         except RegistryError as error:
             commit_suicide(f"Recovery failed: {error}")
-            return
-        if exit_code.done():
             return
         master.recover_registry(state)
         master.become_leader()
@@ -247,7 +246,7 @@ async def run(flags: LoadedFlags) -> int:
             await asyncio.to_thread(contender.stop)
 
     return await serve_until_signalled(
-        app, master.config.ip, master.config.port, on_started, on_stopping, exit_code
+        app, master.config.ip, master.config.port, on_started, on_stopping
     )
 
 
