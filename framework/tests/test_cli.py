@@ -149,3 +149,17 @@ def test_report_file_comes_from_the_config_and_is_written_whole(tmp_path: Path) 
 
     assert report_path.read_text() == '{"ok": true}\n'
     assert not report_path.with_name("last-run.json.partial").exists()
+
+
+def test_verbose_logging_prints_pymesos_lines_once() -> None:
+    # In a fresh interpreter: pytest's own logging set-up would hide the effect.
+    program = (
+        "import logging, pymesos\n"
+        "from mesos_probe import cli\n"
+        "cli.configure_logging(verbose=True, interactive=False)\n"
+        "logging.getLogger('pymesos.process').warning('only once, please')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert done.stderr.count("only once, please") == 1, done.stderr

@@ -115,6 +115,8 @@ def test_leading_master_killed_mid_run(cluster: HACluster, tmp_path: Path) -> No
     # The same framework re-subscribed to the new leader, which knows no other.
     assert outcome.resubscribed_after is not None, outcome.stderr[-3000:]
     assert framework_ids(cluster) == [outcome.report["framework_id"]]
+    # Every agent re-registered with the new leader.
+    assert len(cluster.active_agents()) == AGENTS
     record_timing("leader killed", "kill -> new leader elected", outcome.elected_after)
     record_timing("leader killed", "kill -> framework re-subscribed", outcome.resubscribed_after)
     record_timing("leader killed", "kill -> run finished", outcome.finished_after)
@@ -204,6 +206,8 @@ def test_zookeeper_outage_longer_than_the_session(
     assert_one_finished_task_per_agent(cluster, run.report(), leader_saw_the_end=False)
     # The masters gave up leadership by exiting; the supervisor brought them back.
     assert leader_exited_at is not None, "no master exited after losing its ZooKeeper session"
+    # Mesos exits once the session timeout has passed without a connection.
+    assert leader_exited_at - stopped_at <= 2 * SESSION_TIMEOUT + 1
     record_timing(
         "ZooKeeper outage", "ZooKeeper down -> leader exited", leader_exited_at - stopped_at
     )

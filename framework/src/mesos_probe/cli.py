@@ -275,6 +275,10 @@ def configure_logging(verbose: bool, interactive: bool) -> None:
     # name the problem, so its output is kept for --verbose.
     pymesos_logger = logging.getLogger("pymesos")
     pymesos_logger.setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+    # pymesos installs a stderr handler of its own on import; its records reach ours anyway,
+    # so without this every pymesos line would be printed twice, in two formats.
+    for own_handler in list(pymesos_logger.handlers):
+        pymesos_logger.removeHandler(own_handler)
     logging.getLogger("kazoo").setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
