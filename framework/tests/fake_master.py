@@ -34,7 +34,11 @@ class FakeMaster:
         refuse_registration: str | None = None,
         refuse_tasks: str | None = None,
         authenticate_readonly: bool = True,
+        pass_first_credentials_check: bool = False,
     ) -> None:
+        # Let the first empty scheduler call through whatever its credentials: credentials
+        # revoked between mesos-probe's check and its SUBSCRIBE.
+        self.pass_first_credentials_check = pass_first_credentials_check
         self.credentials = credentials
         self.authenticate_readonly = authenticate_readonly
         self.refuse_registration = refuse_registration
@@ -106,6 +110,10 @@ class FakeMaster:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 call = json.loads(self.rfile.read(length))
+                if "type" not in call and outer.pass_first_credentials_check:
+                    outer.pass_first_credentials_check = False
+                    self._reply(400, b"Expecting 'type' to be present")
+                    return
                 if not self._authenticated("mesos-master-scheduler"):
                     return
                 if "type" not in call:

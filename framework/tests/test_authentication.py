@@ -108,6 +108,30 @@ def test_wrong_secret_stops_at_once_with_exit_4(
     assert master.calls_of("ACCEPT") == []
 
 
+def test_subscribe_refused_after_a_passed_check_is_still_exit_4(
+    make_master: type[FakeMaster], tmp_path: Path
+) -> None:
+    master = make_master(
+        agents=2,
+        credentials={PRINCIPAL: "other"},
+        authenticate_readonly=False,
+        pass_first_credentials_check=True,
+    )
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not-it")
+    wrong.chmod(0o600)
+    code, _, stderr, took = submit(
+        master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(wrong), timeout=60
+    )
+    assert code == 4, stderr
+    assert took < 15
+    assert master.subscribe_bodies == [] and master.unauthenticated >= 1
+    assert stderr.strip().splitlines()[-1] == (
+        f"mesos-probe: error: authentication failed for principal '{PRINCIPAL}' at master "
+        f"{master.address}: check --principal/--secret-file"
+    )
+
+
 def test_missing_credentials_name_the_options(
     make_master: type[FakeMaster], tmp_path: Path
 ) -> None:

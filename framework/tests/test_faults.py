@@ -178,6 +178,8 @@ def test_scheduler_killed_and_restarted_with_its_state_file(
     assert resumed, second.stderr()[-3000:]
     assert "registered with master" not in second.stderr().replace("re-registered", "")
     assert framework_ids(cluster) == [saved["framework_id"]]
+    # The restarted scheduler asked the master about the tasks it had launched.
+    assert second.log_times(f"reconciling {AGENTS} task(s)", after=killed_at)
     record_timing("scheduler killed", "kill -> framework re-subscribed", resumed[0] - killed_at)
     record_timing("scheduler killed", "kill -> run finished", ended_at - killed_at)
 

@@ -383,3 +383,51 @@ def test_lost_agent_is_noted_and_its_task_reconciled() -> None:
     scheduler.tick(driver)
     assert "a1" in scheduler.lost_agents
     assert driver.named("reconcile")
+
+
+def test_agent_that_stays_lost_is_given_up_after_the_lost_agent_timeout() -> None:
+    scheduler, driver, clock = make_scheduler(expected=2, lost_agent_timeout=30)
+    scheduler.resourceOffers(driver, [offer("a1"), offer("a2")])
+    finish(scheduler, driver, "a2")
+    scheduler.statusUpdate(
+        driver,
+        status(
+            task_on(driver, "a1"),
+            "TASK_UNREACHABLE",
+            "a1",
+            reason="REASON_AGENT_REMOVED",
+            message="Agent a1 is unreachable",
+        ),
+    )
+    scheduler.slaveLost(driver, {"value": "a1"})
+    scheduler.tick(driver)  # the wait starts
+    clock.advance(29)
+    scheduler.tick(driver)
+    assert scheduler.placement.phase_of("a1") is SlotPhase.AWAITING_RESOLUTION
+    assert not scheduler.done.is_set()
+    clock.advance(2)
+    scheduler.tick(driver)
+    assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
+    assert scheduler.done.is_set()
+    assert launched_on(driver).count("a1") == 1  # never a second task on it
+    assert scheduler.placement.slots["a1"].given_up == (
+        "agent lost (removed by the master): task TASK_UNREACHABLE (reason "
+        "REASON_AGENT_REMOVED: Agent a1 is unreachable); the agent did not come back within 30s"
+    )
+
+
+def test_lost_agent_that_offers_again_is_waited_for_not_given_up() -> None:
+    scheduler, driver, clock = make_scheduler(expected=1, lost_agent_timeout=30)
+    scheduler.resourceOffers(driver, [offer("a1")])
+    task = task_on(driver, "a1")
+    scheduler.statusUpdate(driver, status(task, "TASK_UNREACHABLE", "a1"))
+    scheduler.tick(driver)
+    clock.advance(25)
+    scheduler.resourceOffers(driver, [offer("a1")])  # back: the wait starts over
+    clock.advance(25)
+    scheduler.tick(driver)
+    assert scheduler.placement.phase_of("a1") is SlotPhase.AWAITING_RESOLUTION
+    # Reconciliation says the old task still runs: it is kept, nothing new is launched.
+    scheduler.statusUpdate(driver, status(task, "TASK_RUNNING", "a1", with_uuid=False))
+    assert scheduler.placement.phase_of("a1") is SlotPhase.ACTIVE
+    assert len(driver.launched_tasks()) == 1

@@ -289,6 +289,13 @@ def _refusal(
     refused = REFUSED_SUBSCRIBE.search(interrupts.driver_failure or "")
     if refused and refused.group(1) == "401":
         return EXIT_AUTHENTICATION, str(authentication_failed(options.principal, master))
+    if interrupts.driver_failure and not refused and scheduler.registrations == 0:
+        # pymesos 0.3.15 can fail while formatting a refused SUBSCRIBE (a TypeError instead
+        # of "Failed with HTTP 401"), so ask the master again ourselves.
+        try:
+            check_scheduler_credentials(master, 3.0, options.principal, options.secret)
+        except AuthenticationError as error:
+            return EXIT_AUTHENTICATION, str(error)
     who = f"principal '{options.principal}'" if options.principal else "no principal"
     if refused and refused.group(1) == "403":
         return EXIT_AUTHORIZATION, (
