@@ -310,6 +310,8 @@ def test_zookeeper_blip_shorter_than_the_session_keeps_the_leader(
         assert not is_elected(f"http://127.0.0.1:{masters[1][1]}")
         assert "committing suicide" not in masters[0][0].output()
         wait_for_agents(leader_url, 1)
+        # Closing the session on SIGTERM is a clean shutdown, not a lost candidacy.
+        assert masters[0][0].stop() == 0
     finally:
         agent.stop()
         for daemon, _ in masters:

@@ -100,6 +100,7 @@ class MasterContender:
         self._data = b""
         self._expiry: asyncio.TimerHandle | None = None
         self._candidacy_lost = False
+        self._stopping = False
 
     def start(self, master_info: dict[str, Any]) -> None:
         """Blocking: connects and creates the node (call through asyncio.to_thread)."""
@@ -122,6 +123,8 @@ class MasterContender:
         self._loop.call_soon_threadsafe(self._on_state, state)
 
     def _on_state(self, state: str) -> None:
+        if self._stopping:
+            return  # closing the session on shutdown is no loss of candidacy
         if state == KazooState.SUSPENDED:
             logger.warning(
                 "Disconnected from ZooKeeper; the session is lost if it is not back within %gs",
@@ -177,6 +180,9 @@ class MasterContender:
         return True
 
     def stop(self) -> None:
+        self._stopping = True
+        if self._expiry is not None:
+            self._loop.call_soon_threadsafe(self._expiry.cancel)
         try:
             self._client.stop()
             self._client.close()
