@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from functools import cache
 from typing import Any
 
 import testinfra
@@ -22,10 +24,32 @@ MASTER_PORT = 5050
 AGENT_PORT = 5051
 ZOOKEEPER_CLIENT_PORT = 2181
 LAST_RUN_FILE = "/var/lib/mesos-probe/last-run.json"
+MASTER_CREDENTIALS_FILE = "/etc/mesos/credentials"
+AGENT_HTTP_CREDENTIALS_FILE = "/etc/mesos/agent-http-credentials.json"
 
+# GET a URL from inside a host. With MESOS_HTTP_PRINCIPAL=<name> it sends HTTP Basic
+# credentials, the secret read on the host from the daemons' credentials files, so no secret
+# is ever part of a command (commands are logged); MESOS_HTTP_AUTH=principal:secret sends
+# those as given (for wrong ones). Prints the body, or on an HTTP error
+# "HTTP <status> <WWW-Authenticate>" and exits 3.
 _HTTP_GET = """
-import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())
+import base64, json, os, sys, urllib.error, urllib.request
+request = urllib.request.Request(sys.argv[1])
+auth = os.environ.get("MESOS_HTTP_AUTH", "")
+principal = os.environ.get("MESOS_HTTP_PRINCIPAL")
+for path in sys.argv[2:] if principal else []:
+    if os.path.exists(path):
+        for entry in json.load(open(path))["credentials"]:
+            if entry["principal"] == principal:
+                auth = principal + ":" + entry["secret"]
+if auth:
+    request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+try:
+    sys.stdout.write(urllib.request.urlopen(request, timeout=10).read().decode())
+except urllib.error.HTTPError as error:
+    challenge = error.headers.get("WWW-Authenticate", "")
+    sys.stdout.write("HTTP %d %s" % (error.code, challenge))
+    sys.exit(3)
 """
 
 _FOUR_LETTER_WORD = """
@@ -49,10 +73,48 @@ def group_hosts(group: str) -> list[Any]:
     return testinfra.get_hosts([f"ansible://{group}"], ansible_inventory=_inventory_path())
 
 
-def http_get_json(host: Any, url: str) -> Any:
-    result = host.run(f"python3 -c '{_HTTP_GET}' {url}")
+@cache
+def operator_principal() -> str | None:
+    """The principal the roles' checks use (mesos_operator_principal) when the masters
+    authenticate HTTP, else None."""
+    master = group_hosts("mesos_masters")[0]
+    variables = master.ansible.get_variables()
+    if not variables.get("mesos_master_authenticate_http_readonly"):
+        return None
+    return str(variables["mesos_operator_principal"])
+
+
+def http_get(host: Any, url: str, principal: str | None = None,
+             wrong_secret: str | None = None) -> tuple[int, str]:
+    """(status, body) of GET url from inside host, as `principal` (its secret looked up on the
+    host) or with `wrong_secret`; the body of an HTTP error is its WWW-Authenticate header."""
+    if wrong_secret is not None:
+        env = f"MESOS_HTTP_AUTH='{principal}:{wrong_secret}' "
+    else:
+        env = f"MESOS_HTTP_PRINCIPAL='{principal}' " if principal else ""
+    files = f"{MASTER_CREDENTIALS_FILE} {AGENT_HTTP_CREDENTIALS_FILE}"
+    result = host.run(f"{env}python3 -c '{_HTTP_GET}' {url} {files}")
+    if result.rc == 3:
+        status, _, challenge = result.stdout.removeprefix("HTTP ").partition(" ")
+        return int(status), challenge
     assert result.rc == 0, f"GET {url} from {host.backend.get_hostname()} failed: {result.stderr}"
-    return json.loads(result.stdout)
+    return 200, str(result.stdout)
+
+
+def http_get_json(host: Any, url: str) -> Any:
+    """GET as the operator (when the cluster authenticates HTTP) and parse the JSON body."""
+    status, body = http_get(host, url, operator_principal())
+    assert status == 200, f"GET {url} from {host.backend.get_hostname()}: HTTP {status} {body}"
+    return json.loads(body)
+
+
+def zookeeper_url(host: Any, flag_value: str) -> str:
+    """The zk:// URL a --zk/--master flag means (the roles pass file:///etc/mesos/zk when
+    ZooKeeper authentication is on), without its user:password@ part."""
+    url = flag_value
+    if url.startswith("file://"):
+        url = host.file(url[len("file://"):]).content_string.strip()
+    return re.sub(r"^zk://[^@/]*@", "zk://", url)
 
 
 def four_letter_word(host: Any, word: str, port: int = ZOOKEEPER_CLIENT_PORT) -> str:

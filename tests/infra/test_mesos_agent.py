@@ -13,6 +13,7 @@ from mesos_facts import (
     hostname_of,
     http_get_json,
     leading_master_state,
+    zookeeper_url,
 )
 
 testinfra_hosts = ["ansible://mesos_agents"]
@@ -31,8 +32,9 @@ def test_listening_on_the_agent_address_and_port(host: Any) -> None:
 
 def test_flags_file_points_at_the_masters_through_zookeeper(host: Any) -> None:
     flags = env_file(host, AGENT_ENV_FILE)
-    assert flags["MESOS_MASTER"].startswith("zk://")
-    assert flags["MESOS_MASTER"].endswith("/mesos")
+    zk_url = zookeeper_url(host, flags["MESOS_MASTER"])
+    assert zk_url.startswith("zk://")
+    assert zk_url.endswith("/mesos")
     assert flags["MESOS_HOSTNAME"] == hostname_of(host)
     assert flags["MESOS_WORK_DIR"]
 

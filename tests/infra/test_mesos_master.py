@@ -15,6 +15,7 @@ from mesos_facts import (
     http_get_json,
     leading_master_state,
     master_url,
+    zookeeper_url,
 )
 
 testinfra_hosts = ["ansible://mesos_masters"]
@@ -35,8 +36,9 @@ def test_flags_file_holds_what_the_inventory_implies(host: Any) -> None:
     flags = env_file(host, MASTER_ENV_FILE)
     zookeepers = sorted(f"{hostname_of(zk)}:{ZOOKEEPER_CLIENT_PORT}"
                         for zk in group_hosts("zookeeper"))
-    assert flags["MESOS_ZK"].startswith("zk://")
-    assert sorted(flags["MESOS_ZK"][len("zk://"):].split("/")[0].split(",")) == zookeepers
+    zk_url = zookeeper_url(host, flags["MESOS_ZK"])
+    assert zk_url.startswith("zk://")
+    assert sorted(zk_url[len("zk://"):].split("/")[0].split(",")) == zookeepers
     assert int(flags["MESOS_QUORUM"]) == len(group_hosts("mesos_masters")) // 2 + 1
     assert flags["MESOS_HOSTNAME"] == hostname_of(host)
     assert flags["MESOS_PORT"] == str(MASTER_PORT)

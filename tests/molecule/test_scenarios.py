@@ -1,8 +1,10 @@
 """Each molecule scenario under molecule/ is one test: `molecule test -s NAME` must pass.
 
-Molecule's own sequence (create, converge with the real site.yml, idempotence, side effect
-with playbooks/submit.yml, testinfra verify, destroy) decides; its full log is kept in
-build/molecule-NAME.log and the end of it is shown on failure.
+Molecule's own sequence (create, converge with the real site.yml, idempotence, side effect,
+testinfra verify, destroy) decides; its full log is kept in build/molecule-NAME.log and the
+end of it is shown on failure. A scenario with Ansible Vault secrets (group_vars/all/vault.yml
+and its vault-password) must also never show one of them in that log: every task that
+handles a secret is no_log.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from lab import REPO_ROOT
 
 SCENARIOS = sorted(p.parent.name for p in (REPO_ROOT / "molecule").glob("*/molecule.yml"))
@@ -34,3 +37,21 @@ def test_molecule_scenario(scenario: str) -> None:
         tail = "\n".join(Path(log_path).read_text().splitlines()[-LOG_TAIL_LINES:])
         pytest.fail(f"molecule test -s {scenario} exited {result.returncode}; "
                     f"full log {log_path}; last lines:\n{tail}")
+
+    leaked = sorted(name for name, secret in _vault_secrets(scenario).items()
+                    if secret in log_path.read_text())
+    assert not leaked, f"secrets {leaked} appear in Ansible's output ({log_path})"
+
+
+def _vault_secrets(scenario: str) -> dict[str, str]:
+    """The scenario's vaulted values, decrypted with its (test-only) vault password."""
+    directory = REPO_ROOT / "molecule" / scenario
+    vault_file = directory / "group_vars" / "all" / "vault.yml"
+    password_file = directory / "vault-password"
+    if not vault_file.exists():
+        return {}
+    plain = subprocess.run(
+        ["ansible-vault", "view", "--vault-password-file", str(password_file), str(vault_file)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return {str(name): str(value) for name, value in yaml.safe_load(plain).items()}
