@@ -134,6 +134,8 @@ class SchedulerSession:
         self.url = master_url
         self.info = info or framework_info()
         self.framework_id = framework_id
+        # e.g. {"Authorization": "Basic ..."} against a master that authenticates frameworks.
+        self.auth_headers: dict[str, str] = {}
         self.stream_id: str | None = None
         self.status: int | None = None
         self.headers: dict[str, str] = {}
@@ -156,7 +158,11 @@ class SchedulerSession:
             "POST",
             "/api/v1/scheduler",
             json.dumps(body),
-            {"Content-Type": "application/json", "Accept": "application/json"},
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                **self.auth_headers,
+            },
         )
         response = self._connection.getresponse()
         self.status = response.status
@@ -238,7 +244,7 @@ class SchedulerSession:
         payload: dict[str, Any] = {"type": call_type, "framework_id": {"value": self.framework_id}}
         if body is not None:
             payload[call_type.lower()] = body
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **self.auth_headers}
         chosen = self.stream_id if stream_id == "default" else stream_id
         if chosen is not None:
             headers["Mesos-Stream-Id"] = chosen

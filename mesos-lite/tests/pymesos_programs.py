@@ -156,6 +156,8 @@ def run_scheduler(
     agents: int,
     timeout: float = 30.0,
     task_command: str | None = None,
+    principal: str | None = None,
+    secret: str | None = None,
 ) -> ProbeScheduler:
     scheduler = ProbeScheduler(executor_command, agents, task_command)
     framework = {
@@ -164,7 +166,9 @@ def run_scheduler(
         "hostname": "localhost",
         "failover_timeout": 30.0,
     }
-    driver = MesosSchedulerDriver(scheduler, framework, master, use_addict=True)
+    driver = MesosSchedulerDriver(
+        scheduler, framework, master, use_addict=True, principal=principal, secret=secret
+    )
     driver.start()
     try:
         scheduler.done.wait(timeout)
