@@ -206,10 +206,16 @@ class MasterDetector:
         self._client = _client(url, session_timeout)
         self._on_change = on_change
         self._loop = asyncio.get_running_loop()
+        self._stopping = False
 
     def start(self) -> None:
         """Blocking: connects and starts watching (call through asyncio.to_thread)."""
-        self._client.start()
+        connected = self._client.start_async()
+        if not connected.wait(5.0):
+            logger.warning("Waiting for ZooKeeper at %s to detect the master", self.url.hosts)
+            while not connected.wait(1.0):
+                if self._stopping:
+                    return
         self._client.ensure_path(self.url.path)
         ChildrenWatch(self._client, self.url.path, self._children_changed)
 
@@ -226,6 +232,7 @@ class MasterDetector:
         return True
 
     def stop(self) -> None:
+        self._stopping = True
         try:
             self._client.stop()
             self._client.close()
