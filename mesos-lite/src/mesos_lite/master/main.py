@@ -190,6 +190,9 @@ async def run(flags: LoadedFlags) -> int:
                 logger.info("Re-elected as the leading master")
                 return
             logger.info("Elected as the leading master!")
+            # Until the registry is recovered, callers get 503 rather than a redirect to the
+            # previous leader.
+            master.leader_info = None
             recovery = loop.create_task(recover_then_lead())
         elif leading():
             commit_suicide(
