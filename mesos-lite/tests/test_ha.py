@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import wait_for_agents
 from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError
 from mesos_http import SchedulerSession, command_task, framework_info, get_json
 from processes import Daemon, ZooKeeper, start_agent, start_master
 
@@ -63,6 +64,8 @@ def read_zk_registry(hosts: str, path: str) -> dict[str, Any]:
     client.start()
     try:
         raw, _ = client.get(f"{path}/mesos-lite/registry")
+    except NoNodeError:
+        raw = b'{"slaves": {"slaves": []}, "unreachable": {"slaves": []}}'
     finally:
         client.stop()
         client.close()
@@ -76,6 +79,16 @@ def admitted_ids(registry: dict[str, Any]) -> list[str]:
 
 def unreachable_ids(registry: dict[str, Any]) -> list[str]:
     return [entry["id"]["value"] for entry in registry["unreachable"]["slaves"]]
+
+
+def wait_for_registry_file(path: Path, admitted: list[str], unreachable: list[str]) -> None:
+    """Registry writes follow the change they record, so wait for them to land."""
+
+    def matches() -> bool:
+        registry = json.loads(path.read_text())
+        return (admitted_ids(registry), unreachable_ids(registry)) == (admitted, unreachable)
+
+    wait_until(matches, 5, f"{path} to list admitted {admitted}, unreachable {unreachable}")
 
 
 def no_update_for(session: SchedulerSession, task_id: str, seconds: float) -> bool:
@@ -124,7 +137,13 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
     try:
         wait_for_agents(leader_url, 1)
         agent_id = agent_id_at(agent_port)
-        assert admitted_ids(read_zk_registry(restartable_zookeeper.hosts, zk_path)) == [agent_id]
+        wait_until(
+            lambda: (
+                admitted_ids(read_zk_registry(restartable_zookeeper.hosts, zk_path)) == [agent_id]
+            ),
+            5,
+            "the agent in the ZooKeeper registry",
+        )
         session.subscribe()
         offer = session.next_offers(start=0)[0]
         status, _ = session.launch(offer, [command_task(offer, "sleep 8", "survivor")])
@@ -194,8 +213,7 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         assert session.launch(offer, [command_task(offer, "sleep 60", "stranded")])[0] == 202
         session.wait_update("stranded", {"TASK_RUNNING"})
         registry_file = tmp_path / "master" / "registry"
-        registry = json.loads(registry_file.read_text())
-        assert admitted_ids(registry) == [agent_id]
+        wait_for_registry_file(registry_file, [agent_id], [])
 
         os.kill(agent.process.pid, signal.SIGSTOP)
         master.stop(signal.SIGKILL)
@@ -220,9 +238,7 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         metrics = get_json(url, "/metrics/snapshot")
         assert metrics["master/recovery_slave_removals"] == 1
         assert metrics["master/slaves_unreachable"] == 1
-        registry = json.loads(registry_file.read_text())
-        assert unreachable_ids(registry) == [agent_id]
-        assert admitted_ids(registry) == []
+        wait_for_registry_file(registry_file, [], [agent_id])
 
         # The unreachable mark survives another restart.
         again.close()
@@ -242,8 +258,7 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         assert again.call("RECONCILE", reconcile)[0] == 202
         status = again.wait_update("stranded", {"TASK_RUNNING"}, 5, mark, acknowledge=False)
         assert status["state"] == "TASK_RUNNING"
-        registry = json.loads(registry_file.read_text())
-        assert (admitted_ids(registry), unreachable_ids(registry)) == ([agent_id], [])
+        wait_for_registry_file(registry_file, [agent_id], [])
     finally:
         if agent.alive():
             os.kill(agent.process.pid, signal.SIGCONT)
