@@ -109,7 +109,11 @@ class OperatorStream:
             "POST",
             "/api/v1",
             json.dumps({"type": "SUBSCRIBE"}),
-            {"Content-Type": "application/json", "Accept": "application/json"},
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                **self.session.auth_headers,
+            },
         )
         response = connection.getresponse()
         if response.status != 200:

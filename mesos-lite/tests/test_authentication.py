@@ -17,7 +17,14 @@ import pytest
 from conftest import wait_for_agents
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
-from mesos_http import SchedulerSession, command_task, framework_info, post_json, request
+from mesos_http import (
+    OperatorStream,
+    SchedulerSession,
+    command_task,
+    framework_info,
+    post_json,
+    request,
+)
 from processes import Daemon, ZooKeeper, start_agent, start_master
 
 # Every test here starts its own daemons.
@@ -282,6 +289,35 @@ def test_view_acls_filter_what_operators_see(
         ids = [f["framework_info"]["id"]["value"] for f in frameworks]
         seen = [i for i in ids if i == fw_session.framework_id]
         assert (status, len(seen)) == (200, expected)
+
+
+def test_operator_event_stream_is_filtered(secured: Secured) -> None:
+    streams = {}
+    for principal in ("ops", "fw"):
+        stream = OperatorStream(secured.master_url)
+        stream.session.auth_headers = basic(principal)
+        subscribed = stream.open()
+        streams[principal] = (stream, subscribed)
+    session = SchedulerSession(secured.master_url, framework_info(name="watched"))
+    session.auth_headers = basic("fw")
+    session.subscribe()
+    try:
+
+        def added(event: dict) -> bool:
+            if event["type"] != "FRAMEWORK_ADDED":
+                return False
+            info = event["framework_added"]["framework"]["framework_info"]
+            return bool(info["id"]["value"] == session.framework_id)
+
+        streams["ops"][0].wait_for(added)
+        time.sleep(0.5)
+        assert not [e for e in streams["fw"][0].session.events if added(e)]
+        fw_state = streams["fw"][1]["subscribed"]["get_state"]
+        assert fw_state["get_frameworks"].get("frameworks", []) == []
+    finally:
+        session.teardown()
+        for stream, _ in streams.values():
+            stream.close()
 
 
 def test_teardown_acl(secured: Secured, fw_session: SchedulerSession) -> None:

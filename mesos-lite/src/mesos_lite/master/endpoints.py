@@ -457,10 +457,15 @@ class MasterEndpoints:
                 f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
             )
         result = handler()
-        view = self._view_filter(request)
-        if view is not None and isinstance(result, dict):
-            result = view.v1(call_type, result)
+        if isinstance(result, dict):
+            result = self._visible_v1(request, call_type, result)
         return json_response({"type": call_type, call_type.lower(): result})
+
+    def _visible_v1(
+        self, request: web.Request, call_type: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        view = self._view_filter(request)
+        return body if view is None else view.v1(call_type, body)
 
     def _operator_teardown(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         teardown = body.get("teardown")
@@ -481,7 +486,8 @@ class MasterEndpoints:
 
         def listener(kind: str, payload: Any) -> None:
             event = self._operator_event(kind, payload)
-            if event is not None:
+            view = self._view_filter(request)
+            if event is not None and (view is None or view.event(event)):
                 stream.send(event)
 
         async def heartbeats() -> None:
@@ -496,7 +502,7 @@ class MasterEndpoints:
                 {
                     "type": "SUBSCRIBED",
                     "subscribed": {
-                        "get_state": self._v1_state(),
+                        "get_state": self._visible_v1(request, "GET_STATE", self._v1_state()),
                         "heartbeat_interval_seconds": OPERATOR_HEARTBEAT_SECONDS,
                     },
                 }

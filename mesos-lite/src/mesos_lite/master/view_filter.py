@@ -119,6 +119,26 @@ class ViewFilter:
             for k, v in body.items()
         }
 
+    def event(self, event: dict[str, Any]) -> bool:
+        """Whether an operator event stream event may go to this principal."""
+        kind = event.get("type")
+        if kind == "TASK_ADDED":
+            task = event["task_added"]["task"]
+            return self.task(value_of(task, "framework_id") or "", value_of(task, "task_id") or "")
+        if kind == "TASK_UPDATED":
+            updated = event["task_updated"]
+            return self.task(
+                value_of(updated, "framework_id") or "",
+                value_of(updated.get("status", {}), "task_id") or "",
+            )
+        if kind in ("FRAMEWORK_ADDED", "FRAMEWORK_UPDATED"):
+            info = event[kind.lower()]["framework"]["framework_info"]
+            return self.framework(value_of(info, "id") or "")
+        if kind == "FRAMEWORK_REMOVED":
+            removed = event["framework_removed"]["framework_info"]
+            return self.framework(value_of(removed, "id") or "")
+        return True
+
     def v1(self, call_type: str, body: dict[str, Any]) -> dict[str, Any]:
         if call_type == "GET_TASKS":
             return self._get_tasks(body)
