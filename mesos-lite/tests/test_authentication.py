@@ -108,8 +108,14 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     )
     agent_http = write_json(
         directory / "agent-http-credentials",
-        {"credentials": [{"principal": "ops", "secret": AGENT_HTTP_SECRET}]},
+        {
+            "credentials": [
+                {"principal": "ops", "secret": AGENT_HTTP_SECRET},
+                {"principal": "viewer", "secret": AGENT_HTTP_SECRET},
+            ]
+        },
     )
+    agent_acls = {key: ACLS[key] for key in ACLS if key.startswith("view_")}
     agent, agent_port = start_agent(
         directory,
         f"127.0.0.1:{port}",
@@ -118,6 +124,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         f"--http_credentials=file://{agent_http}",
         "--authenticate_http_readonly",
         "--authenticate_http_readwrite",
+        f"--acls={json.dumps(agent_acls)}",
     )
     cluster = Secured(directory, master, master_url, agent, f"http://127.0.0.1:{agent_port}")
     try:
@@ -351,6 +358,42 @@ def test_agent_endpoints_need_credentials(secured: Secured) -> None:
     # Executors are not asked for Basic credentials (Mesos uses JWT there).
     status, _, _ = post_json(secured.agent_url, "/api/v1/executor", {"type": "SUBSCRIBE"})
     assert status not in (401, 403)
+
+
+def test_agent_view_acls_filter_its_state(
+    secured: Secured, fw_session: SchedulerSession
+) -> None:
+    offer = fw_session.next_offers(start=0)[0]
+    task = command_task(offer, "sleep 30", task_id="watched-task")
+    assert fw_session.launch(offer, [task])[0] == 202
+    fw_session.wait_update("watched-task", {"TASK_RUNNING"})
+
+    def agent_state(principal: str) -> dict:
+        headers = basic(principal, AGENT_HTTP_SECRET)
+        status, _, body = request(secured.agent_url, "GET", "/state", headers=headers)
+        assert status == 200
+        return dict(json.loads(body))
+
+    def agent_tasks(principal: str) -> list[str]:
+        status, _, body = post_json(
+            secured.agent_url, "/api/v1", {"type": "GET_TASKS"},
+            basic(principal, AGENT_HTTP_SECRET),
+        )
+        assert status == 200
+        return [t["task_id"]["value"] for t in json.loads(body)["get_tasks"]["launched_tasks"]]
+
+    as_ops = agent_state("ops")
+    executors = [e for f in as_ops["frameworks"] for e in f["executors"]]
+    assert "watched-task" in [t["id"] for e in executors for t in e["tasks"]]
+    assert "flags" in as_ops
+    as_viewer = agent_state("viewer")
+    assert (as_viewer["frameworks"], "flags" in as_viewer) == ([], False)
+    assert "watched-task" in agent_tasks("ops")
+    assert agent_tasks("viewer") == []
+    flags = request(
+        secured.agent_url, "GET", "/flags", headers=basic("viewer", AGENT_HTTP_SECRET)
+    )
+    assert flags[0] == 403
 
 
 def test_agents_without_or_with_wrong_credentials_are_refused(secured: Secured) -> None:

@@ -12,7 +12,8 @@ from aiohttp import web
 from mesos_lite import MESOS_VERSION
 from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
-from mesos_lite.authentication import HttpSecurity, forbidden
+from mesos_lite.agent.view_filter import AgentViewFilter
+from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
 from mesos_lite.httpd import CallError, json_response, read_json_call
 from mesos_lite.master.endpoints import BUILD_DATE, BUILD_TIME, BUILD_USER, GIT_SHA
 from mesos_lite.protocol import TERMINAL_STATES, value_of
@@ -88,7 +89,9 @@ class AgentEndpoints:
         return json_response({"flags": self.agent.config.flags})
 
     async def state(self, request: web.Request) -> web.Response:
-        return json_response(self.state_body())
+        body = self.state_body()
+        view = self._view_filter(request)
+        return json_response(body if view is None else view.state_json(body))
 
     async def metrics(self, request: web.Request) -> web.Response:
         if not self.security.approved(request, "get_endpoints", "/metrics/snapshot"):
@@ -299,6 +302,8 @@ class AgentEndpoints:
     async def operator_api(self, request: web.Request) -> web.Response:
         body = await read_json_call(request, "Call")
         call_type = body.get("type")
+        if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
+            return forbidden()
         handlers = {
             "GET_HEALTH": lambda: {"healthy": True},
             "GET_VERSION": lambda: {"version_info": self._version()},
@@ -339,7 +344,17 @@ class AgentEndpoints:
                 400,
                 f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
             )
-        return json_response({"type": call_type, call_type.lower(): handler()})
+        result = handler()
+        view = self._view_filter(request)
+        if view is not None and isinstance(result, dict):
+            result = view.v1(call_type, result)
+        return json_response({"type": call_type, call_type.lower(): result})
+
+    def _view_filter(self, request: web.Request) -> AgentViewFilter | None:
+        authorizer = self.security.authorizer
+        if authorizer is None:
+            return None
+        return AgentViewFilter(self.agent, authorizer, principal_of(request))
 
     def _v1_tasks(self) -> dict[str, Any]:
         tasks: list[dict[str, Any]] = []
