@@ -298,6 +298,23 @@ def test_view_acls_filter_what_operators_see(
         assert (status, len(seen)) == (200, expected)
 
 
+def test_another_principal_cannot_take_over_a_framework(
+    secured: Secured, fw_session: SchedulerSession
+) -> None:
+    intruder = SchedulerSession(
+        secured.master_url, framework_info(name="secured-fw"), fw_session.framework_id
+    )
+    intruder.auth_headers = basic("ops")
+    with pytest.raises(AssertionError, match="no matching event"):
+        intruder.subscribe(timeout=5)
+    assert [e["error"]["message"] for e in intruder.events] == [
+        "Changing framework's principal is not allowed."
+    ]
+    # The rightful scheduler keeps its stream.
+    status, _ = fw_session.call("REVIVE", {})
+    assert status == 202
+
+
 def test_operator_event_stream_is_filtered(secured: Secured) -> None:
     streams = {}
     for principal in ("ops", "fw"):

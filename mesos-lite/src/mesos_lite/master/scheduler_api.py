@@ -208,7 +208,7 @@ class SchedulerApi:
         if not accepts_json(request):
             raise CallError(406, NOT_ACCEPTABLE)
         framework_id = value_of(info, "id")
-        refusal = self._registration_refusal(info)
+        refusal = self._registration_refusal(info) or self._principal_change(info)
         if refusal is not None:
             logger.info(
                 "Refusing subscription of framework '%s': %s", info.get("name", ""), refusal
@@ -248,6 +248,21 @@ class SchedulerApi:
         if authorizer.approved_all("register_frameworks", subject, roles):
             return None
         return register_denied_message(value_of(info, "id") or "", roles)
+
+    def _principal_change(self, info: dict[str, Any]) -> str | None:
+        """A known framework may not re-subscribe under another principal (Mesos's
+        validateFrameworkSubscription), or anyone could take over its tasks."""
+        known = self.master.frameworks.get(value_of(info, "id") or "")
+        if known is None or known.info.get("principal") == info.get("principal"):
+            return None
+        logger.warning(
+            "Framework %s which had a principal '%s' tried to (re)subscribe with a new "
+            "principal '%s'",
+            known.id,
+            known.info.get("principal", "<NONE>"),
+            info.get("principal", "<NONE>"),
+        )
+        return "Changing framework's principal is not allowed."
 
     def _unauthorized_task(self, framework: Framework, task_info: dict[str, Any]) -> str | None:
         """run_tasks: the denial message when the framework may not run the task's user."""
