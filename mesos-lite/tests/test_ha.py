@@ -252,7 +252,11 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         assert status["state"] == "TASK_UNREACHABLE"
 
         # Mesos lets unreachable agents re-register; the task is still running there.
+        mark = again.mark()
         os.kill(agent.process.pid, signal.SIGCONT)
+        back = again.wait_update("stranded", {"TASK_RUNNING"}, 10, mark, acknowledge=False)
+        assert back["reason"] == "REASON_SLAVE_REREGISTERED"
+        assert back["message"] == "Unreachable agent re-reregistered"
         wait_for_agents(url, 1)
         mark = again.mark()
         assert again.call("RECONCILE", reconcile)[0] == 202

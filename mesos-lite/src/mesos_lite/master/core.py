@@ -374,6 +374,9 @@ class Master:
         timestamp = now()
         existing = self.agents.get(agent_id) if agent_id else None
         admitted_info = existing.info_json() if existing is not None else None
+        # Mesos tells frameworks the state of every task an unreachable or unknown agent
+        # brings back (REASON_SLAVE_REREGISTERED); None for registered/recovered agents.
+        reregistered: str | None = None
         if existing is not None:
             if existing.stream is not None and existing.stream is not stream:
                 existing.stream.close()
@@ -395,8 +398,11 @@ class Master:
                 logger.info("Re-admitting agent %s recovered from the registry", agent_id)
             elif agent_id in self.unreachable_agents:
                 logger.info("Agent %s was unreachable and re-registers", agent_id)
+                reregistered = "Unreachable agent re-reregistered"
+                self._forget_unreachable_tasks(agent_id)
             else:
                 logger.info("Admitting re-registering agent %s unknown to the registry", agent_id)
+                reregistered = "Unknown agent reregistered"
             self.unreachable_agents.pop(agent_id, None)
             agent = Agent(
                 id=agent_id,
@@ -423,6 +429,8 @@ class Master:
             self._emit("agent_added", agent)
             logger.info("Agent %s (%s) registered with %s", agent.id, agent.hostname, total.text())
         self._adopt_recovered_state(agent, recovered)
+        if reregistered is not None:
+            self._announce_reregistered_tasks(agent, recovered, reregistered)
         if agent.info_json() != admitted_info:
             self.persist_registry()
         stream.send(
@@ -488,6 +496,30 @@ class Master:
             )
             framework.tasks[task_id] = task
             agent.used = agent.used + resources
+
+    def _forget_unreachable_tasks(self, agent_id: str) -> None:
+        """An unreachable agent re-registers: the tasks it reports replace what the master kept
+        (TASK_UNREACHABLE tasks, or TASK_LOST ones among the completed), as in Mesos."""
+        for framework in self.frameworks.values():
+            for task in [t for t in framework.tasks.values() if t.agent_id == agent_id]:
+                del framework.tasks[task.id]
+            kept = [t for t in framework.completed_tasks if t.agent_id != agent_id]
+            if len(kept) != len(framework.completed_tasks):
+                framework.completed_tasks.clear()
+                framework.completed_tasks.extend(kept)
+
+    def _announce_reregistered_tasks(
+        self, agent: Agent, recovered: dict[str, Any], message: str
+    ) -> None:
+        for entry in recovered.get("tasks", []):
+            framework = self.frameworks.get(value_of(entry, "framework_id") or "")
+            if framework is None:
+                continue
+            task = framework.tasks.get(value_of(entry.get("task_info"), "task_id") or "")
+            if task is None or task.agent_id != agent.id:
+                continue
+            status = self._master_status(task, task.state, "REASON_SLAVE_REREGISTERED", message)
+            framework.send({"type": "UPDATE", "update": {"status": status}})
 
     def agent_disconnected(self, agent: Agent, stream: EventStream) -> None:
         if agent.stream is not stream:
