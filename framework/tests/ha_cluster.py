@@ -35,7 +35,7 @@ logger = logging.getLogger("ha_cluster")
 
 ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
 ZOOKEEPER_CLASSPATH = f"/etc/zookeeper/conf:{ZOOKEEPER_JAR}"
-ZOOKEEPER_TICK_MS = 250  # sessions may then be as short as 2 ticks
+ZOOKEEPER_TICK_MS = 250  # sessions may then be as short as 2 ticks (0.5 s)
 RESTART_DELAY = 0.5  # systemd's RestartSec, kept short for tests
 
 
@@ -63,6 +63,8 @@ class ZooKeeperServer:
             f"tickTime={ZOOKEEPER_TICK_MS}\ndataDir={data}\nclientPort={self.port}\n"
             "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
             "4lw.commands.whitelist=ruok\nmaxClientCnxns=0\n"
+            # Without this the server caps sessions at 20 ticks (5 s), whatever clients ask.
+            "maxSessionTimeout=120000\n"
         )
         self.process = spawn_logged(
             self.directory / "zookeeper.log",
