@@ -15,4 +15,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.section("fault recovery times")
     for scenario, what, seconds in TIMINGS:
-        terminalreporter.write_line(f"{scenario:<18} {what:<38} {seconds:6.2f}s")
+        terminalreporter.write_line(f"{scenario:<20} {what:<38} {seconds:6.2f}s")

@@ -207,6 +207,11 @@ class HACluster(LoopbackCluster):
         return f"zk://{self.zookeeper.hosts}{self.zk_path}"
 
     @property
+    def master_list(self) -> str:
+        """--master as a comma list of every master, the other way to name them."""
+        return ",".join(f"127.0.0.1:{port}" for port in self.master_ports)
+
+    @property
     def quorum(self) -> int:
         return self.master_count // 2 + 1
 

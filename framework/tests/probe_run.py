@@ -207,11 +207,15 @@ class LeaderKillOutcome:
 
 
 def kill_leader_mid_run(
-    cluster: HACluster, directory: Path, *probe_flags: str, run_timeout: float = 60.0
+    cluster: HACluster,
+    directory: Path,
+    *probe_flags: str,
+    run_timeout: float = 60.0,
+    master: str | None = None,
 ) -> LeaderKillOutcome:
-    """Run mesos-probe against the cluster's zk:// URL, SIGKILL the leading master once
-    every agent runs its task, and wait for the run to end."""
-    run = ProbeRun(directory, "run", cluster.zk_url, *probe_flags, timeout=run_timeout)
+    """Run mesos-probe against `master` (default: the cluster's zk:// URL), SIGKILL the
+    leading master once every agent runs its task, and wait for the run to end."""
+    run = ProbeRun(directory, "run", master or cluster.zk_url, *probe_flags, timeout=run_timeout)
     wait_for_running_tasks(cluster, cluster.wanted_agents, run=run)
     old_leader, killed_at = cluster.kill_leader()
     _, elected_at = cluster.wait_for_leader(exclude=old_leader)
