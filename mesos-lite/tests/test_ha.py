@@ -273,6 +273,58 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         master.stop()
 
 
+def test_agent_that_stops_answering_pings_becomes_unreachable_then_returns(
+    tmp_path: Path,
+) -> None:
+    """A hung agent (SIGSTOP: its connection stays open) misses --max_agent_ping_timeouts
+    pings: TASK_UNREACHABLE (partition-aware); when it answers again it re-registers and the
+    framework gets TASK_RUNNING with REASON_SLAVE_REREGISTERED; reconciliation agrees."""
+    flags = (
+        "--allocation_interval=200ms",
+        "--agent_ping_timeout=500ms",
+        "--max_agent_ping_timeouts=3",
+    )
+    master, port = start_master(tmp_path, *flags)
+    url = f"http://127.0.0.1:{port}"
+    agent, agent_port = start_agent(tmp_path, f"127.0.0.1:{port}", "--resources=cpus:1;mem:256")
+    info = framework_info("ha-hung-agent", checkpoint=True, capabilities=PARTITION_AWARE)
+    session = SchedulerSession(url, info)
+    try:
+        wait_for_agents(url, 1)
+        agent_id = agent_id_at(agent_port)
+        session.subscribe()
+        offer = session.next_offers(start=0)[0]
+        assert session.launch(offer, [command_task(offer, "sleep 60", "hung")])[0] == 202
+        session.wait_update("hung", {"TASK_RUNNING"})
+        time.sleep(2)  # answered pings keep the agent registered
+        assert get_json(url, "/master/state")["activated_slaves"] == 1
+
+        mark = session.mark()
+        os.kill(agent.process.pid, signal.SIGSTOP)
+        stopped = time.monotonic()
+        lost = session.wait_update("hung", {"TASK_UNREACHABLE"}, 10, mark, acknowledge=False)
+        assert 1.0 <= time.monotonic() - stopped <= 4.0
+        assert lost["reason"] == "REASON_AGENT_REMOVED"
+        assert get_json(url, "/metrics/snapshot")["master/slaves_unreachable"] == 1
+
+        mark = session.mark()
+        os.kill(agent.process.pid, signal.SIGCONT)
+        back = session.wait_update("hung", {"TASK_RUNNING"}, 10, mark, acknowledge=False)
+        assert back["reason"] == "REASON_SLAVE_REREGISTERED"
+        wait_for_agents(url, 1)
+        mark = session.mark()
+        reconcile = {"tasks": [{"task_id": {"value": "hung"}, "agent_id": {"value": agent_id}}]}
+        assert session.call("RECONCILE", reconcile)[0] == 202
+        assert session.wait_update("hung", {"TASK_RUNNING"}, 5, mark, acknowledge=False)
+        assert get_json(url, "/metrics/snapshot")["master/slaves_unreachable"] == 0
+    finally:
+        if agent.alive():
+            os.kill(agent.process.pid, signal.SIGCONT)
+        session.teardown()
+        agent.stop()
+        master.stop()
+
+
 def test_in_memory_registry_forgets_agents_on_restart(tmp_path: Path) -> None:
     """--registry=in_memory keeps Mesos's meaning: a restarted master recovers nobody."""
     flags = ("--registry=in_memory", "--agent_reregister_timeout=3secs")

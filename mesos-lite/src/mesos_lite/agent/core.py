@@ -296,7 +296,9 @@ class Agent:
             framework = self.frameworks.get(value_of(info, "id") or "")
             if framework is not None:
                 framework.info = info
-        elif kind != "PING":
+        elif kind == "PING":
+            self._spawn(self._post_master({"type": "PONG"}))
+        else:
             logger.warning("Ignoring unknown master event %r", kind)
 
     def _registered(self, event: dict[str, Any]) -> None:

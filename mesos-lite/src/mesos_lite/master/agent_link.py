@@ -60,6 +60,8 @@ class AgentLink:
                 value_of(body, "executor_id") or "",
                 status if isinstance(status, int) else None,
             )
+        elif call_type == "PONG":
+            self.master.agent_pong(agent)
         elif call_type == "MESSAGE":
             data = body.get("data")
             if not isinstance(data, str):
@@ -151,6 +153,9 @@ class AgentLink:
         async def pinger() -> None:
             while True:
                 await asyncio.sleep(ping_interval)
+                agent = holder.get("agent")
+                if agent is not None and not self.master.agent_ping_due(agent, stream):
+                    return
                 stream.send({"type": "PING"})
 
         async def on_open() -> None:

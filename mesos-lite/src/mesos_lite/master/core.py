@@ -521,6 +521,33 @@ class Master:
             status = self._master_status(task, task.state, "REASON_SLAVE_REREGISTERED", message)
             framework.send({"type": "UPDATE", "update": {"status": status}})
 
+    def agent_ping_due(self, agent: Agent, stream: EventStream) -> bool:
+        """Before each PING (every --agent_ping_timeout): an agent that left
+        --max_agent_ping_timeouts pings in a row unanswered is marked unreachable (as Mesos's
+        SlaveObserver), even though its connection looks open. False: stop pinging."""
+        if agent.stream is not stream or self.agents.get(agent.id) is not agent:
+            return False
+        if agent.ping_outstanding:
+            agent.missed_pings += 1
+            if agent.missed_pings >= self.config.max_agent_ping_timeouts:
+                logger.warning(
+                    "Agent %s (%s) did not answer %d pings (--agent_ping_timeout=%gsecs)",
+                    agent.id,
+                    agent.hostname,
+                    agent.missed_pings,
+                    self.config.agent_ping_timeout,
+                )
+                agent.stream = None
+                stream.close()
+                self._mark_unreachable(agent.id)
+                return False
+        agent.ping_outstanding = True
+        return True
+
+    def agent_pong(self, agent: Agent) -> None:
+        agent.ping_outstanding = False
+        agent.missed_pings = 0
+
     def agent_disconnected(self, agent: Agent, stream: EventStream) -> None:
         if agent.stream is not stream:
             return

@@ -97,6 +97,9 @@ class Agent:
     offered: Resources = field(default_factory=Resources)
     used: Resources = field(default_factory=Resources)
     capabilities: list[str] = field(default_factory=list)
+    # Health checks: a PING not answered yet, and how many in a row went unanswered.
+    ping_outstanding: bool = False
+    missed_pings: int = 0
 
     @property
     def pid(self) -> str:
