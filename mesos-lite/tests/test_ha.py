@@ -168,7 +168,10 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
 
         os.kill(agent.process.pid, signal.SIGCONT)
         wait_for_agents(standby_url, 1)
-        assert get_json(standby_url, "/master/state")["recovered_slaves"] == []
+        state = get_json(standby_url, "/master/state")
+        assert state["recovered_slaves"] == []
+        assert "reregistered_time" in state["slaves"][0]
+        assert "reregistered_time" in get_json(standby_url, "/master/slaves")["slaves"][0]
         mark = again.mark()
         assert again.call("RECONCILE", reconcile)[0] == 202
         running = again.wait_update("survivor", {"TASK_RUNNING"}, start=mark, acknowledge=False)

@@ -391,6 +391,9 @@ class Master:
             self._cancel_timer(f"agent:{agent.id}")
             logger.info("Agent %s (%s) re-registered", agent.id, agent.hostname)
         else:
+            # An agent that brings its id re-registers (Mesos's ReregisterSlaveMessage), even
+            # with a master that has never seen it: it gets a reregistered_time.
+            reregistered_time = timestamp if agent_id is not None else None
             if agent_id is None:
                 agent_id = self._agent_ids.next()
             elif agent_id in self.recovered_agents:
@@ -412,6 +415,7 @@ class Master:
                 total=total,
                 attributes=list(info.get("attributes", [])),
                 registered_time=timestamp,
+                reregistered_time=reregistered_time,
                 version=version,
                 stream=stream,
                 capabilities=[

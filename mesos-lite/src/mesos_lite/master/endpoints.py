@@ -545,7 +545,7 @@ class MasterEndpoints:
         return None
 
     def _v1_agent(self, agent: Agent) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "agent_info": agent.info_json(),
             "active": agent.active,
             "deactivated": not agent.active,
@@ -557,6 +557,9 @@ class MasterEndpoints:
             "offered_resources": agent.offered.to_json(),
             "capabilities": [{"type": c} for c in agent.capabilities],
         }
+        if agent.reregistered_time is not None:
+            body["reregistered_time"] = _time_info(agent.reregistered_time)
+        return body
 
     def _v1_agents(self) -> dict[str, Any]:
         agents = [self._v1_agent(agent) for agent in self.master.agents.values()]

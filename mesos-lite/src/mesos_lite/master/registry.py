@@ -205,6 +205,9 @@ class ZooKeeperStore:
         try:
             self._ensure_started()
             if self._version is None:
+                # Only an elected master writes, and election needs the contender's node under
+                # <zk path>, so <zk path> exists (world-readable when credentials are used);
+                # makepath creates just <zk path>/mesos-lite, creator-only like the registry.
                 self._client.create(self.path, data, acl=self._acl, makepath=True)
                 self._version = 0
             else:
