@@ -427,3 +427,31 @@ def test_zookeeper_outage_longer_than_the_session_costs_the_leader_only(
         agent.stop()
         for daemon, _ in masters:
             daemon.stop()
+
+
+def test_paused_leader_is_deposed_and_exits_when_it_resumes(
+    restartable_zookeeper: ZooKeeper, tmp_path: Path
+) -> None:
+    """A leader frozen longer than the session timeout (SIGSTOP: no chance to notice) loses
+    its ZooKeeper session; the standby takes over and writes the registry. Resumed, the old
+    leader must not go on leading: it exits 1 ("committing suicide")."""
+    masters, agent, _ = ha_masters(restartable_zookeeper, tmp_path, "/mesos-paused", "2secs")
+    (old, _), (standby, standby_port) = masters
+    standby_url = f"http://127.0.0.1:{standby_port}"
+    try:
+        os.kill(old.process.pid, signal.SIGSTOP)
+        wait_until(lambda: is_elected(standby_url), 15, "the standby's election")
+        wait_for_agents(standby_url, 1)
+        os.kill(old.process.pid, signal.SIGCONT)
+        assert old.process.wait(timeout=10) == 1
+        assert "committing suicide!" in old.output()
+        assert is_elected(standby_url) and standby.alive()
+        registry = read_zk_registry(restartable_zookeeper.hosts, "/mesos-paused")
+        assert registry["master"]["info"]["port"] == standby_port
+        assert len(admitted_ids(registry)) == 1
+    finally:
+        if old.alive():
+            os.kill(old.process.pid, signal.SIGCONT)
+        agent.stop()
+        for daemon, _ in masters:
+            daemon.stop()
