@@ -328,6 +328,40 @@ def test_agent_that_stops_answering_pings_becomes_unreachable_then_returns(
         master.stop()
 
 
+def test_registry_forgets_agents_unreachable_longer_than_max_agent_age(tmp_path: Path) -> None:
+    """Mesos's registry GC: --registry_max_agent_age (default 2weeks) bounds the unreachable
+    list; a recovered registry keeps fresh entries and drops old ones."""
+    registry_file = tmp_path / "master" / "registry"
+    registry_file.parent.mkdir(parents=True)
+    day_ns = 86400 * 10**9
+    now_ns = time.time_ns()
+    unreachable = [
+        {"id": {"value": "old-S0"}, "timestamp": {"nanoseconds": now_ns - 15 * day_ns}},
+        {"id": {"value": "fresh-S1"}, "timestamp": {"nanoseconds": now_ns - day_ns}},
+    ]
+    registry_file.write_text(
+        json.dumps({"slaves": {"slaves": []}, "unreachable": {"slaves": unreachable}})
+    )
+    master, port = start_master(tmp_path)
+    try:
+        wait_until(lambda: is_elected(f"http://127.0.0.1:{port}"), 10, "election")
+        wait_for_registry_file(registry_file, [], ["fresh-S1"])
+        metrics = get_json(f"http://127.0.0.1:{port}", "/metrics/snapshot")
+        assert metrics["master/slaves_unreachable"] == 1
+    finally:
+        master.stop()
+
+
+def test_corrupt_registry_fails_recovery_at_once(tmp_path: Path) -> None:
+    registry_file = tmp_path / "master" / "registry"
+    registry_file.parent.mkdir(parents=True)
+    registry_file.write_text("{not json")
+    master, _ = start_master(tmp_path, wait=False)
+    assert master.process.wait(timeout=10) == 1
+    assert "Recovery failed" in master.output()
+    assert f"{registry_file} is not valid JSON" in master.output()
+
+
 def test_in_memory_registry_forgets_agents_on_restart(tmp_path: Path) -> None:
     """--registry=in_memory keeps Mesos's meaning: a restarted master recovers nobody."""
     flags = ("--registry=in_memory", "--agent_reregister_timeout=3secs")

@@ -59,6 +59,8 @@ class MasterConfig:
     max_completed_tasks_per_framework: int
     flags: dict[str, str] = field(default_factory=dict)
     agent_reregister_timeout: float = 600.0
+    registry_max_agent_age: float = 14 * 86400.0
+    registry_max_agent_count: int = 102400
 
 
 class Master:
@@ -165,7 +167,20 @@ class Master:
     def persist_registry(self) -> None:
         """Hands the registry to the registrar (only the leader writes it)."""
         if self.registrar is not None and self.elected:
+            self._prune_removed_agents()
             self.registrar.save(self.registry_state(), self.master_info())
+
+    def _prune_removed_agents(self) -> None:
+        """Mesos's registry GC: unreachable and gone agents are forgotten once older than
+        --registry_max_agent_age, and beyond --registry_max_agent_count (oldest first)."""
+        oldest_kept = now() - self.config.registry_max_agent_age
+        for removed in (self.unreachable_agents, self.gone_agents):
+            expired = [agent_id for agent_id, since in removed.items() if since < oldest_kept]
+            by_age = sorted(removed, key=removed.__getitem__)
+            expired += by_age[: max(0, len(by_age) - self.config.registry_max_agent_count)]
+            for agent_id in set(expired):
+                logger.info("Forgetting agent %s removed from the cluster long ago", agent_id)
+                del removed[agent_id]
 
     def recover_registry(self, state: RegistryState) -> None:
         """On election: agents the previous leader admitted must re-register within

@@ -57,6 +57,8 @@ MASTER_FLAGS = [
     Flag("agent_reregister_timeout", "duration", 600.0, "Agent re-registration after failover"),
     Flag("registry_fetch_timeout", "duration", 60.0, "Give up recovering the registry after"),
     Flag("registry_store_timeout", "duration", 20.0, "Give up writing the registry after"),
+    Flag("registry_max_agent_age", "duration", 14 * 86400.0, "Forget unreachable agents after"),
+    Flag("registry_max_agent_count", "int", 102400, "Unreachable agents kept at most"),
     Flag("max_completed_frameworks", "int", 50, "Completed frameworks kept in memory"),
     Flag("max_completed_tasks_per_framework", "int", 1000, "Completed tasks kept per framework"),
     Flag("roles", help="Deprecated: roles frameworks may subscribe with"),
@@ -126,6 +128,8 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         max_completed_tasks_per_framework=flags.max_completed_tasks_per_framework,
         flags=flags_as_strings(MASTER_FLAGS, flags),
         agent_reregister_timeout=flags.agent_reregister_timeout,
+        registry_max_agent_age=flags.registry_max_agent_age,
+        registry_max_agent_count=flags.registry_max_agent_count,
     )
     master = Master(config)
     app = web.Application(

@@ -45,6 +45,10 @@ class RegistryError(Exception):
     """The registry cannot be read or written (the master must not go on leading)."""
 
 
+class RegistryCorruptError(RegistryError):
+    """The stored registry cannot be understood; retrying will not help."""
+
+
 class RegistryConflictError(RegistryError):
     """Another master wrote the registry since this one last read it."""
 
@@ -70,7 +74,7 @@ class RegistryState:
     @classmethod
     def from_json(cls, body: Any) -> RegistryState:
         if not isinstance(body, dict):
-            raise RegistryError("the registry is not a JSON object")
+            raise RegistryCorruptError("the registry is not a JSON object")
         state = cls()
         try:
             for entry in body.get("slaves", {}).get("slaves", []):
@@ -79,7 +83,7 @@ class RegistryState:
             state.unreachable = _untimestamped(body.get("unreachable", {}))
             state.gone = _untimestamped(body.get("gone", {}))
         except (AttributeError, KeyError, TypeError, ValueError) as error:
-            raise RegistryError(f"malformed registry entry: {error!r}") from None
+            raise RegistryCorruptError(f"malformed registry entry: {error!r}") from None
         return state
 
 
@@ -138,7 +142,7 @@ class FileStore:
         try:
             return RegistryState.from_json(json.loads(text))
         except ValueError as error:
-            raise RegistryError(f"{self.path} is not valid JSON: {error}") from None
+            raise RegistryCorruptError(f"{self.path} is not valid JSON: {error}") from None
 
     def store(self, data: bytes) -> None:
         directory = os.path.dirname(self.path)
@@ -199,7 +203,7 @@ class ZooKeeperStore:
         try:
             return RegistryState.from_json(json.loads(raw.decode("utf-8")))
         except ValueError as error:
-            raise RegistryError(f"{self.description} is not valid JSON: {error}") from None
+            raise RegistryCorruptError(f"{self.description} is not valid JSON: {error}") from None
 
     def store(self, data: bytes) -> None:
         try:
@@ -271,6 +275,8 @@ class Registrar:
         while True:
             try:
                 state = await asyncio.to_thread(self.store.fetch)
+            except RegistryCorruptError:
+                raise
             except RegistryError as error:
                 if time.monotonic() >= deadline:
                     raise RegistryError(
