@@ -208,11 +208,70 @@ def _leader_via_zookeeper(spec: MasterSpec, timeout: float) -> str | None:
         client.close()
 
 
+def _leader_via_masters(
+    spec: MasterSpec, timeout: float, headers: dict[str, str], principal: str | None
+) -> tuple[str | None, str]:
+    """(leader, problem) after asking each listed master's /master/redirect once.
+
+    A standby can still name a leader that just died, so a named leader is trusted only
+    when it answers itself: first one that redirects to itself, else one that at least
+    answers HTTP. A named leader that cannot be reached is never returned.
+    """
+    problem = "no answer"
+    answers: dict[str, str | None] = {}
+    candidates: list[str] = []
+    for address in spec.addresses:
+        try:
+            named = _leader_via_http(address, timeout, headers, principal)
+        except (OSError, http.client.HTTPException) as error:
+            problem = f"{address}: {_describe(error)}"
+            continue
+        answers[address] = named
+        if named is None:
+            problem = f"{address} knows no leader (HTTP 503)"
+        elif named not in candidates:
+            candidates.append(named)
+    reachable: list[str] = []
+    for candidate in candidates:
+        if candidate in answers:
+            own_view = answers[candidate]
+        else:
+            try:
+                own_view = _leader_via_http(candidate, timeout, headers, principal)
+            except (OSError, http.client.HTTPException) as error:
+                problem = f"leader {candidate} (named by a master) is unreachable: " + (
+                    _describe(error)
+                )
+                continue
+        if own_view == candidate:
+            return candidate, ""
+        reachable.append(candidate)
+    if reachable:
+        return reachable[0], ""
+    return None, problem
+
+
+def current_leader(
+    spec: MasterSpec, timeout: float, principal: str | None = None, secret: str | None = None
+) -> tuple[str | None, str]:
+    """One look for the leading master: (host:port, "") or (None, why none was found).
+
+    With zk:// the leader is the lowest json.info_ contender in ZooKeeper (Mesos's
+    election); with a list of masters it is the one their /master/redirect names.
+    Raises AuthenticationError (401) and MasterError for an unusable ZooKeeper answer.
+    """
+    if spec.is_zookeeper:
+        leader = _leader_via_zookeeper(spec, timeout)
+        if leader:
+            return leader, ""
+        return None, f"no master has registered under {spec.zk_path} in ZooKeeper"
+    return _leader_via_masters(spec, timeout, basic_auth_header(principal, secret), principal)
+
+
 def find_leader(
     spec: MasterSpec, deadline: float, principal: str | None = None, secret: str | None = None
 ) -> str:
     """host:port of the leading master; MasterError once `deadline` (monotonic) passes."""
-    headers = basic_auth_header(principal, secret)
     last_problem = "no answer"
     while True:
         remaining = deadline - time.monotonic()
@@ -222,21 +281,9 @@ def find_leader(
             )
         per_request = max(0.2, min(PER_REQUEST_TIMEOUT, remaining))
         try:
-            if spec.is_zookeeper:
-                leader = _leader_via_zookeeper(spec, per_request)
-                if leader:
-                    return leader
-                last_problem = f"no master has registered under {spec.zk_path} in ZooKeeper"
-            else:
-                for address in spec.addresses:
-                    try:
-                        leader = _leader_via_http(address, per_request, headers, principal)
-                    except (OSError, http.client.HTTPException) as error:
-                        last_problem = f"{address}: {_describe(error)}"
-                        continue
-                    if leader:
-                        return leader
-                    last_problem = f"{address} knows no leader (HTTP 503)"
+            leader, last_problem = current_leader(spec, per_request, principal, secret)
+            if leader:
+                return leader
         except AuthenticationError:
             raise  # retrying the same credentials cannot help
         except MasterError as error:

@@ -19,6 +19,7 @@ import pymesos.process
 
 from mesos_probe import state_file
 from mesos_probe.framework_info import RunPlan, framework_info
+from mesos_probe.leader_watch import LeaderWatch
 from mesos_probe.master import (
     AuthenticationError,
     AuthorizationError,
@@ -27,6 +28,7 @@ from mesos_probe.master import (
     active_agents,
     authentication_failed,
     check_scheduler_credentials,
+    current_leader,
     find_leader,
     master_state,
 )
@@ -49,7 +51,6 @@ REFUSED_SUBSCRIBE = re.compile(r"Failed with HTTP (\d{3})")
 
 TICK_SECONDS = 0.2
 STATE_SAVE_SECONDS = 0.5
-RERESOLVE_SECONDS = 3.0
 STOP_JOIN_SECONDS = 5.0
 
 
@@ -204,11 +205,16 @@ def run_submission(
     keep_framework = False
     error: str | None = None
     failure_exit: int | None = None
+    # pymesos can get stuck retrying a dead former leader (see leader_watch).
+    watch = LeaderWatch(
+        driver,
+        lambda: scheduler.connected,
+        lambda timeout: current_leader(options.master, timeout, options.principal, options.secret),
+    )
     with _Interrupts() as interrupts:
         driver.start()
+        watch.start()
         last_saved = 0.0
-        last_resolve = clock()
-        disconnected_since: float | None = None
         try:
             while not scheduler.done.wait(TICK_SECONDS):
                 now = clock()
@@ -221,17 +227,11 @@ def run_submission(
                     dirty.clear()
                     last_saved = now
                     _save(options.state_file, scheduler, finished=False)
-                if scheduler.connected:
-                    disconnected_since = None
-                else:
-                    disconnected_since = disconnected_since or now
-                    if _should_reresolve(options.master, disconnected_since, last_resolve, now):
-                        last_resolve = now
-                        _follow_leader(driver, options, now + RERESOLVE_SECONDS)
                 if now >= deadline:
                     timed_out = True
                     break
         finally:
+            watch.stop()
             if display is not None:
                 display.update(scheduler.snapshot(), clock() - started)
                 display.close()
@@ -380,30 +380,6 @@ def _save(path: Path, scheduler: ProbeScheduler, finished: bool) -> None:
         state_file.save(path, saved)
     except state_file.StateFileError as error:
         logger.warning("%s", error)
-
-
-def _should_reresolve(
-    spec: MasterSpec, disconnected_since: float, last_resolve: float, now: float
-) -> bool:
-    # pymesos follows zk:// elections and 307 redirects itself; with a plain list of masters
-    # it keeps knocking on the old leader, so look for the new one ourselves.
-    return (
-        not spec.is_zookeeper
-        and len(spec.addresses) > 1
-        and now - disconnected_since >= RERESOLVE_SECONDS
-        and now - last_resolve >= RERESOLVE_SECONDS
-    )
-
-
-def _follow_leader(driver: ProbeSchedulerDriver, options: SubmitOptions, deadline: float) -> None:
-    try:
-        leader = find_leader(options.master, deadline, options.principal, options.secret)
-    except MasterError as error:
-        logger.info("still looking for a leading master: %s", error)
-        return
-    if leader != driver.master:
-        logger.warning("leading master is now %s", leader)
-        driver.change_master(leader)
 
 
 def _stop(driver: ProbeSchedulerDriver, keep_framework: bool) -> None:
