@@ -9,7 +9,8 @@ credentials.
 
 Reads its settings as JSON on stdin, so the password is never in argv (ps) or a file:
     {"cli": "/usr/share/zookeeper/bin/zkCli.sh", "server": "127.0.0.1:2181",
-     "path": "/mesos", "username": "mesos", "password": "..."}
+     "path": "/mesos", "username": "mesos", "password": "...", "check": false}
+("check": true only reports whether the ACL would change, as Ansible's check mode).
 and talks to ZooKeeper through zkCli.sh, whose commands also go through stdin.
 
 Prints {"changed": true|false, "acl": [...]} on success (exit 0); on failure a message on
@@ -43,13 +44,21 @@ class Settings:
     path: str
     username: str
     password: str
+    check: bool = False
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
         try:
             raw = json.loads(text)
-            settings = cls(**{name: str(raw[name]) for name in cls.__dataclass_fields__})
-        except (ValueError, KeyError, TypeError) as error:
+            settings = cls(
+                cli=str(raw["cli"]),
+                server=str(raw["server"]),
+                path=str(raw["path"]),
+                username=str(raw["username"]),
+                password=str(raw["password"]),
+                check=bool(raw.get("check", False)),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise AclError(f"expected JSON settings on stdin: {error}") from None
         if not settings.path.startswith("/") or not settings.username or not settings.password:
             raise AclError("path must be absolute, username and password non-empty")
@@ -118,6 +127,8 @@ def ensure_acl(settings: Settings) -> dict[str, object]:
     current = parse_acl(run_cli(settings, [login, f"getAcl {settings.path}"]))
     if current is not None and normalised(current) == wanted:
         return {"changed": False, "acl": describe(wanted)}
+    if settings.check:
+        return {"changed": True, "acl": describe(wanted)}
 
     acl_text = f"world:anyone:r,digest:{settings.digest_id()}:cdrwa"
     commands = [login]
