@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from mesos_probe.master import MasterError, find_leader, master_state, parse_master
+from mesos_probe.master import MasterError, current_leader, find_leader, master_state, parse_master
 
 
 @pytest.mark.parametrize(
@@ -124,6 +124,27 @@ def test_follows_the_redirect_to_the_leader_across_a_list(masters: list[FakeMast
     dead = f"127.0.0.1:{free_port()}"
     spec = parse_master(f"{dead},{follower.address}")
     assert find_leader(spec, time.monotonic() + 5) == leader.address
+
+
+def test_a_stale_standby_naming_a_dead_leader_is_not_believed(
+    masters: list[FakeMaster],
+) -> None:
+    # Right after a failover: one standby still names the dead former leader, another
+    # already names the new one. Only a leader that answers for itself is returned.
+    dead = f"127.0.0.1:{free_port()}"
+    stale = FakeMaster(leader=dead)
+    masters.append(stale)
+    leader = FakeMaster(leader=None)
+    masters.append(leader)
+    leader.leader = leader.address
+    informed = FakeMaster(leader=leader.address)
+    masters.append(informed)
+
+    spec = parse_master(f"{stale.address},{informed.address}")
+    assert current_leader(spec, 2.0) == (leader.address, "")
+
+    alone, problem = current_leader(parse_master(stale.address), 2.0)
+    assert alone is None and dead in problem and "unreachable" in problem
 
 
 def test_unreachable_master_fails_within_the_deadline() -> None:
