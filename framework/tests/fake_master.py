@@ -10,6 +10,9 @@ With `credentials` it authenticates as Mesos does with --authenticate_http_frame
 `refuse_registration` answers SUBSCRIBE with an ERROR event, as Mesos does when its ACLs
 refuse the framework; `refuse_tasks` (a format string; {task_id})
 answers every launch with TASK_ERROR REASON_TASK_UNAUTHORIZED from the master.
+`stale_leader` plays a standby right after a failover that still believes the old leader:
+its first `stale_subscribes` SUBSCRIBEs get 307 Location //<stale_leader>, later ones are
+served (it has been elected meanwhile).
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ class FakeMaster:
         refuse_tasks: str | None = None,
         authenticate_readonly: bool = True,
         pass_first_credentials_check: bool = False,
+        stale_leader: str | None = None,
+        stale_subscribes: int = 1,
     ) -> None:
+        self.stale_leader = stale_leader
+        self.stale_subscribes_left = stale_subscribes if stale_leader else 0
+        self.stale_redirects = 0
         # Let the first empty scheduler call through whatever its credentials: credentials
         # revoked between mesos-probe's check and its SUBSCRIBE.
         self.pass_first_credentials_check = pass_first_credentials_check
@@ -121,6 +129,11 @@ class FakeMaster:
                     return
                 if call["type"] == "SUBSCRIBE":
                     outer.subscribe_bodies.append(call)
+                    if outer.stale_subscribes_left > 0:
+                        outer.stale_subscribes_left -= 1
+                        outer.stale_redirects += 1
+                        self._reply(307, headers={"Location": f"//{outer.stale_leader}"})
+                        return
                     self._stream()
                     return
                 with outer.lock:
