@@ -21,7 +21,7 @@ from typing import Protocol
 logger = logging.getLogger(__name__)
 
 FIRST_CHECK_AFTER = 3.0  # disconnected this long before the first look
-MAX_CHECK_INTERVAL = 15.0  # looks back off to this (pymesos' own longest reconnect pause)
+MAX_CHECK_INTERVAL = 8.0  # looks back off to this; a look is a few cheap requests
 POLL_SECONDS = 0.25
 
 
