@@ -69,3 +69,72 @@ def test_duplicate_zookeeper_ids_are_refused(tmp_path: Path) -> None:
     result = run_preflight(tmp_path, hosts)
     assert result.returncode != 0
     assert "needs its own zookeeper_id" in " ".join(result.stdout.split())
+
+
+STRONG_SECRETS = {
+    "probe": "q8Vd2LmX0rTz5sKf", "agent": "Wn4pJ7cE1yHb9uGa", "operator": "Zt6kR3fN8xQe2vBm",
+}
+
+
+def secured_inventory(**overrides: object) -> dict[str, object]:
+    """One of each host with authentication on, as inventory/production.example has it."""
+    hosts = inventory(zookeepers=1)
+    secured: dict[str, object] = {
+        "mesos_master_authenticate_frameworks": True,
+        "mesos_master_authenticate_agents": True,
+        "mesos_master_authenticate_http_readonly": True,
+        "mesos_master_credentials": [
+            {"principal": "mesos-probe", "secret": STRONG_SECRETS["probe"]},
+            {"principal": "mesos-agent", "secret": STRONG_SECRETS["agent"]},
+            {"principal": "operator", "secret": STRONG_SECRETS["operator"]},
+        ],
+        "mesos_agent_principal": "mesos-agent",
+        "mesos_agent_secret": STRONG_SECRETS["agent"],
+        "mesos_operator_principal": "operator",
+        "mesos_operator_secret": STRONG_SECRETS["operator"],
+        "mesos_framework_principal": "mesos-probe",
+        "mesos_framework_secret": STRONG_SECRETS["probe"],
+        **overrides,
+    }
+    hosts["all"]["vars"].update(secured)  # type: ignore[index]
+    # Distinct addresses, so that only the security rules can fail.
+    for number, group in enumerate(("zookeeper", "mesos_masters", "mesos_agents"), start=10):
+        for host_vars in hosts["all"]["children"][group]["hosts"].values():  # type: ignore[index]
+            host_vars["mesos_ip"] = f"192.0.2.{number}"
+    return hosts
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"mesos_master_credentials": []}, "but mesos_master_credentials is empty"),
+        ({"mesos_agent_principal": "intruder-agent"},
+         "its principal 'intruder-agent' is not in mesos_master_credentials"),
+        ({"mesos_operator_secret": "changeme-changeme", "mesos_master_credentials": [
+            {"principal": "mesos-probe", "secret": STRONG_SECRETS["probe"]},
+            {"principal": "mesos-agent", "secret": STRONG_SECRETS["agent"]},
+            {"principal": "operator", "secret": "changeme-changeme"},
+        ]}, "too weak"),
+    ],
+    ids=["authentication-without-credentials", "agent-principal-unknown", "placeholder-secret"],
+)
+def test_insecure_inventory_fails_in_preflight_without_showing_secrets(
+    tmp_path: Path, overrides: dict[str, object], message: str
+) -> None:
+    result = run_preflight(tmp_path, secured_inventory(**overrides))
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert message in output, output[-3000:]
+    candidates = [*STRONG_SECRETS.values(), "changeme-changeme"]
+    shown = [secret for secret in candidates if secret in output]
+    assert not shown, f"preflight output shows secrets: {shown}"
+
+
+def test_secured_inventory_passes_every_security_check(tmp_path: Path) -> None:
+    """The control case: nothing about authentication is refused (this machine, which is no
+    systemd host, then fails only the operating-system check)."""
+    result = run_preflight(tmp_path, secured_inventory())
+    output = " ".join((result.stdout + result.stderr).split())
+    refusals = [line for line in output.split("[ERROR]: ")[1:]
+                if "with systemd" not in line.split(" Origin:")[0]]
+    assert not refusals, refusals
