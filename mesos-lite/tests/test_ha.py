@@ -7,6 +7,7 @@ These start and kill their own daemons, so they skip against an external cluster
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -21,6 +22,9 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError
 from mesos_http import SchedulerSession, command_task, framework_info, get_json
 from processes import Daemon, ZooKeeper, start_agent, start_master
+
+from mesos_lite.httpd import CallError
+from mesos_lite.master.core import Master, MasterConfig
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -486,6 +490,97 @@ def test_paused_leader_is_deposed_and_exits_when_it_resumes(
     finally:
         if old.alive():
             os.kill(old.process.pid, signal.SIGCONT)
+        agent.stop()
+        for daemon, _ in masters:
+            daemon.stop()
+
+
+def standby_master(leader_port: int, leader_still_there: bool) -> Master:
+    config = MasterConfig(
+        ip="127.0.0.1",
+        port=5050,
+        hostname="standby",
+        advertise_ip="127.0.0.1",
+        advertise_port=5050,
+        cluster=None,
+        work_dir=None,
+        log_dir=None,
+        allocation_interval=1.0,
+        offer_timeout=None,
+        agent_ping_timeout=15.0,
+        max_agent_ping_timeouts=5,
+        max_completed_frameworks=50,
+        max_completed_tasks_per_framework=1000,
+    )
+    master = Master(config)
+    master.leader_info = {"hostname": "leader", "port": leader_port, "pid": "master@x:1"}
+
+    async def check() -> bool:
+        return leader_still_there
+
+    master.leader_check = check
+    return master
+
+
+@pytest.mark.parametrize("still_there", [True, False])
+def test_standby_redirects_only_to_a_leader_that_still_holds_its_node(still_there: bool) -> None:
+    """Watches arrive late: a standby must not send clients (pymesos follows a 307 and never
+    comes back) to a leader whose ZooKeeper node is already gone; it answers 503 instead."""
+    master = standby_master(5051, still_there)
+    answer: CallError = asyncio.run(master.redirect_to_current_leader("/api/v1/scheduler"))
+    if still_there:
+        assert (answer.status, answer.headers) == (
+            307,
+            {"Location": "//leader:5051/api/v1/scheduler"},
+        )
+    else:
+        assert (answer.status, answer.message) == (503, "No leader elected")
+    master.recovering = True
+    answer = asyncio.run(master.redirect_to_current_leader("/api/v1/scheduler"))
+    assert (answer.status, answer.message) == (503, "Master has not finished recovery")
+
+
+def resubscribe(url: str, info: dict[str, Any], framework_id: str | None) -> str:
+    """What a scheduler that re-subscribes at once finds at `url`."""
+    probe = SchedulerSession(url, info, framework_id=framework_id)
+    try:
+        probe.subscribe(timeout=5)
+    except AssertionError as error:
+        return str(error)  # "SUBSCRIBE answered <status>: ..."
+    except OSError:
+        return "refused"
+    probe.close()
+    return "subscribed"
+
+
+def test_sigterm_leader_stops_leading_before_closing_streams(
+    restartable_zookeeper: ZooKeeper, tmp_path: Path
+) -> None:
+    """SIGTERM: the master stops leading (503 to every call) and withdraws from ZooKeeper
+    before it closes the streams, so a framework that re-subscribes as soon as its stream
+    closes cannot re-attach to the dying master; the standby takes it."""
+    masters, agent, _ = ha_masters(restartable_zookeeper, tmp_path, "/mesos-sigterm", "2secs")
+    (old, old_port), (_, standby_port) = masters
+    old_url, standby_url = f"http://127.0.0.1:{old_port}", f"http://127.0.0.1:{standby_port}"
+    info = framework_info("ha-sigterm", failover_timeout=60.0)
+    session = SchedulerSession(old_url, info)
+    again: SchedulerSession | None = None
+    try:
+        session.subscribe()
+        old.process.send_signal(signal.SIGTERM)
+        with pytest.raises(AssertionError):  # returns the moment the stream closes
+            session.wait_for(lambda event: False, 10)
+        assert session.closed
+        found = resubscribe(old_url, info, session.framework_id)
+        assert found == "refused" or "answered 503" in found, found
+        wait_until(lambda: is_elected(standby_url), 10, "the standby's election")
+        again = SchedulerSession(standby_url, info, framework_id=session.framework_id)
+        again.subscribe()
+        assert old.process.wait(timeout=10) == 0
+    finally:
+        if again is not None:
+            again.teardown()
+        session.close()
         agent.stop()
         for daemon, _ in masters:
             daemon.stop()

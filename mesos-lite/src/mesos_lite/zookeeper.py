@@ -101,6 +101,7 @@ class MasterContender:
         self._expiry: asyncio.TimerHandle | None = None
         self._candidacy_lost = False
         self._stopping = False
+        self._leader_node: str | None = None
 
     def start(self, master_info: dict[str, Any]) -> None:
         """Blocking: connects and creates the node (call through asyncio.to_thread)."""
@@ -173,6 +174,7 @@ class MasterContender:
 
     def _children_changed(self, children: list[str]) -> bool:
         leader = leader_child(children)
+        self._leader_node = leader
         if leader is None:
             self._loop.call_soon_threadsafe(self._on_leader, False, None)
             return True
@@ -184,6 +186,20 @@ class MasterContender:
             logger.warning("Cannot read the leader's node %s: %s", leader, error)
         self._loop.call_soon_threadsafe(self._on_leader, leader == self._node, leader_info)
         return True
+
+    async def leader_node_exists(self) -> bool:
+        """Whether the node of the leader last reported still exists (one ZooKeeper read;
+        True when ZooKeeper cannot tell within a second: keep what the watch said)."""
+        node = self._leader_node
+        if node is None:
+            return False
+        try:
+            stat = await asyncio.wait_for(
+                asyncio.to_thread(self._client.exists, f"{self.url.path}/{node}"), 1.0
+            )
+        except (TimeoutError, KazooException):
+            return True
+        return stat is not None
 
     def stop(self) -> None:
         self._stopping = True

@@ -34,7 +34,7 @@ class AgentLink:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.master.elected:
-            raise self.master.redirect_to_leader(request.path_qs)
+            raise await self.master.redirect_to_current_leader(request.path_qs)
         body = await read_json_call(request, "agent call")
         call_type = body.get("type")
         self._authenticate(request, body)

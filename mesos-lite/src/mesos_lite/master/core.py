@@ -9,7 +9,7 @@ import socket
 import struct
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,11 @@ class Master:
         self.gone_agents: dict[str, float] = {}
         self.registrar: Registrar | None = None
         self.recovery_agent_removals = 0
+        # Elected, but the registry is not recovered yet (calls get 503, as in Mesos).
+        self.recovering = False
+        # With ZooKeeper: does the leader in `leader_info` still hold its node right now?
+        # (Watches arrive late; a client may already have seen the change.)
+        self.leader_check: Callable[[], Awaitable[bool]] | None = None
         self.frameworks: dict[str, Framework] = {}
         self.completed_frameworks: deque[Framework] = deque(maxlen=config.max_completed_frameworks)
         # Mesos derives agent and offer ids from the master's id ("<id>-S0", "<id>-O1").
@@ -148,11 +153,41 @@ class Master:
             return CallError(503, "No leader elected")
         return CallError(307, "", {"Location": base + path_qs})
 
+    async def current_leader_location(self) -> str | None:
+        """leader_location(), but None when that leader has just lost its ZooKeeper node
+        (this master's watch has not fired yet): a redirect there would send clients such
+        as pymesos to a dead master they never leave."""
+        location = self.leader_location()
+        if location is None or self.elected or self.leader_check is None:
+            return location
+        if await self.leader_check():
+            return location
+        logger.info("The leader %s has just left ZooKeeper; answering 503", location)
+        return None
+
+    async def redirect_to_current_leader(self, path_qs: str) -> CallError:
+        """What a master that does not lead (yet) answers: 503 while it recovers the
+        registry, 307 to a leader that still holds its node, else 503."""
+        if self.recovering:
+            return CallError(503, "Master has not finished recovery")
+        base = await self.current_leader_location()
+        if base is None:
+            return CallError(503, "No leader elected")
+        return CallError(307, "", {"Location": base + path_qs})
+
     def become_leader(self) -> None:
         if self.elected_time is None:
             self.elected_time = now()
             self.leader_info = self.master_info()
+            self.recovering = False
             logger.info("Elected as the leading master: %s", self.pid)
+
+    def resign(self) -> None:
+        """On SIGTERM, before the streams close: from now on every scheduler and agent call
+        gets 503, so no client re-attaches to a master that is going away."""
+        self.elected_time = None
+        self.leader_info = None
+        self.recovering = False
 
     # ----- registry -----
     def registry_state(self) -> RegistryState:

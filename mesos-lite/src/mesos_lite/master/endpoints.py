@@ -95,7 +95,7 @@ class MasterEndpoints:
         }
 
     async def redirect(self, request: web.Request) -> web.Response:
-        location = self.master.leader_location()
+        location = await self.master.current_leader_location()
         if location is None:
             return web.Response(status=503, text="No leader elected")
         return web.Response(status=307, headers={"Location": location})
@@ -126,7 +126,7 @@ class MasterEndpoints:
     async def teardown(self, request: web.Request) -> web.Response:
         """POST /master/teardown with frameworkId=<id> (form-encoded body)."""
         if not self.master.elected:
-            raise self.master.redirect_to_leader(request.path_qs)
+            raise await self.master.redirect_to_current_leader(request.path_qs)
         if request.method != "POST":
             raise CallError(405, f"Expecting one of {{ 'POST' }}, but received '{request.method}'")
         form = await request.post()

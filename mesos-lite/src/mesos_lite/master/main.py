@@ -155,9 +155,14 @@ async def run(flags: LoadedFlags) -> int:
     contender: MasterContender | None = None
     zk_url = ZooKeeperUrl.parse(flags.zk) if flags.zk else None
 
+    stopping = False
+
     def commit_suicide(message: str) -> None:
         """Mesos's EXIT(EXIT_FAILURE): exit at once, without a graceful shutdown (which could
         wait on ZooKeeper), so that the supervisor restarts the master promptly."""
+        if stopping:
+            logger.warning("%s (ignored: already shutting down)", message)
+            return
         logger.error(message)
         for handler in logging.getLogger().handlers:
             handler.flush()
@@ -189,6 +194,8 @@ async def run(flags: LoadedFlags) -> int:
 
     def on_leader(leading_now: bool, leader_info: dict[str, Any] | None) -> None:
         nonlocal recovery
+        if stopping:
+            return
         if leading_now:
             if leading():
                 logger.info("Re-elected as the leading master")
@@ -197,6 +204,7 @@ async def run(flags: LoadedFlags) -> int:
             # Until the registry is recovered, callers get 503 rather than a redirect to the
             # previous leader.
             master.leader_info = None
+            master.recovering = True
             recovery = loop.create_task(recover_then_lead())
         elif leading():
             commit_suicide(
@@ -238,19 +246,26 @@ async def run(flags: LoadedFlags) -> int:
             contender = MasterContender(
                 zk_url, flags.zk_session_timeout, on_leader, on_candidacy_lost
             )
+            master.leader_check = contender.leader_node_exists
             await asyncio.to_thread(contender.start, master.master_info())
         else:
             on_leader(True, None)
 
     async def on_stopping() -> None:
-        await master.stop()
+        # Stop leading first (503 to every call), then withdraw from ZooKeeper, and only
+        # then close the streams: clients that reconnect must find the next leader, never
+        # this master again.
+        nonlocal stopping
+        stopping = True
+        master.resign()
         try:
             await asyncio.wait_for(registrar.flush(), timeout=2.0)
         except TimeoutError:
             logger.warning("The last registry update did not complete before exiting")
-        await registrar.close()
         if contender is not None:
             await asyncio.to_thread(contender.stop)
+        await master.stop()
+        await registrar.close()
 
     return await serve_until_signalled(
         app, master.config.ip, master.config.port, on_started, on_stopping

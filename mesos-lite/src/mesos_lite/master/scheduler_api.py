@@ -152,7 +152,7 @@ class SchedulerApi:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.master.elected:
-            raise self.master.redirect_to_leader(request.path_qs)
+            raise await self.master.redirect_to_current_leader(request.path_qs)
         body = await read_json_call(request, "Call")
         call_type = parse_call(body)
         if call_type == "SUBSCRIBE":
