@@ -36,8 +36,9 @@ SECRET_FILES = (
     "/etc/mesos-probe/secret",
 )
 PROBE = "/opt/mesos-probe/venv/bin/mesos-probe"
+# mesos-probe's exit codes: a run that ended with agents not finished, a refused credential.
+EXIT_INCOMPLETE = 1
 EXIT_AUTHENTICATION = 4
-EXIT_AUTHORIZATION = 5
 # The principal molecule/ha's ACLs let register but run tasks as no user.
 UNTRUSTED_PRINCIPAL = "untrusted"
 
@@ -177,8 +178,15 @@ def test_acl_refuses_the_tasks_of_a_principal_with_mesos_reason(
 ) -> None:
     result = _submit(submit_host, UNTRUSTED_PRINCIPAL, secret_file(UNTRUSTED_PRINCIPAL))
     output = result.stdout + result.stderr
-    assert result.rc == EXIT_AUTHORIZATION, output
-    assert "REASON_TASK_UNAUTHORIZED" in output or "Not authorized to launch task" in output
+    # Registering is allowed; each task is refused (TASK_ERROR, never retried) and every agent
+    # is reported with Mesos's reason.
+    assert result.rc == EXIT_INCOMPLETE, output
+    for agent in group_hosts("mesos_agents"):
+        refusals = [line for line in result.stdout.splitlines()
+                    if line.startswith(f"FAILED {agent.backend.get_hostname()} ")]
+        assert len(refusals) == 1, output
+        assert "REASON_TASK_UNAUTHORIZED" in refusals[0], refusals[0]
+        assert "Not authorized to launch task" in refusals[0], refusals[0]
 
 
 @needs_authentication
