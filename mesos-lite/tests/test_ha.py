@@ -121,9 +121,10 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
     with its running task, which then reconciles TASK_RUNNING and finishes."""
     zk_path = "/mesos-failover"
     zk_url = f"zk://{restartable_zookeeper.hosts}{zk_path}"
+    # Quorum 1: the standby alone must be able to recover the registry (see the quorum test).
     flags = (
         f"--zk={zk_url}",
-        "--quorum=2",
+        "--quorum=1",
         "--allocation_interval=200ms",
         "--zk_session_timeout=2secs",
         "--agent_reregister_timeout=60secs",
@@ -391,11 +392,12 @@ def test_in_memory_registry_forgets_agents_on_restart(tmp_path: Path) -> None:
 def ha_masters(
     zookeeper: ZooKeeper, directory: Path, zk_path: str, session_timeout: str
 ) -> tuple[list[tuple[Daemon, int]], Daemon, tuple[str, ...]]:
-    """Two masters (the first leads) and one agent, through ZooKeeper."""
+    """Two masters (the first leads) and one agent, through ZooKeeper; quorum 1, so that
+    either master alone can recover the registry."""
     zk_url = f"zk://{zookeeper.hosts}{zk_path}"
     flags = (
         f"--zk={zk_url}",
-        "--quorum=2",
+        "--quorum=1",
         "--allocation_interval=200ms",
         f"--zk_session_timeout={session_timeout}",
     )
@@ -584,3 +586,30 @@ def test_sigterm_leader_stops_leading_before_closing_streams(
         agent.stop()
         for daemon, _ in masters:
             daemon.stop()
+
+
+def test_registry_needs_a_quorum_of_masters(
+    restartable_zookeeper: ZooKeeper, tmp_path: Path
+) -> None:
+    """As Mesos's replicated log: with --quorum=2 the last of two masters is elected but cannot
+    recover the registry; after --registry_fetch_timeout it exits ("Recovery failed")."""
+    zk_url = f"zk://{restartable_zookeeper.hosts}/mesos-quorum"
+    flags = (
+        f"--zk={zk_url}",
+        "--quorum=2",
+        "--zk_session_timeout=2secs",
+        "--registry_fetch_timeout=2secs",
+    )
+    first, first_port = start_master(tmp_path / "m1", *flags)
+    second, _ = start_master(tmp_path / "m2", *flags)
+    try:
+        wait_until(lambda: is_elected(f"http://127.0.0.1:{first_port}"), 10, "the first master")
+        first.stop(signal.SIGKILL)
+        assert second.process.wait(timeout=15) == 1
+        output = second.output()
+        assert "Elected as the leading master!" in output
+        assert "Recovery failed: Failed to recover registrar" in output
+        assert "only 1 of the --quorum=2 masters the registry needs are up" in output
+    finally:
+        first.stop()
+        second.stop()

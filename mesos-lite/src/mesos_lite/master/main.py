@@ -169,7 +169,7 @@ async def run(flags: LoadedFlags) -> int:
         os._exit(1)
 
     registrar = Registrar(
-        open_store(flags.registry, flags.work_dir, zk_url, flags.zk_session_timeout),
+        open_store(flags.registry, flags.work_dir, zk_url, flags.zk_session_timeout, flags.quorum),
         on_failure=commit_suicide,
         fetch_timeout=flags.registry_fetch_timeout,
         store_timeout=flags.registry_store_timeout,

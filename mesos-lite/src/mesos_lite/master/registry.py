@@ -33,7 +33,7 @@ from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, N
 from kazoo.retry import KazooRetry
 from kazoo.security import make_digest_acl
 
-from mesos_lite.zookeeper import ZooKeeperUrl
+from mesos_lite.zookeeper import NODE_PREFIX, ZooKeeperUrl
 
 logger = logging.getLogger(__name__)
 
@@ -166,9 +166,15 @@ class FileStore:
 
 
 class ZooKeeperStore:
-    """The registry as one znode; writes are conditional on the version last seen."""
+    """The registry as one znode; writes are conditional on the version last seen.
 
-    def __init__(self, url: ZooKeeperUrl, session_timeout: float) -> None:
+    Mesos's replicated log answers only while --quorum masters (its replicas) are up; as a
+    stand-in, every read and write first counts the masters contending in ZooKeeper.
+    """
+
+    def __init__(self, url: ZooKeeperUrl, session_timeout: float, quorum: int = 1) -> None:
+        self._masters_path = url.path
+        self._quorum = quorum
         self.path = f"{url.path.rstrip('/')}/{REGISTRY_ZNODE}"
         self.description = f"ZooKeeper {url.hosts}{self.path}"
         auth_data = [("digest", f"{url.auth[0]}:{url.auth[1]}")] if url.auth else None
@@ -190,9 +196,21 @@ class ZooKeeperStore:
             self._client.start(timeout=max(self._session_timeout, 5.0))
             self._started = True
 
+    def _check_quorum(self) -> None:
+        masters = sum(
+            1
+            for child in self._client.get_children(self._masters_path)
+            if child.startswith(NODE_PREFIX)
+        )
+        if masters < self._quorum:
+            raise RegistryError(
+                f"only {masters} of the --quorum={self._quorum} masters the registry needs are up"
+            )
+
     def fetch(self) -> RegistryState:
         try:
             self._ensure_started()
+            self._check_quorum()
             raw, stat = self._client.get(self.path)
         except NoNodeError:
             self._version = None
@@ -208,6 +226,7 @@ class ZooKeeperStore:
     def store(self, data: bytes) -> None:
         try:
             self._ensure_started()
+            self._check_quorum()
             if self._version is None:
                 # Only an elected master writes, and election needs the contender's node under
                 # <zk path>, so <zk path> exists (world-readable when credentials are used);
@@ -234,12 +253,16 @@ class ZooKeeperStore:
 
 
 def open_store(
-    registry: str, work_dir: str | None, zk: ZooKeeperUrl | None, session_timeout: float
+    registry: str,
+    work_dir: str | None,
+    zk: ZooKeeperUrl | None,
+    session_timeout: float,
+    quorum: int | None = None,
 ) -> RegistryStore:
     if registry == "in_memory":
         return InMemoryStore()
     if zk is not None:
-        return ZooKeeperStore(zk, session_timeout)
+        return ZooKeeperStore(zk, session_timeout, quorum or 1)
     if not work_dir:
         raise RegistryError("--work_dir needed for replicated log based registry")
     return FileStore(work_dir)
@@ -280,6 +303,7 @@ class Registrar:
             except RegistryError as error:
                 if time.monotonic() >= deadline:
                     raise RegistryError(
+                        "Failed to recover registrar: "
                         f"Failed to perform fetch within {self._fetch_timeout:g}secs: {error}"
                     ) from None
                 logger.warning("Cannot fetch the registry yet (retrying): %s", error)
