@@ -11,13 +11,16 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.recipe.watchers import ChildrenWatch
 from kazoo.retry import KazooRetry
+from kazoo.security import ACL, CREATOR_ALL_ACL, READ_ACL_UNSAFE
+
+from mesos_lite.flags import hide_url_password
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +35,8 @@ class ZooKeeperUrlError(ValueError):
 class ZooKeeperUrl:
     hosts: str
     path: str
-    auth: tuple[str, str] | None = None
+    # Kept out of repr so the password never reaches a log line.
+    auth: tuple[str, str] | None = field(default=None, repr=False)
 
     @classmethod
     def parse(cls, text: str) -> ZooKeeperUrl:
@@ -46,9 +50,18 @@ class ZooKeeperUrl:
             auth = (user, password)
         hosts, slash, path = rest.partition("/")
         if not hosts or not slash:
-            raise ZooKeeperUrlError(f"Expecting 'zk://host[:port],.../path', got '{text}'")
+            raise ZooKeeperUrlError(
+                f"Expecting 'zk://host[:port],.../path', got '{hide_url_password(text)}'"
+            )
         path = "/" + path.strip("/")
         return cls(hosts=hosts, path=path, auth=auth)
+
+
+def znode_acl(url: ZooKeeperUrl) -> list[ACL] | None:
+    """Mesos's EVERYONE_READ_CREATOR_ALL when the URL has credentials: anyone can read
+    (agents and schedulers find the leader without credentials), only the digest user that
+    created a node can change it. None: ZooKeeper's open default."""
+    return [*READ_ACL_UNSAFE, *CREATOR_ALL_ACL] if url.auth else None
 
 
 def _client(url: ZooKeeperUrl, session_timeout: float) -> KazooClient:
@@ -60,6 +73,7 @@ def _client(url: ZooKeeperUrl, session_timeout: float) -> KazooClient:
         timeout=session_timeout,
         auth_data=auth_data,
         connection_retry=KazooRetry(max_tries=-1, max_delay=1.0),
+        default_acl=znode_acl(url),
     )
 
 
