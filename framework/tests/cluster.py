@@ -61,6 +61,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def unused_address() -> str:
+    """A loopback host:port nothing listens on (a master that is down)."""
+    return f"127.0.0.1:{free_port()}"
+
+
 def get_json(url: str, timeout: float = 5.0) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read().decode("utf-8"))
@@ -69,6 +74,28 @@ def get_json(url: str, timeout: float = 5.0) -> Any:
 def http_ok(url: str) -> bool:
     with urllib.request.urlopen(url, timeout=1) as response:
         return bool(200 <= response.status < 300)
+
+
+def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Send `signum` to the process group `process` leads (started with its own session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def wait_or_kill_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Wait for `process` to exit; SIGKILL its group if it does not within `timeout`."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        signal_group(process, signal.SIGKILL)
+        process.wait(timeout)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, as a service manager stops it, SIGKILL if it lingers."""
+    if process.poll() is None:
+        signal_group(process, signal.SIGTERM)
+        wait_or_kill_group(process)
 
 
 class ExternalCluster:
@@ -82,6 +109,24 @@ class ExternalCluster:
     def state(self) -> dict[str, Any]:
         data: dict[str, Any] = get_json(f"http://{self.master}/master/state")
         return data
+
+    def frameworks(self) -> list[dict[str, Any]]:
+        """Every framework the (leading) master knows, running or completed."""
+        state = self.state()
+        frameworks: list[dict[str, Any]] = state.get("frameworks", [])
+        return frameworks + state.get("completed_frameworks", [])
+
+    def framework_ids(self) -> list[str]:
+        return sorted(str(framework["id"]) for framework in self.frameworks())
+
+    def tasks_of(self, framework_id: str) -> list[dict[str, Any]]:
+        """Every task the master knows for the framework (active, completed, unreachable)."""
+        tasks: list[dict[str, Any]] = []
+        for framework in self.frameworks():
+            if framework.get("id") == framework_id:
+                for key in ("tasks", "completed_tasks", "unreachable_tasks"):
+                    tasks += framework.get(key, [])
+        return tasks
 
     def active_agents(self) -> list[dict[str, Any]]:
         return [a for a in self.state().get("slaves", []) if a.get("active", True)]
@@ -167,25 +212,17 @@ class LoopbackCluster(ExternalCluster):
     def stop_agent(self, index: int) -> None:
         """Kill an agent and everything it started, as a crashed host would go."""
         process = self.agent_processes[index]
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        signal_group(process, signal.SIGKILL)
         process.wait(10)
 
     def close(self) -> None:
-        for process in [*self.agent_processes, self.master_process]:
-            if process is None or process.poll() is not None:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in [*self.agent_processes, self.master_process]:
-            if process is None:
-                continue
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        processes = [p for p in [*self.agent_processes, self.master_process] if p is not None]
+        # All asked to stop first, so that they shut down side by side.
+        for process in processes:
+            if process.poll() is None:
+                signal_group(process, signal.SIGTERM)
+        for process in processes:
+            wait_or_kill_group(process)
         self._kill_leftover_executors()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,5 +1,5 @@
 """What the scripted master and agent share: a RecordIO event stream over chunked HTTP,
-and a loopback HTTP server running in the background."""
+and a quiet loopback HTTP server running in the background."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def pump_events(wfile: BufferedIOBase, events: queue.Queue[dict[str, Any] | None
             send_event(wfile, event)
         except OSError:
             return
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 request handler that keeps its request log out of the test output."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def serve_on_loopback(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:

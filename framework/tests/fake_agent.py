@@ -10,10 +10,9 @@ import json
 import queue
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from event_stream import pump_events, send_event, serve_on_loopback
+from event_stream import QuietHandler, pump_events, send_event, serve_on_loopback
 
 
 class FakeAgent:
@@ -27,12 +26,7 @@ class FakeAgent:
         self.lock = threading.Lock()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 call = json.loads(self.rfile.read(length))

@@ -22,10 +22,9 @@ import json
 import queue
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from event_stream import pump_events, send_event, serve_on_loopback
+from event_stream import QuietHandler, pump_events, send_event, serve_on_loopback
 
 
 class FakeMaster:
@@ -62,12 +61,7 @@ class FakeMaster:
         self.offer_number = 0
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _reply(
                 self, code: int, body: bytes = b"", headers: dict[str, str] | None = None
             ) -> None:

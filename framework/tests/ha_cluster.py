@@ -8,7 +8,6 @@ ZooKeeper. Every piece can be killed with SIGKILL to play a crashed host.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -28,7 +27,9 @@ from cluster import (
     command_path,
     free_port,
     get_json,
+    signal_group,
     spawn_logged,
+    stop_group,
 )
 
 logger = logging.getLogger("ha_cluster")
@@ -100,8 +101,7 @@ class ZooKeeperServer:
     def stop(self) -> None:
         """Stop at once (SIGKILL): clients see the server vanish, as in a crash."""
         if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+            signal_group(self.process, signal.SIGKILL)
             self.process.wait(10)
         self.process = None
 
@@ -144,8 +144,7 @@ class SupervisedProcess:
         with self._lock:
             process = self.process
         killed_at = time.time()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        signal_group(process, signal.SIGKILL)
         return killed_at
 
     def close(self) -> None:
@@ -153,15 +152,7 @@ class SupervisedProcess:
         self._thread.join(5)
         with self._lock:
             process = self.process
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        stop_group(process)
 
     def _watch(self) -> None:
         while not self._closing.wait(0.05):

@@ -11,14 +11,14 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cluster import LoopbackCluster
+from cluster import ExternalCluster, LoopbackCluster
+from probe_command import submit_argv
 
 if TYPE_CHECKING:
     from ha_cluster import HACluster
@@ -28,6 +28,7 @@ logger = logging.getLogger("fault_timings")
 # (scenario, what, seconds) measured by fault tests; conftest prints them after the run.
 TIMINGS: list[tuple[str, str, float]] = []
 
+LOG_TAIL = 3000  # characters of a log that explain a failed assertion
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 
 
@@ -46,20 +47,9 @@ class ProbeRun:
         self.report_file = directory / f"{name}-report.json"
         self.stderr_path = directory / f"{name}.stderr"
         self.stdout_path = directory / f"{name}.stdout"
-        self.argv = [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            master,
-            "--timeout",
-            f"{timeout:g}",
-            "--json",
-            "--report-file",
-            str(self.report_file),
-            *flags,
-        ]
+        self.argv = submit_argv(
+            master, "--json", "--report-file", str(self.report_file), *flags, timeout=timeout
+        )
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
                 self.argv, stdout=out, stderr=err, start_new_session=True
@@ -72,7 +62,7 @@ class ProbeRun:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(
-                f"mesos-probe did not end within {timeout:g}s:\n{self.stderr()[-3000:]}"
+                f"mesos-probe did not end within {timeout:g}s:\n{self.stderr_tail()}"
             ) from None
 
     def kill(self) -> float:
@@ -86,12 +76,16 @@ class ProbeRun:
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
+    def stderr_tail(self) -> str:
+        """The end of its log: enough to explain a failed assertion."""
+        return self.stderr()[-LOG_TAIL:]
+
     def report(self) -> dict[str, Any]:
         try:
             data: dict[str, Any] = json.loads(self.report_file.read_text())
         except (OSError, ValueError) as error:
             raise AssertionError(
-                f"no report from mesos-probe ({error}):\n{self.stderr()[-3000:]}"
+                f"no report from mesos-probe ({error}):\n{self.stderr_tail()}"
             ) from None
         return data
 
@@ -109,7 +103,7 @@ class ProbeRun:
 
 
 def wait_for_running_tasks(
-    cluster: LoopbackCluster, count: int, timeout: float = 30.0, run: ProbeRun | None = None
+    cluster: ExternalCluster, count: int, timeout: float = 30.0, run: ProbeRun | None = None
 ) -> list[dict[str, Any]]:
     """The leading master's running tasks, once there are `count` (fails early if `run`
     ends first, showing its log)."""
@@ -119,7 +113,7 @@ def wait_for_running_tasks(
         if run is not None and run.process.poll() is not None:
             raise AssertionError(
                 f"mesos-probe exited ({run.process.returncode}) before {count} tasks ran:\n"
-                f"{run.stderr()[-3000:]}"
+                f"{run.stderr_tail()}"
             )
         with contextlib.suppress(OSError, ValueError):
             running = [
@@ -131,7 +125,7 @@ def wait_for_running_tasks(
             if len(running) >= count:
                 return running
         time.sleep(0.1)
-    log = run.stderr()[-3000:] if run is not None else ""
+    log = run.stderr_tail() if run is not None else ""
     raise AssertionError(f"{count} tasks were not running within {timeout:g}s: {running}\n{log}")
 
 
@@ -147,26 +141,6 @@ def launched_executors(cluster: LoopbackCluster, framework_id: str) -> dict[str,
     return launched
 
 
-def master_tasks(cluster: LoopbackCluster, framework_id: str) -> list[dict[str, Any]]:
-    """Every task the leading master knows for the framework (active, completed, unreachable)."""
-    state = cluster.state()
-    tasks: list[dict[str, Any]] = []
-    for framework in state.get("frameworks", []) + state.get("completed_frameworks", []):
-        if framework.get("id") == framework_id:
-            for key in ("tasks", "completed_tasks", "unreachable_tasks"):
-                tasks += framework.get(key, [])
-    return tasks
-
-
-def framework_ids(cluster: LoopbackCluster) -> list[str]:
-    """Ids of every framework the leading master knows, running or completed."""
-    state = cluster.state()
-    return sorted(
-        str(framework["id"])
-        for framework in state.get("frameworks", []) + state.get("completed_frameworks", [])
-    )
-
-
 @dataclass
 class LeaderKillOutcome:
     """What happened when the leading master was killed while the probe's tasks ran."""
@@ -179,6 +153,10 @@ class LeaderKillOutcome:
     resubscribed_at: float | None
     ended_at: float
     launched: dict[str, list[str]]  # agent hostname -> executors started on it
+
+    @property
+    def stderr_tail(self) -> str:
+        return self.stderr[-LOG_TAIL:]
 
     @property
     def elected_after(self) -> float:

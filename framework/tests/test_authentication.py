@@ -7,14 +7,20 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_master import FakeMaster
+from probe_command import (
+    authentication_failed,
+    error_line,
+    registration_refused,
+    run_probe,
+    run_submit,
+    write_secret_file,
+)
 
 PRINCIPAL = "probe-fw"
 SECRET = "s3cr3t-Zq81"
@@ -23,37 +29,27 @@ TOKEN = base64.b64encode(f"{PRINCIPAL}:{SECRET}".encode()).decode()
 
 @pytest.fixture
 def secret_file(tmp_path: Path) -> Path:
-    path = tmp_path / "secret"
-    path.write_text(SECRET + "\n")
-    path.chmod(0o600)
-    return path
+    return write_secret_file(tmp_path / "secret", SECRET)
 
 
 def submit(
     master: FakeMaster, tmp_path: Path, *flags: str, timeout: float = 20
 ) -> tuple[int, str, str, float]:
+    """Exit code, stdout, stderr and duration of a run (report also in tmp_path/report.json)."""
     started = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            master.address,
-            "--timeout",
-            f"{timeout:g}",
-            "--report-file",
-            str(tmp_path / "report.json"),
-            "--json",
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-        check=False,
+    report_file = str(tmp_path / "report.json")
+    done = run_submit(
+        master.address, "--report-file", report_file, "--json", *flags, timeout=timeout
     )
     return done.returncode, done.stdout, done.stderr, time.monotonic() - started
+
+
+def submit_as_principal(
+    master: FakeMaster, tmp_path: Path, secret_file: Path, *flags: str, timeout: float = 20
+) -> tuple[int, str, str, float]:
+    """`submit` with --principal PRINCIPAL and the secret in `secret_file`."""
+    credentials = ("--principal", PRINCIPAL, "--secret-file", str(secret_file))
+    return submit(master, tmp_path, *credentials, *flags, timeout=timeout)
 
 
 @pytest.fixture
@@ -74,9 +70,7 @@ def test_right_credentials_authenticate_every_request(
     make_master: type[FakeMaster], secret_file: Path, tmp_path: Path
 ) -> None:
     master = make_master(agents=2, credentials={PRINCIPAL: SECRET})
-    code, _, stderr, _ = submit(
-        master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(secret_file)
-    )
+    code, _, stderr, _ = submit_as_principal(master, tmp_path, secret_file)
     assert code == 0, stderr
     assert master.unauthenticated == 0
     assert set(master.authorizations) == {f"Basic {TOKEN}"}
@@ -92,18 +86,11 @@ def test_wrong_secret_stops_at_once_with_exit_4(
     master = make_master(
         agents=2, credentials={PRINCIPAL: "other"}, authenticate_readonly=readonly_authenticated
     )
-    wrong = tmp_path / "wrong"
-    wrong.write_text("not-it")
-    wrong.chmod(0o600)
-    code, _, stderr, took = submit(
-        master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(wrong), timeout=60
-    )
+    wrong = write_secret_file(tmp_path / "wrong", "not-it")
+    code, _, stderr, took = submit_as_principal(master, tmp_path, wrong, timeout=60)
     assert code == 4, stderr
     assert took < 15  # no retrying until --timeout
-    assert stderr.strip().splitlines()[-1] == (
-        f"mesos-probe: error: authentication failed for principal '{PRINCIPAL}' at master "
-        f"{master.address}: check --principal/--secret-file"
-    )
+    assert error_line(stderr) == authentication_failed(PRINCIPAL, master.address)
     assert "Traceback" not in stderr
     assert master.calls_of("ACCEPT") == []
 
@@ -117,19 +104,12 @@ def test_subscribe_refused_after_a_passed_check_is_still_exit_4(
         authenticate_readonly=False,
         pass_first_credentials_check=True,
     )
-    wrong = tmp_path / "wrong"
-    wrong.write_text("not-it")
-    wrong.chmod(0o600)
-    code, _, stderr, took = submit(
-        master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(wrong), timeout=60
-    )
+    wrong = write_secret_file(tmp_path / "wrong", "not-it")
+    code, _, stderr, took = submit_as_principal(master, tmp_path, wrong, timeout=60)
     assert code == 4, stderr
     assert took < 15
     assert master.subscribe_bodies == [] and master.unauthenticated >= 1
-    assert stderr.strip().splitlines()[-1] == (
-        f"mesos-probe: error: authentication failed for principal '{PRINCIPAL}' at master "
-        f"{master.address}: check --principal/--secret-file"
-    )
+    assert error_line(stderr) == authentication_failed(PRINCIPAL, master.address)
 
 
 def test_missing_credentials_name_the_options(
@@ -138,7 +118,7 @@ def test_missing_credentials_name_the_options(
     master = make_master(agents=1, credentials={PRINCIPAL: SECRET})
     code, _, stderr, _ = submit(master, tmp_path)
     assert code == 4
-    assert stderr.strip().splitlines()[-1] == (
+    assert error_line(stderr) == (
         f"mesos-probe: error: the master at {master.address} requires authentication "
         "(HTTP 401): pass --principal and --secret-file"
     )
@@ -150,16 +130,11 @@ def test_registration_refused_by_acl_is_exit_5_with_the_masters_message(
     # mesos-lite's (and Mesos 1.11's) words, empty framework id included.
     refusal = "Not authorized to register framework  with roles { * }"
     master = make_master(agents=2, credentials={PRINCIPAL: SECRET}, refuse_registration=refusal)
-    code, stdout, stderr, took = submit(
-        master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(secret_file)
-    )
+    code, stdout, stderr, took = submit_as_principal(master, tmp_path, secret_file)
     assert code == 5, stderr
     assert took < 15
-    line = stderr.strip().splitlines()[-1]
-    assert line == (
-        f"mesos-probe: error: the master at {master.address} refused to register framework "
-        f"'mesos-probe' (principal '{PRINCIPAL}', role '*'): {refusal}"
-    )
+    line = error_line(stderr)
+    assert line == registration_refused(master.address, PRINCIPAL) + refusal
     assert "Traceback" not in stderr
     assert json.loads(stdout)["summary"]["error"] == line.removeprefix("mesos-probe: error: ")
 
@@ -169,9 +144,7 @@ def test_tasks_refused_by_acl_name_each_agent_and_the_reason(
 ) -> None:
     refusal = "Not authorized to launch task {task_id} of framework fw-fake under user 'nobody'"
     master = make_master(agents=2, credentials={PRINCIPAL: SECRET}, refuse_tasks=refusal)
-    code, stdout, stderr, _ = submit(
-        master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(secret_file)
-    )
+    code, stdout, stderr, _ = submit_as_principal(master, tmp_path, secret_file)
     assert code == 1, stderr
     report = json.loads(stdout)
     assert sorted(a["hostname"] for a in report["summary"]["failed_agents"]) == [
@@ -201,16 +174,8 @@ def test_the_secret_never_shows_in_output_logs_report_or_state(
         authenticate_readonly=False,
     )
     state = tmp_path / "run.state"
-    code, stdout, stderr, _ = submit(
-        master,
-        tmp_path,
-        "--principal",
-        PRINCIPAL,
-        "--secret-file",
-        str(secret_file),
-        "--state-file",
-        str(state),
-        "--verbose",
+    code, stdout, stderr, _ = submit_as_principal(
+        master, tmp_path, secret_file, "--state-file", str(state), "--verbose"
     )
     assert code == (0 if right_secret else 4), stderr
     assert "DEBUG" in stderr  # --verbose really logged in detail
@@ -230,24 +195,12 @@ def test_there_is_no_way_to_give_the_secret_on_the_command_line(
     monkeypatch.chdir(tmp_path)
     (tmp_path / SECRET).write_text("a file named like the secret")
     for flag in ("--secret", "--secret-fil", "--password"):
-        done = subprocess.run(
-            [sys.executable, "-m", "mesos_probe", "submit", "--master", "m", flag, SECRET],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        done = run_probe("submit", "--master", "m", flag, SECRET)
         # Not taken as an abbreviation of --secret-file: a usage error.
         assert done.returncode == 2 and "unrecognized arguments" in done.stderr, done.stderr
     config = tmp_path / "c.toml"
     config.write_text(f'master = "m"\nsecret = "{SECRET}"\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "mesos_probe", "submit", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_probe("submit", "--config", str(config))
     assert done.returncode == 2 and "unknown key(s) secret" in done.stderr
 
 
@@ -256,9 +209,7 @@ def test_secret_file_readable_by_others_is_warned_about(
 ) -> None:
     master = make_master(agents=1, credentials={PRINCIPAL: SECRET})
     secret_file.chmod(0o644)
-    code, _, stderr, _ = submit(
-        master, tmp_path, "--principal", PRINCIPAL, "--secret-file", str(secret_file)
-    )
+    code, _, stderr, _ = submit_as_principal(master, tmp_path, secret_file)
     assert code == 0
     assert f"--secret-file {secret_file} can be read by other users (mode 0644)" in stderr
 
@@ -272,23 +223,8 @@ def test_missing_or_empty_secret_file_is_a_usage_error_naming_it(
     path = tmp_path / "secret"
     if content is not None:
         path.write_text(content)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            "m",
-            "--principal",
-            PRINCIPAL,
-            "--secret-file",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    done = run_probe(
+        "submit", "--master", "m", "--principal", PRINCIPAL, "--secret-file", str(path)
     )
     assert done.returncode == 2
     assert f"--secret-file {path}" in done.stderr and message in done.stderr

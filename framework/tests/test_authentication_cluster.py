@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +15,13 @@ from typing import Any
 
 import pytest
 from cluster import LoopbackCluster, cluster_available, get_json, skip_or_fail
+from probe_command import (
+    authentication_failed,
+    error_line,
+    registration_refused,
+    run_submit,
+    write_secret_file,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -86,32 +91,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluste
 def submit(
     cluster: LoopbackCluster, tmp_path: Path, principal: str, secret: str, *flags: str
 ) -> tuple[int, dict[str, Any] | None, str, float]:
-    secret_file = tmp_path / f"{principal}.secret"
-    secret_file.write_text(secret + "\n")
-    secret_file.chmod(0o600)
+    secret_file = write_secret_file(tmp_path / f"{principal}.secret", secret)
     started = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            cluster.master,
-            "--timeout",
-            "40",
-            "--json",
-            "--principal",
-            principal,
-            "--secret-file",
-            str(secret_file),
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    credentials = ("--principal", principal, "--secret-file", str(secret_file))
+    done = run_submit(cluster.master, "--json", *credentials, *flags, timeout=40)
     report = json.loads(done.stdout) if done.stdout.strip() else None
     return done.returncode, report, done.stderr, time.monotonic() - started
 
@@ -120,9 +103,7 @@ def test_right_credentials_run_one_task_per_agent(cluster: LoopbackCluster, tmp_
     code, report, stderr, _ = submit(cluster, tmp_path, "probe-fw", PRINCIPALS["probe-fw"])
     assert code == 0, stderr
     assert report is not None and report["summary"]["finished"] == 2
-    state = cluster.state()
-    frameworks = state["frameworks"] + state["completed_frameworks"]
-    ours = [f for f in frameworks if f["id"] == report["framework_id"]]
+    ours = [f for f in cluster.frameworks() if f["id"] == report["framework_id"]]
     assert ours and ours[0]["principal"] == "probe-fw"
 
 
@@ -132,10 +113,7 @@ def test_wrong_secret_is_exit_4_naming_principal_and_master(
     code, _, stderr, took = submit(cluster, tmp_path, "probe-fw", "not-the-secret")
     assert code == 4, stderr
     assert took < 15
-    assert stderr.strip().splitlines()[-1] == (
-        f"mesos-probe: error: authentication failed for principal 'probe-fw' at master "
-        f"{cluster.master}: check --principal/--secret-file"
-    )
+    assert error_line(stderr) == authentication_failed("probe-fw", cluster.master)
     assert "Traceback" not in stderr
 
 
@@ -143,11 +121,8 @@ def test_registration_refused_by_acl_is_exit_5(cluster: LoopbackCluster, tmp_pat
     code, _, stderr, took = submit(cluster, tmp_path, "intruder", PRINCIPALS["intruder"])
     assert code == 5, stderr
     assert took < 15
-    line = stderr.strip().splitlines()[-1]
-    assert line.startswith(
-        f"mesos-probe: error: the master at {cluster.master} refused to register framework "
-        "'mesos-probe' (principal 'intruder', role '*'): "
-    )
+    line = error_line(stderr)
+    assert line.startswith(registration_refused(cluster.master, "intruder"))
     assert "Not authorized to register framework" in line
 
 

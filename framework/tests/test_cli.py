@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from probe_command import run_probe, run_submit
 
 from mesos_probe import cli
 
@@ -101,20 +102,11 @@ def test_usage_errors_exit_2_with_a_message(
 
 
 def test_console_script_usage_error_and_unreachable_master() -> None:
-    command = [sys.executable, "-m", "mesos_probe"]
-    bad = subprocess.run(
-        [*command, "submit", "--cpus", "x"], capture_output=True, text=True, timeout=30, check=False
-    )
+    bad = run_probe("submit", "--cpus", "x")
     assert bad.returncode == 2
     assert "argument --cpus" in bad.stderr and "Traceback" not in bad.stderr
     with socketless_port() as port:
-        unreachable = subprocess.run(
-            [*command, "submit", "--master", f"127.0.0.1:{port}", "--timeout", "2"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        unreachable = run_submit(f"127.0.0.1:{port}", timeout=2)
     assert unreachable.returncode == 3
     assert f"127.0.0.1:{port}: connection refused" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr

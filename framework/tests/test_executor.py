@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
 
 import pytest
+from probe_command import module_argv, run_argv
 from pymesos import decode_data
 
 from mesos_probe.executor import ProbeExecutor
@@ -154,14 +153,7 @@ def test_acknowledgement_of_the_final_update_is_recognised() -> None:
 
 def test_module_refuses_to_run_outside_an_agent() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MESOS_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "mesos_probe.executor"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_argv(module_argv("mesos_probe.executor"), env=env)
     assert done.returncode == 2
     assert "MESOS_AGENT_ENDPOINT" in done.stderr
     assert "Traceback" not in done.stderr

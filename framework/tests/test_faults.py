@@ -22,10 +22,8 @@ from cluster import cluster_available, skip_or_fail
 from ha_cluster import HACluster, ZooKeeperServer, zookeeper_available
 from probe_run import (
     ProbeRun,
-    framework_ids,
     kill_leader_mid_run,
     launched_executors,
-    master_tasks,
     record_timing,
     wait_for_running_tasks,
 )
@@ -46,13 +44,6 @@ TASK = ("--hold", "4")
 RUN_TIMEOUT = 60.0
 
 
-@pytest.fixture(scope="module")
-def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperServer]:
-    server = ZooKeeperServer(tmp_path_factory.mktemp("zookeeper")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def cluster(zookeeper: ZooKeeperServer, tmp_path: Path) -> Iterator[HACluster]:
     if not zookeeper.healthy():  # a previous test stopped it and failed half-way
@@ -71,7 +62,23 @@ def cluster(zookeeper: ZooKeeperServer, tmp_path: Path) -> Iterator[HACluster]:
 
 
 def start_run(cluster: HACluster, directory: Path, name: str, *flags: str) -> ProbeRun:
+    """A mesos-probe run against the zk:// URL whose tasks last a few seconds."""
     return ProbeRun(directory, name, cluster.zk_url, *TASK, *flags, timeout=RUN_TIMEOUT)
+
+
+def run_with_tasks_running(cluster: HACluster, directory: Path, name: str, *flags: str) -> ProbeRun:
+    """A run started as `start_run`, once every agent runs its task."""
+    run = start_run(cluster, directory, name, *flags)
+    wait_for_running_tasks(cluster, AGENTS, run=run)
+    return run
+
+
+def wait_for_success(run: ProbeRun) -> float:
+    """Wait for `run` to exit 0; the wall time it ended."""
+    code = run.wait(RUN_TIMEOUT)
+    ended_at = time.time()
+    assert code == 0, run.stderr_tail()
+    return ended_at
 
 
 def assert_one_finished_task_per_agent(
@@ -99,7 +106,7 @@ def assert_one_finished_task_per_agent(
     if not leader_saw_the_end:
         return
     # The leading master (possibly a new one) knows one finished task per agent.
-    tasks = master_tasks(cluster, report["framework_id"])
+    tasks = cluster.tasks_of(report["framework_id"])
     by_agent: dict[str, list[str]] = {}
     for task in tasks:
         by_agent.setdefault(task["slave_id"], []).append(task["state"])
@@ -113,12 +120,12 @@ def test_leading_master_killed_mid_run(cluster: HACluster, tmp_path: Path, named
     master = cluster.zk_url if named_by == "zk" else cluster.master_list
     outcome = kill_leader_mid_run(cluster, tmp_path, *TASK, run_timeout=RUN_TIMEOUT, master=master)
 
-    assert outcome.exit_code == 0, outcome.stderr[-3000:]
+    assert outcome.exit_code == 0, outcome.stderr_tail
     assert_one_finished_task_per_agent(cluster, outcome.report)
     assert outcome.lost == 0 and outcome.duplicated == 0
     # The same framework re-subscribed to the new leader, which knows no other.
-    assert outcome.resubscribed_after is not None, outcome.stderr[-3000:]
-    assert framework_ids(cluster) == [outcome.report["framework_id"]]
+    assert outcome.resubscribed_after is not None, outcome.stderr_tail
+    assert cluster.framework_ids() == [outcome.report["framework_id"]]
     # Every agent re-registered with the new leader.
     assert len(cluster.active_agents()) == AGENTS
     scenario = f"leader killed ({named_by})"
@@ -129,15 +136,14 @@ def test_leading_master_killed_mid_run(cluster: HACluster, tmp_path: Path, named
 
 
 def test_agent_killed_mid_run_is_reported_by_name(cluster: HACluster, tmp_path: Path) -> None:
-    run = start_run(cluster, tmp_path, "run", "--lost-agent-timeout", "1")
-    wait_for_running_tasks(cluster, AGENTS, run=run)
+    run = run_with_tasks_running(cluster, tmp_path, "run", "--lost-agent-timeout", "1")
     victim = cluster.agent_id_of(1)
     cluster.stop_agent(1)
     killed_at = time.time()
     code = run.wait(RUN_TIMEOUT)
     ended_at = time.time()
 
-    assert code == 1, run.stderr()[-3000:]
+    assert code == 1, run.stderr_tail()
     report = run.report()
     rows = {row["hostname"]: row for row in report["agents"]}
     assert rows["agent0.test"]["state"] == "TASK_FINISHED"
@@ -155,7 +161,7 @@ def test_agent_killed_mid_run_is_reported_by_name(cluster: HACluster, tmp_path: 
     assert [len(ids) for ids in launched.values()] == [1, 1], launched
     assert victim not in {a["id"] for a in cluster.active_agents()}
     reported = run.log_times(f"{lost['state']} on agent {victim}", after=killed_at)
-    assert reported, run.stderr()[-3000:]
+    assert reported, run.stderr_tail()
     record_timing("agent killed", f"kill -> {lost['state']}", reported[0] - killed_at)
     record_timing("agent killed", "kill -> run ended", ended_at - killed_at)
 
@@ -164,25 +170,21 @@ def test_scheduler_killed_and_restarted_with_its_state_file(
     cluster: HACluster, tmp_path: Path
 ) -> None:
     state_file = tmp_path / "probe.state"
-    first = start_run(cluster, tmp_path, "first", "--state-file", str(state_file))
-    wait_for_running_tasks(cluster, AGENTS, run=first)
+    first = run_with_tasks_running(cluster, tmp_path, "first", "--state-file", str(state_file))
     saved = wait_for_saved_attempts(state_file, AGENTS)
     killed_at = first.kill()
 
     second = start_run(cluster, tmp_path, "second", "--state-file", str(state_file))
-    code = second.wait(RUN_TIMEOUT)
-    ended_at = time.time()
-
-    assert code == 0, second.stderr()[-3000:]
+    ended_at = wait_for_success(second)
     report = second.report()
     assert report["framework_id"] == saved["framework_id"]
     assert report["run_id"] == saved["run_id"]
     # The tasks were launched before the kill; the restarted process launched none.
     assert_one_finished_task_per_agent(cluster, report, launched_by_this_process=0)
     resumed = second.log_times("re-registered with master", after=killed_at)
-    assert resumed, second.stderr()[-3000:]
+    assert resumed, second.stderr_tail()
     assert "registered with master" not in second.stderr().replace("re-registered", "")
-    assert framework_ids(cluster) == [saved["framework_id"]]
+    assert cluster.framework_ids() == [saved["framework_id"]]
     # The restarted scheduler asked the master about the tasks it had launched.
     assert second.log_times(f"reconciling {AGENTS} task(s)", after=killed_at)
     record_timing("scheduler killed", "kill -> framework re-subscribed", resumed[0] - killed_at)
@@ -192,8 +194,7 @@ def test_scheduler_killed_and_restarted_with_its_state_file(
 def test_zookeeper_outage_longer_than_the_session(
     cluster: HACluster, zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
-    run = start_run(cluster, tmp_path, "run")
-    wait_for_running_tasks(cluster, AGENTS, run=run)
+    run = run_with_tasks_running(cluster, tmp_path, "run")
     stopped_at = time.time()
     zookeeper.stop()
     # The leader must give up leadership (Mesos exits, "Lost leadership... committing
@@ -203,10 +204,8 @@ def test_zookeeper_outage_longer_than_the_session(
     zookeeper.start()
     restarted_at = time.time()
     _, elected_at = cluster.wait_for_leader(timeout=6 * SESSION_TIMEOUT)
-    code = run.wait(RUN_TIMEOUT)
-    ended_at = time.time()
+    ended_at = wait_for_success(run)
 
-    assert code == 0, run.stderr()[-3000:]
     # Masters whose old sessions expire once ZooKeeper is back may still change leaders
     # after the run ended, and a new leader does not know completed frameworks (nor does
     # Mesos: they are not in the registry), so the sandboxes and the report are the record.
@@ -227,13 +226,11 @@ def test_zookeeper_blip_shorter_than_the_session_loses_nothing(
     cluster: HACluster, zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     """ZooKeeper frozen for a quarter of the session timeout: nobody may notice."""
-    run = start_run(cluster, tmp_path, "run")
-    wait_for_running_tasks(cluster, AGENTS, run=run)
+    run = run_with_tasks_running(cluster, tmp_path, "run")
     leader = cluster.leader_index()
     zookeeper.pause(SESSION_TIMEOUT / 4)
-    code = run.wait(RUN_TIMEOUT)
+    wait_for_success(run)
 
-    assert code == 0, run.stderr()[-3000:]
     assert_one_finished_task_per_agent(cluster, run.report())
     assert cluster.master_exits() == 0
     assert cluster.leader_index() == leader

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -15,6 +13,8 @@ from typing import Any
 
 import pytest
 from cluster import ExternalCluster, LoopbackCluster, cluster_available, skip_or_fail
+from probe_command import run_probe, run_submit
+from probe_run import wait_for_running_tasks
 
 pytestmark = pytest.mark.integration
 
@@ -24,24 +24,7 @@ if not MASTER_URL and not cluster_available():
 
 
 def submit(cluster: ExternalCluster, *flags: str, timeout: float = 60) -> tuple[int, dict, str]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            cluster.master,
-            "--timeout",
-            str(timeout),
-            "--json",
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-        check=False,
-    )
+    done = run_submit(cluster.master, "--json", *flags, timeout=timeout)
     try:
         report = json.loads(done.stdout)
     except ValueError:
@@ -53,16 +36,6 @@ def submit(cluster: ExternalCluster, *flags: str, timeout: float = 60) -> tuple[
 def cluster() -> Iterator[ExternalCluster]:
     with LoopbackCluster.maybe(MASTER_URL, agents=3) as running:
         yield running
-
-
-def finished_tasks_of(cluster: ExternalCluster, framework_id: str) -> list[dict[str, Any]]:
-    state = cluster.state()
-    frameworks = state.get("frameworks", []) + state.get("completed_frameworks", [])
-    tasks: list[dict[str, Any]] = []
-    for framework in frameworks:
-        if framework.get("id") == framework_id:
-            tasks += framework.get("tasks", []) + framework.get("completed_tasks", [])
-    return tasks
 
 
 def test_one_finished_task_and_result_per_agent(cluster: ExternalCluster) -> None:
@@ -86,7 +59,7 @@ def test_one_finished_task_and_result_per_agent(cluster: ExternalCluster) -> Non
         "failed": 0,
     }
     # The master saw exactly one finished task per agent for this framework.
-    tasks = finished_tasks_of(cluster, report["framework_id"])
+    tasks = cluster.tasks_of(report["framework_id"])
     if tasks:
         finished = [t for t in tasks if t.get("state") == "TASK_FINISHED"]
         assert sorted(t["slave_id"] for t in finished) == sorted(agents)
@@ -94,22 +67,7 @@ def test_one_finished_task_and_result_per_agent(cluster: ExternalCluster) -> Non
 
 
 def test_table_output_has_one_finished_row_per_agent(cluster: ExternalCluster) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            cluster.master,
-            "--timeout",
-            "60",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    done = run_submit(cluster.master, timeout=60)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split()[:3] == ["AGENT", "HOSTNAME", "STATE"]
@@ -179,40 +137,9 @@ def test_agent_stopped_mid_run_fails_the_run_naming_it() -> None:
     assert report["summary"]["finished"] == 2
 
 
-def wait_for_running_tasks(cluster: ExternalCluster, count: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = cluster.state()
-        running = [
-            task
-            for framework in state.get("frameworks", [])
-            for task in framework.get("tasks", [])
-            if task.get("state") == "TASK_RUNNING"
-        ]
-        if len(running) >= count:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{count} tasks were not running within {timeout}s")
-
-
 def test_unreachable_master_is_a_clear_error_within_the_timeout() -> None:
     started = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            "127.0.0.1:9,127.0.0.2:9",
-            "--timeout",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_submit("127.0.0.1:9,127.0.0.2:9", timeout=3)
     assert time.monotonic() - started < 8
     assert done.returncode == 3
     assert "no leading Mesos master found" in done.stderr
@@ -220,21 +147,6 @@ def test_unreachable_master_is_a_clear_error_within_the_timeout() -> None:
 
 
 def test_invalid_flags_are_a_usage_error(cluster: ExternalCluster) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mesos_probe",
-            "submit",
-            "--master",
-            cluster.master,
-            "--expect-agents",
-            "none",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_probe("submit", "--master", cluster.master, "--expect-agents", "none")
     assert done.returncode == 2
     assert "usage:" in done.stderr and "--expect-agents" in done.stderr

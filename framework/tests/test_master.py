@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from cluster import unused_address
+from event_stream import QuietHandler, serve_on_loopback
 
 from mesos_probe.master import MasterError, current_leader, find_leader, master_state, parse_master
 
@@ -62,7 +60,7 @@ class FakeMaster:
         self.agents = agents
         self.requests: list[tuple[str, str | None]] = []
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 outer.requests.append((self.path, self.headers.get("Authorization")))
                 if self.path == "/master/redirect":
@@ -87,41 +85,34 @@ class FakeMaster:
                     self.wfile.write(body)
                 else:
                     self.send_response(404)
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.address = serve_on_loopback(Handler)
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
 
-@pytest.fixture
-def masters() -> Iterator[list[FakeMaster]]:
-    started: list[FakeMaster] = []
-    yield started
-    for master in started:
-        master.close()
+def start_master(masters: list[FakeMaster], leader: str | None, agents: int = 3) -> FakeMaster:
+    """A scripted master naming `leader` (None: no leader elected), closed after the test."""
+    master = FakeMaster(leader, agents)
+    masters.append(master)
+    return master
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def start_leader(masters: list[FakeMaster]) -> FakeMaster:
+    """A scripted master that names itself the leader."""
+    leader = start_master(masters, leader=None)
+    leader.leader = leader.address
+    return leader
 
 
 def test_follows_the_redirect_to_the_leader_across_a_list(masters: list[FakeMaster]) -> None:
-    leader = FakeMaster(leader=None)
-    masters.append(leader)
-    leader.leader = leader.address
-    follower = FakeMaster(leader=leader.address)
-    masters.append(follower)
-    dead = f"127.0.0.1:{free_port()}"
+    leader = start_leader(masters)
+    follower = start_master(masters, leader=leader.address)
+    dead = unused_address()
     spec = parse_master(f"{dead},{follower.address}")
     assert find_leader(spec, time.monotonic() + 5) == leader.address
 
@@ -131,14 +122,10 @@ def test_a_stale_standby_naming_a_dead_leader_is_not_believed(
 ) -> None:
     # Right after a failover: one standby still names the dead former leader, another
     # already names the new one. Only a leader that answers for itself is returned.
-    dead = f"127.0.0.1:{free_port()}"
-    stale = FakeMaster(leader=dead)
-    masters.append(stale)
-    leader = FakeMaster(leader=None)
-    masters.append(leader)
-    leader.leader = leader.address
-    informed = FakeMaster(leader=leader.address)
-    masters.append(informed)
+    dead = unused_address()
+    stale = start_master(masters, leader=dead)
+    leader = start_leader(masters)
+    informed = start_master(masters, leader=leader.address)
 
     spec = parse_master(f"{stale.address},{informed.address}")
     assert current_leader(spec, 2.0) == (leader.address, "")
@@ -148,7 +135,7 @@ def test_a_stale_standby_naming_a_dead_leader_is_not_believed(
 
 
 def test_unreachable_master_fails_within_the_deadline() -> None:
-    spec = parse_master(f"127.0.0.1:{free_port()}")
+    spec = parse_master(unused_address())
     started = time.monotonic()
     with pytest.raises(MasterError, match="connection refused"):
         find_leader(spec, started + 1.5)
@@ -156,15 +143,13 @@ def test_unreachable_master_fails_within_the_deadline() -> None:
 
 
 def test_no_leader_elected_is_reported(masters: list[FakeMaster]) -> None:
-    lonely = FakeMaster(leader=None)
-    masters.append(lonely)
+    lonely = start_master(masters, leader=None)
     with pytest.raises(MasterError, match="knows no leader"):
         find_leader(parse_master(lonely.address), time.monotonic() + 1)
 
 
 def test_state_counts_agents_and_sends_credentials(masters: list[FakeMaster]) -> None:
-    master = FakeMaster(leader=None, agents=2)
-    masters.append(master)
+    master = start_master(masters, leader=None, agents=2)
     state = master_state(master.address, 2, principal="fw", secret="s3cret")
     assert [a["id"] for a in state["slaves"] if a["active"]] == ["a0", "a1"]
     assert master.requests[-1] == ("/master/state", "Basic Znc6czNjcmV0")  # fw:s3cret

@@ -45,6 +45,19 @@ def finish(scheduler: ProbeScheduler, driver: FakeDriver, agent: str, result: st
     )
 
 
+def fail(
+    scheduler: ProbeScheduler,
+    driver: FakeDriver,
+    agent: str,
+    message: str,
+    state: str = "TASK_FAILED",
+    reason: str = "REASON_COMMAND_EXECUTOR_FAILED",
+) -> None:
+    """The agent's latest task ends in `state` with `reason` and `message`."""
+    update = status(task_on(driver, agent), state, agent, reason=reason, message=message)
+    scheduler.statusUpdate(driver, update)
+
+
 def test_one_task_per_agent_from_offers_of_three_agents() -> None:
     scheduler, driver, _ = make_scheduler(expected=3)
     scheduler.resourceOffers(driver, [offer("a1"), offer("a2"), offer("a3")])
@@ -136,16 +149,7 @@ def test_fails_twice_then_succeeds_keeping_each_reason() -> None:
     for failure in ("boom 1", "boom 2"):
         scheduler.resourceOffers(driver, [offer("a1")])
         scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_RUNNING", "a1"))
-        scheduler.statusUpdate(
-            driver,
-            status(
-                task_on(driver, "a1"),
-                "TASK_FAILED",
-                "a1",
-                reason="REASON_COMMAND_EXECUTOR_FAILED",
-                message=failure,
-            ),
-        )
+        fail(scheduler, driver, "a1", failure)
         assert not scheduler.done.is_set()
     scheduler.resourceOffers(driver, [offer("a1")])
     finish(scheduler, driver, "a1", result='{"hostname": "host-a1"}')
@@ -162,16 +166,7 @@ def test_gives_up_after_max_attempts_and_completes_the_run() -> None:
     scheduler.resourceOffers(driver, [offer("a1"), offer("a2")])
     finish(scheduler, driver, "a2")
     for _ in range(2):
-        scheduler.statusUpdate(
-            driver,
-            status(
-                task_on(driver, "a1"),
-                "TASK_FAILED",
-                "a1",
-                reason="REASON_COMMAND_EXECUTOR_FAILED",
-                message="bad",
-            ),
-        )
+        fail(scheduler, driver, "a1", "bad")
         scheduler.resourceOffers(driver, [offer("a1")])
     assert launched_on(driver).count("a1") == 2  # never a third attempt
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
@@ -183,16 +178,7 @@ def test_task_refused_by_the_master_is_not_retried() -> None:
     scheduler.resourceOffers(driver, [offer("a1"), offer("a2")])
     finish(scheduler, driver, "a2")
     message = "Not authorized to launch as user 'root'"
-    scheduler.statusUpdate(
-        driver,
-        status(
-            task_on(driver, "a1"),
-            "TASK_ERROR",
-            "a1",
-            reason="REASON_TASK_UNAUTHORIZED",
-            message=message,
-        ),
-    )
+    fail(scheduler, driver, "a1", message, state="TASK_ERROR", reason="REASON_TASK_UNAUTHORIZED")
     scheduler.resourceOffers(driver, [offer("a1")])
     assert launched_on(driver).count("a1") == 1
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED

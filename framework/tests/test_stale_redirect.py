@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cluster import free_port, skip_or_fail
+from cluster import free_port, unused_address
 from fake_master import FakeMaster
-from ha_cluster import ZooKeeperServer, zookeeper_available
+from ha_cluster import ZooKeeperServer
 from kazoo.client import KazooClient
 from probe_run import ProbeRun, record_timing
 
@@ -26,23 +25,6 @@ pytestmark = pytest.mark.integration
 
 AGENTS = 3
 RUN_TIMEOUT = 45.0
-
-
-@pytest.fixture(scope="module")
-def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperServer]:
-    if not zookeeper_available():
-        skip_or_fail("ZooKeeper (/usr/share/java/zookeeper.jar and java) is not installed")
-    server = ZooKeeperServer(tmp_path_factory.mktemp("zookeeper")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def masters() -> Iterator[list[FakeMaster]]:
-    started: list[FakeMaster] = []
-    yield started
-    for master in started:
-        master.close()
 
 
 def contender(zk: KazooClient, path: str, master: FakeMaster) -> str:
@@ -95,8 +77,8 @@ def test_zk_standby_redirecting_to_the_dead_leader(
         )
         deadline = time.monotonic() + 20
         while not old_leader.subscribe_bodies:
-            assert time.monotonic() < deadline, run.stderr()[-3000:]
-            assert run.process.poll() is None, run.stderr()[-3000:]
+            assert time.monotonic() < deadline, run.stderr_tail()
+            assert run.process.poll() is None, run.stderr_tail()
             time.sleep(0.05)
         # The leader dies: its stream and port go away, then its ZooKeeper node. pymesos'
         # detector moves to the standby, which still believes the dead leader.
@@ -112,7 +94,7 @@ def test_zk_standby_redirecting_to_the_dead_leader(
 def test_listed_standby_redirecting_to_a_dead_master(
     masters: list[FakeMaster], tmp_path: Path
 ) -> None:
-    dead = f"127.0.0.1:{free_port()}"
+    dead = unused_address()
     standby = FakeMaster(agents=AGENTS, stale_leader=dead)
     masters.append(standby)
     started = time.time()
