@@ -29,6 +29,17 @@ TASK_STATES = frozenset(
         *TERMINAL_STATES,
     }
 )
+# The capabilities a Mesos 1.11 agent declares (AgentInfo.Capability), in /state on both sides.
+AGENT_CAPABILITIES = (
+    "MULTI_ROLE",
+    "HIERARCHICAL_ROLE",
+    "RESERVATION_REFINEMENT",
+    "RESOURCE_PROVIDER",
+    "RESIZE_VOLUME",
+    "AGENT_OPERATION_FEEDBACK",
+    "AGENT_DRAINING",
+    "TASK_RESOURCE_LIMITS",
+)
 
 
 def value_of(body: Any, field: str) -> str | None:

@@ -399,14 +399,7 @@ class Agent:
         if run is None or run.terminating:
             run = await self._launch_executor(framework, info, is_command, [task_id])
             if run is None:
-                self._agent_update(
-                    framework,
-                    task_id,
-                    executor_id,
-                    "TASK_FAILED",
-                    "REASON_CONTAINER_LAUNCH_FAILED",
-                    "Failed to launch container",
-                )
+                self._fail_launch(framework, [task_id], executor_id)
                 return
         if run.subscribed and run.stream is not None:
             run.launched_tasks[task_id] = task
@@ -428,15 +421,7 @@ class Agent:
         if run is None or run.terminating:
             run = await self._launch_executor(framework, executor_info, False, task_ids)
             if run is None:
-                for task_id in task_ids:
-                    self._agent_update(
-                        framework,
-                        task_id,
-                        executor_id,
-                        "TASK_FAILED",
-                        "REASON_CONTAINER_LAUNCH_FAILED",
-                        "Failed to launch container",
-                    )
+                self._fail_launch(framework, task_ids, executor_id)
                 return
         if run.subscribed and run.stream is not None:
             for task in tasks:
@@ -446,6 +431,17 @@ class Agent:
             )
         else:
             run.queued_groups.append(tasks)
+
+    def _fail_launch(self, framework: FrameworkRun, task_ids: list[str], executor_id: str) -> None:
+        for task_id in task_ids:
+            self._agent_update(
+                framework,
+                task_id,
+                executor_id,
+                "TASK_FAILED",
+                "REASON_CONTAINER_LAUNCH_FAILED",
+                "Failed to launch container",
+            )
 
     def _executor_user(self, framework: FrameworkRun, info: dict[str, Any]) -> str | None:
         if not self.config.switch_user or os.geteuid() != 0:
@@ -546,20 +542,25 @@ class Agent:
         return run
 
     def _registration_deadline(self, run: ExecutorRun) -> None:
-        if run.subscribed or run.terminating or run.process is None:
-            return
         timeout = format_duration(self.config.executor_registration_timeout)
-        logger.warning(
+        self._terminate_unsubscribed(
+            run,
             "Terminating executor '%s' of framework %s because it did not register within %s",
-            run.executor_id,
-            run.framework_id,
-            timeout,
-        )
-        run.terminating = True
-        run.termination = (
             "REASON_EXECUTOR_REGISTRATION_TIMEOUT",
             f"Executor did not register within {timeout}",
+            timeout,
         )
+
+    def _terminate_unsubscribed(
+        self, run: ExecutorRun, log_format: str, reason: str, message: str, timeout: str
+    ) -> None:
+        """Kill an executor whose (re-)registration deadline passed before it subscribed;
+        `log_format` takes the executor id, the framework id and the timeout."""
+        if run.subscribed or run.terminating or run.process is None:
+            return
+        logger.warning(log_format, run.executor_id, run.framework_id, timeout)
+        run.terminating = True
+        run.termination = (reason, message)
         self._spawn(run.process.terminate(0.0))
 
     async def _watch_executor(self, framework: FrameworkRun, run: ExecutorRun) -> None:
@@ -657,21 +658,14 @@ class Agent:
             )
 
     def _reregistration_deadline(self, run: ExecutorRun) -> None:
-        if run.subscribed or run.terminating or run.process is None:
-            return
         timeout = format_duration(self.config.executor_reregistration_timeout)
-        logger.warning(
+        self._terminate_unsubscribed(
+            run,
             "Killing executor '%s' of framework %s: it did not re-register within %s",
-            run.executor_id,
-            run.framework_id,
-            timeout,
-        )
-        run.terminating = True
-        run.termination = (
             "REASON_EXECUTOR_REREGISTRATION_TIMEOUT",
             f"Executor did not re-register within {timeout}",
+            timeout,
         )
-        self._spawn(run.process.terminate(0.0))
 
     def _executor_terminated(
         self, framework: FrameworkRun, run: ExecutorRun, status: int | None

@@ -9,14 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from mesos_lite import MESOS_VERSION
 from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.view_filter import AgentViewFilter
 from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
+from mesos_lite.build_info import version_info
 from mesos_lite.httpd import CallError, json_response, read_json_call
-from mesos_lite.master.endpoints import BUILD_DATE, BUILD_TIME, BUILD_USER, GIT_SHA
-from mesos_lite.protocol import TERMINAL_STATES, value_of
+from mesos_lite.protocol import AGENT_CAPABILITIES, TERMINAL_STATES, value_of
 from mesos_lite.resources import Resources, attributes_summary, parse_resources_json
 
 # Mesos reads at most 16 pages per /files/read request.
@@ -71,17 +70,7 @@ class AgentEndpoints:
         return web.Response(status=200)
 
     async def version(self, request: web.Request) -> web.Response:
-        return json_response(self._version())
-
-    @staticmethod
-    def _version() -> dict[str, Any]:
-        return {
-            "version": MESOS_VERSION,
-            "build_date": BUILD_DATE,
-            "build_time": BUILD_TIME,
-            "build_user": BUILD_USER,
-            "git_sha": GIT_SHA,
-        }
+        return json_response(version_info())
 
     async def flags(self, request: web.Request) -> web.Response:
         if not self.security.approved(request, "view_flags", None):
@@ -156,21 +145,12 @@ class AgentEndpoints:
         config = agent.config
         master_hostname = (agent.master_info or {}).get("hostname")
         body: dict[str, Any] = {
-            **self._version(),
+            **version_info(),
             "start_time": agent.start_time,
             "id": agent.id or "",
             "pid": agent.pid,
             "hostname": config.hostname,
-            "capabilities": [
-                "MULTI_ROLE",
-                "HIERARCHICAL_ROLE",
-                "RESERVATION_REFINEMENT",
-                "RESOURCE_PROVIDER",
-                "RESIZE_VOLUME",
-                "AGENT_OPERATION_FEEDBACK",
-                "AGENT_DRAINING",
-                "TASK_RESOURCE_LIMITS",
-            ],
+            "capabilities": list(AGENT_CAPABILITIES),
             "resources": config.resources.summary(),
             "reserved_resources": {},
             "unreserved_resources": config.resources.summary(),
@@ -306,7 +286,7 @@ class AgentEndpoints:
             return forbidden()
         handlers = {
             "GET_HEALTH": lambda: {"healthy": True},
-            "GET_VERSION": lambda: {"version_info": self._version()},
+            "GET_VERSION": lambda: {"version_info": version_info()},
             "GET_FLAGS": lambda: {
                 "flags": [{"name": k, "value": v} for k, v in self.agent.config.flags.items()]
             },

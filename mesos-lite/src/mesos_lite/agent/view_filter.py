@@ -10,27 +10,16 @@ from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.authorization import Authorizer, executor_user, task_user
 from mesos_lite.protocol import value_of
+from mesos_lite.view_acl import FrameworkViewAcl
 
 EXECUTOR_TASK_LISTS = ("tasks", "queued_tasks", "completed_tasks")
 
 
-class AgentViewFilter:
+class AgentViewFilter(FrameworkViewAcl[FrameworkRun]):
     def __init__(self, agent: Agent, authorizer: Authorizer, principal: str | None) -> None:
-        self.authorizer = authorizer
-        self.principal = principal
-        self.frameworks: dict[str, FrameworkRun] = {
-            f.id: f for f in [*agent.completed_frameworks, *agent.frameworks.values()]
-        }
-
-    def _approved(self, action: str, obj: str | None) -> bool:
-        return self.authorizer.approved(action, self.principal, obj)
-
-    def flags(self) -> bool:
-        return self._approved("view_flags", None)
-
-    def _framework_user(self, framework_id: str) -> str:
-        framework = self.frameworks.get(framework_id)
-        return str(framework.info.get("user", "")) if framework else ""
+        super().__init__(
+            [*agent.completed_frameworks, *agent.frameworks.values()], authorizer, principal
+        )
 
     def _runs(self, framework_id: str) -> list[ExecutorRun]:
         framework = self.frameworks.get(framework_id)
@@ -48,9 +37,6 @@ class AgentViewFilter:
                 if value_of(task, "task_id") == task_id:
                     return task
         return None
-
-    def framework(self, framework_id: str) -> bool:
-        return self._approved("view_frameworks", self._framework_user(framework_id))
 
     def task(self, framework_id: str, task_id: str) -> bool:
         user = self._framework_user(framework_id)

@@ -19,6 +19,7 @@ from mesos_lite.ids import IdSequence, new_uuid
 from mesos_lite.master.model import Agent, Framework, Offer, Task
 from mesos_lite.master.registry import Registrar, RegistryState
 from mesos_lite.protocol import (
+    AGENT_CAPABILITIES,
     TERMINAL_STATES,
     framework_roles,
     is_partition_aware,
@@ -468,16 +469,7 @@ class Master:
                 reregistered_time=reregistered_time,
                 version=version,
                 stream=stream,
-                capabilities=[
-                    "MULTI_ROLE",
-                    "HIERARCHICAL_ROLE",
-                    "RESERVATION_REFINEMENT",
-                    "RESOURCE_PROVIDER",
-                    "RESIZE_VOLUME",
-                    "AGENT_OPERATION_FEEDBACK",
-                    "AGENT_DRAINING",
-                    "TASK_RESOURCE_LIMITS",
-                ],
+                capabilities=list(AGENT_CAPABILITIES),
             )
             self.agents[agent_id] = agent
             self._emit("agent_added", agent)
@@ -836,24 +828,10 @@ class Master:
         executor_info: dict[str, Any] | None,
         task_group: list[dict[str, Any]] | None,
     ) -> None:
-        framework.tasks[task.id] = task
-        self._emit("task_added", task)
+        self._add_staging_task(framework, agent, task)
         task.statuses = []
-        agent.used = agent.used + task.resources
-        framework.allocated = framework.allocated + task.resources
-        self._count_state("TASK_STAGING")
         if executor_info is not None:
-            executor_id = value_of(executor_info, "executor_id") or ""
-            key = (framework.id, executor_id)
-            if key not in agent.executors:
-                try:
-                    executor_resources = parse_resources_json(executor_info.get("resources", []))
-                except ResourceError:
-                    executor_resources = Resources()
-                agent.executors[key] = executor_resources
-                agent.executor_infos[key] = executor_info
-                agent.used = agent.used + executor_resources
-                framework.executors[(agent.id, executor_id)] = executor_info
+            self._add_executor(framework, agent, executor_info)
         if agent.stream is None:
             return
         message: dict[str, Any] = {
@@ -873,11 +851,30 @@ class Master:
         self, framework: Framework, agent: Agent, tasks: list[Task], executor_info: dict[str, Any]
     ) -> None:
         for task in tasks:
-            framework.tasks[task.id] = task
-            self._emit("task_added", task)
-            agent.used = agent.used + task.resources
-            framework.allocated = framework.allocated + task.resources
-            self._count_state("TASK_STAGING")
+            self._add_staging_task(framework, agent, task)
+        self._add_executor(framework, agent, executor_info)
+        if agent.stream is not None:
+            agent.stream.send(
+                {
+                    "type": "RUN_TASK_GROUP",
+                    "framework_info": framework.info,
+                    "executor_info": executor_info,
+                    "task_group": {"tasks": [t.info for t in tasks]},
+                }
+            )
+
+    def _add_staging_task(self, framework: Framework, agent: Agent, task: Task) -> None:
+        """Book a task being launched: known to its framework, its resources in use."""
+        framework.tasks[task.id] = task
+        self._emit("task_added", task)
+        agent.used = agent.used + task.resources
+        framework.allocated = framework.allocated + task.resources
+        self._count_state("TASK_STAGING")
+
+    def _add_executor(
+        self, framework: Framework, agent: Agent, executor_info: dict[str, Any]
+    ) -> None:
+        """Book the executor a launch names, and its resources, the first time it is seen."""
         executor_id = value_of(executor_info, "executor_id") or ""
         key = (framework.id, executor_id)
         if key not in agent.executors:
@@ -889,15 +886,6 @@ class Master:
             agent.executor_infos[key] = executor_info
             agent.used = agent.used + executor_resources
             framework.executors[(agent.id, executor_id)] = executor_info
-        if agent.stream is not None:
-            agent.stream.send(
-                {
-                    "type": "RUN_TASK_GROUP",
-                    "framework_info": framework.info,
-                    "executor_info": executor_info,
-                    "task_group": {"tasks": [t.info for t in tasks]},
-                }
-            )
 
     def _count_state(self, state: str) -> None:
         self.task_counters[state] = self.task_counters.get(state, 0) + 1

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from mesos_lite import MESOS_VERSION
 from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
+from mesos_lite.build_info import version_info
 from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
 from mesos_lite.master.core import Master
 from mesos_lite.master.model import Agent, Framework, Offer
@@ -23,10 +23,6 @@ logger = logging.getLogger(__name__)
 
 # Mesos's operator event stream heartbeat (DEFAULT_HEARTBEAT_INTERVAL).
 OPERATOR_HEARTBEAT_SECONDS = 15.0
-BUILD_DATE = "2020-11-24 10:00:00"
-BUILD_TIME = 1606212000.0
-BUILD_USER = "mesos-lite"
-GIT_SHA = "e7fb5a5e1c3c4aa9f1d1f8e2d2b8a2c0b6f2a1c3"
 TASK_STATE_KEYS = (
     "TASK_STAGING",
     "TASK_STARTING",
@@ -82,17 +78,7 @@ class MasterEndpoints:
         return web.Response(status=200)
 
     async def version(self, request: web.Request) -> web.Response:
-        return json_response(self.version_body())
-
-    @staticmethod
-    def version_body() -> dict[str, Any]:
-        return {
-            "version": MESOS_VERSION,
-            "build_date": BUILD_DATE,
-            "build_time": BUILD_TIME,
-            "build_user": BUILD_USER,
-            "git_sha": GIT_SHA,
-        }
+        return json_response(version_info())
 
     async def redirect(self, request: web.Request) -> web.Response:
         location = await self.master.current_leader_location()
@@ -202,11 +188,7 @@ class MasterEndpoints:
         config = master.config
         agents = list(master.agents.values())
         body: dict[str, Any] = {
-            "version": MESOS_VERSION,
-            "git_sha": GIT_SHA,
-            "build_date": BUILD_DATE,
-            "build_time": BUILD_TIME,
-            "build_user": BUILD_USER,
+            **version_info(),
             "start_time": master.start_time,
             "id": master.id,
             "pid": master.pid,
@@ -430,7 +412,7 @@ class MasterEndpoints:
             return self._operator_teardown(request, body)
         handlers = {
             "GET_HEALTH": lambda: {"healthy": True},
-            "GET_VERSION": lambda: {"version_info": self.version_body()},
+            "GET_VERSION": lambda: {"version_info": version_info()},
             "GET_FLAGS": lambda: {
                 "flags": [{"name": k, "value": v} for k, v in self.master.config.flags.items()]
             },

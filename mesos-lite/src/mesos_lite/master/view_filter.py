@@ -15,32 +15,18 @@ from mesos_lite.authorization import Authorizer, executor_user, task_user
 from mesos_lite.master.core import Master
 from mesos_lite.master.model import Framework
 from mesos_lite.protocol import value_of
+from mesos_lite.view_acl import FrameworkViewAcl
 
 TASK_LIST_KEYS = ("tasks", "completed_tasks", "unreachable_tasks", "pending_tasks", "orphan_tasks")
 
 
-class ViewFilter:
+class ViewFilter(FrameworkViewAcl[Framework]):
     def __init__(self, master: Master, authorizer: Authorizer, principal: str | None) -> None:
-        self.authorizer = authorizer
-        self.principal = principal
-        self.frameworks: dict[str, Framework] = {
-            f.id: f for f in [*master.completed_frameworks, *master.frameworks.values()]
-        }
+        super().__init__(
+            [*master.completed_frameworks, *master.frameworks.values()], authorizer, principal
+        )
 
-    # ----- single decisions -----
-    def _approved(self, action: str, obj: str | None) -> bool:
-        return self.authorizer.approved(action, self.principal, obj)
-
-    def flags(self) -> bool:
-        return self._approved("view_flags", None)
-
-    def _framework_user(self, framework_id: str) -> str:
-        framework = self.frameworks.get(framework_id)
-        return str(framework.info.get("user", "")) if framework else ""
-
-    def framework(self, framework_id: str) -> bool:
-        return self._approved("view_frameworks", self._framework_user(framework_id))
-
+    # ----- single decisions (flags and framework: FrameworkViewAcl) -----
     def task(self, framework_id: str, task_id: str) -> bool:
         framework = self.frameworks.get(framework_id)
         user = self._framework_user(framework_id)
