@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from mesos_http import SchedulerSession, get_json
-from processes import Daemon, ZooKeeper, start_agent, start_master
+from processes import Daemon, ZooKeeper, running_zookeeper, start_agent, start_master
 
 EXTERNAL_URL = os.environ.get("MESOS_MASTER_URL")
 AGENT_COUNT = 3
@@ -132,10 +132,5 @@ def scheduler(master_url: str, request: pytest.FixtureRequest) -> Iterator[Sched
 
 @pytest.fixture(scope="session")
 def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeper]:
-    if not Path("/usr/share/java/zookeeper.jar").exists():
-        pytest.skip("ZooKeeper (Debian package 'zookeeper') is not installed")
-    server = ZooKeeper(tmp_path_factory.mktemp("zookeeper"))
-    try:
+    with running_zookeeper(tmp_path_factory, "zookeeper") as server:
         yield server
-    finally:
-        server.stop()

@@ -296,6 +296,14 @@ class SchedulerSession:
             },
         )
 
+    def launch_running(self, command: str, task_id: str) -> dict[str, Any]:
+        """Launches a command task on the first offer since subscribing (status 202) and
+        returns its TASK_RUNNING update."""
+        offer = self.next_offers(start=0)[0]
+        status, text = self.launch(offer, [command_task(offer, command, task_id)])
+        assert status == 202, (status, text)
+        return self.wait_update(task_id, {"TASK_RUNNING"})
+
     def acknowledge(self, status: dict[str, Any]) -> tuple[int, bytes]:
         return self.call(
             "ACKNOWLEDGE",

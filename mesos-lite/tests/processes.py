@@ -15,11 +15,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 MASTER_COMMAND = shlex.split(os.environ.get("MESOS_MASTER_COMMAND", "mesos-lite-master"))
 AGENT_COMMAND = shlex.split(os.environ.get("MESOS_AGENT_COMMAND", "mesos-lite-agent"))
-ZOOKEEPER_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
+ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar"
+ZOOKEEPER_CLASSPATH = f"/etc/zookeeper/conf:{ZOOKEEPER_JAR}"
 
 
 def _bin(command: list[str]) -> list[str]:
@@ -173,3 +178,16 @@ def start_agent(
     if wait:
         wait_http_ok(port)
     return daemon, port
+
+
+@contextmanager
+def running_zookeeper(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ZooKeeper]:
+    """A ZooKeeper in a fresh temp directory `name`, stopped afterwards; skips the test where
+    the Debian package is not installed."""
+    if not Path(ZOOKEEPER_JAR).exists():
+        pytest.skip("ZooKeeper (Debian package 'zookeeper') is not installed")
+    server = ZooKeeper(tmp_path_factory.mktemp(name))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -380,10 +380,7 @@ def test_agent_endpoints_need_credentials(secured: Secured) -> None:
 def test_agent_view_acls_filter_its_state(
     secured: Secured, fw_session: SchedulerSession
 ) -> None:
-    offer = fw_session.next_offers(start=0)[0]
-    task = command_task(offer, "sleep 30", task_id="watched-task")
-    assert fw_session.launch(offer, [task])[0] == 202
-    fw_session.wait_update("watched-task", {"TASK_RUNNING"})
+    fw_session.launch_running("sleep 30", "watched-task")
 
     def agent_state(principal: str) -> dict:
         headers = basic(principal, AGENT_HTTP_SECRET)

@@ -424,10 +424,7 @@ def test_high_availability_redirect_and_failover(zookeeper: ZooKeeper, tmp_path:
         assert get_json(leader_url, "/metrics/snapshot")["master/elected"] == 1
 
         session.subscribe()
-        offer = session.next_offers(start=0)[0]
-        status, _ = session.launch(offer, [command_task(offer, "sleep 120", "long-lived")])
-        assert status == 202
-        session.wait_update("long-lived", {"TASK_RUNNING"})
+        session.launch_running("sleep 120", "long-lived")
 
         # Check 20: kill the leader.
         first.stop(signal.SIGKILL)
@@ -475,10 +472,7 @@ def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
     try:
         wait_for_agents(master_url, 1)
         session.subscribe()
-        offer = session.next_offers(start=0)[0]
-        status, _ = session.launch(offer, [command_task(offer, "sleep 120", "survivor")])
-        assert status == 202
-        session.wait_update("survivor", {"TASK_RUNNING"})
+        session.launch_running("sleep 120", "survivor")
         directory = get_json(f"http://127.0.0.1:{agent_port}", "/state")["frameworks"][0][
             "executors"
         ][0]["directory"]
@@ -529,10 +523,7 @@ def test_unacknowledged_update_survives_agent_restart(tmp_path: Path) -> None:
     try:
         wait_for_agents(master_url, 1)
         session.subscribe()
-        offer = session.next_offers(start=0)[0]
-        status, _ = session.launch(offer, [command_task(offer, "true", "quick")])
-        assert status == 202
-        session.wait_update("quick", {"TASK_RUNNING"})
+        session.launch_running("true", "quick")
         finished = session.wait_update("quick", {"TASK_FINISHED"}, acknowledge=False)
         agent.stop(signal.SIGKILL)
         mark = session.mark()

@@ -20,8 +20,8 @@ import pytest
 from conftest import wait_for_agents
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError
-from mesos_http import SchedulerSession, command_task, framework_info, get_json
-from processes import Daemon, ZooKeeper, start_agent, start_master
+from mesos_http import SchedulerSession, framework_info, get_json
+from processes import Daemon, ZooKeeper, running_zookeeper, start_agent, start_master
 
 from mesos_lite.httpd import CallError
 from mesos_lite.master.core import Master, MasterConfig
@@ -104,13 +104,8 @@ def no_update_for(session: SchedulerSession, task_id: str, seconds: float) -> bo
 @pytest.fixture(scope="module")
 def restartable_zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeper]:
     """A ZooKeeper of these tests' own, since they stop and restart it."""
-    if not Path("/usr/share/java/zookeeper.jar").exists():
-        pytest.skip("ZooKeeper (Debian package 'zookeeper') is not installed")
-    server = ZooKeeper(tmp_path_factory.mktemp("zookeeper-ha"))
-    try:
+    with running_zookeeper(tmp_path_factory, "zookeeper-ha") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_leader_failover_keeps_tasks_of_agents_that_reregister(
@@ -150,10 +145,7 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
             "the agent in the ZooKeeper registry",
         )
         session.subscribe()
-        offer = session.next_offers(start=0)[0]
-        status, _ = session.launch(offer, [command_task(offer, "sleep 8", "survivor")])
-        assert status == 202
-        session.wait_update("survivor", {"TASK_RUNNING"})
+        session.launch_running("sleep 8", "survivor")
 
         # The agent cannot re-register while stopped, so the new leader must recover it.
         os.kill(agent.process.pid, signal.SIGSTOP)
@@ -217,9 +209,7 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         wait_for_agents(url, 1)
         agent_id = agent_id_at(agent_port)
         session.subscribe()
-        offer = session.next_offers(start=0)[0]
-        assert session.launch(offer, [command_task(offer, "sleep 60", "stranded")])[0] == 202
-        session.wait_update("stranded", {"TASK_RUNNING"})
+        session.launch_running("sleep 60", "stranded")
         registry_file = tmp_path / "master" / "registry"
         wait_for_registry_file(registry_file, [agent_id], [])
 
@@ -301,9 +291,7 @@ def test_agent_that_stops_answering_pings_becomes_unreachable_then_returns(
         wait_for_agents(url, 1)
         agent_id = agent_id_at(agent_port)
         session.subscribe()
-        offer = session.next_offers(start=0)[0]
-        assert session.launch(offer, [command_task(offer, "sleep 60", "hung")])[0] == 202
-        session.wait_update("hung", {"TASK_RUNNING"})
+        session.launch_running("sleep 60", "hung")
         time.sleep(2)  # answered pings keep the agent registered
         assert get_json(url, "/master/state")["activated_slaves"] == 1
 

@@ -7,14 +7,17 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import NoReturn
 
 from aiohttp import web
 
 from mesos_lite import MESOS_VERSION
+from mesos_lite.authentication import HttpSecurity, authentication_middleware
 from mesos_lite.flag_catalog import SHARED_FLAGS
 from mesos_lite.flags import Flag, FlagError, LoadedFlags, environment, load_flags, usage
+from mesos_lite.httpd import error_middleware_factory
+from mesos_lite.zookeeper import ZooKeeperUrl, ZooKeeperUrlError
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,31 @@ def default_advertise_ip(bind_ip: str) -> str:
         return socket.gethostbyname(socket.gethostname())
     except OSError:
         return "127.0.0.1"
+
+
+def check_zk_url(text: str, flag: str) -> None:
+    """Exits naming `--flag` when `text` is no zk:// URL Mesos would take."""
+    try:
+        ZooKeeperUrl.parse(text)
+    except ZooKeeperUrlError as error:
+        die(f"Failed to parse --{flag}: {error}")
+
+
+def bind_and_advertise_ips(flags: LoadedFlags) -> tuple[str, str]:
+    """The IP to listen on (--ip, else all interfaces) and the one others reach us at."""
+    bind_ip = flags.ip or "0.0.0.0"
+    return bind_ip, flags.advertise_ip or default_advertise_ip(bind_ip)
+
+
+def daemon_application(http: HttpSecurity, routes: Iterable[web.RouteDef]) -> web.Application:
+    """The daemon's web application: errors as Mesos reports them, HTTP authentication per
+    endpoint, and request bodies of up to 64MB (large task groups and files)."""
+    app = web.Application(
+        middlewares=[error_middleware_factory(), authentication_middleware(http)],
+        client_max_size=64 * 1024 * 1024,
+    )
+    app.add_routes(routes)
+    return app
 
 
 async def serve_until_signalled(

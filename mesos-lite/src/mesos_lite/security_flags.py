@@ -110,6 +110,25 @@ def _http_authenticator(
     return BasicAuthenticator(realm, credentials)
 
 
+def _add_operator_authenticators(
+    http: HttpSecurity,
+    flags: LoadedFlags,
+    readonly_realm: str,
+    readwrite_realm: str,
+    credentials: dict[str, str] | None,
+) -> None:
+    """--authenticate_http_readonly / --authenticate_http_readwrite: Basic authentication of
+    the read-only and the read-write operator endpoints, each in its own realm."""
+    for realm, wanted in (
+        (readonly_realm, flags.authenticate_http_readonly),
+        (readwrite_realm, flags.authenticate_http_readwrite),
+    ):
+        if wanted:
+            http.authenticators[realm] = _http_authenticator(
+                realm, flags.http_authenticators, credentials
+            )
+
+
 def master_security(flags: LoadedFlags) -> MasterSecurity:
     if flags.authenticate_frameworks:
         logger.info("Master only allowing authenticated frameworks to register")
@@ -145,14 +164,7 @@ def master_security(flags: LoadedFlags) -> MasterSecurity:
     logger.info("Using default '%s' authenticator", DEFAULT_AUTHENTICATOR)
 
     http = HttpSecurity(master_realm)
-    if flags.authenticate_http_readonly:
-        http.authenticators[MASTER_READONLY] = _http_authenticator(
-            MASTER_READONLY, flags.http_authenticators, credentials
-        )
-    if flags.authenticate_http_readwrite:
-        http.authenticators[MASTER_READWRITE] = _http_authenticator(
-            MASTER_READWRITE, flags.http_authenticators, credentials
-        )
+    _add_operator_authenticators(http, flags, MASTER_READONLY, MASTER_READWRITE, credentials)
     if flags.authenticate_http_frameworks:
         if flags.http_framework_authenticators is None:
             raise SecurityFlagError(
@@ -196,13 +208,6 @@ def agent_security(flags: LoadedFlags) -> AgentSecurity:
             "not found (mesos-lite only has the default 'crammd5')"
         )
     http = HttpSecurity(agent_realm)
-    if flags.authenticate_http_readonly:
-        http.authenticators[AGENT_READONLY] = _http_authenticator(
-            AGENT_READONLY, flags.http_authenticators, http_credentials
-        )
-    if flags.authenticate_http_readwrite:
-        http.authenticators[AGENT_READWRITE] = _http_authenticator(
-            AGENT_READWRITE, flags.http_authenticators, http_credentials
-        )
+    _add_operator_authenticators(http, flags, AGENT_READONLY, AGENT_READWRITE, http_credentials)
     http.authorizer = _authorizer(flags, flags.authorizer)
     return AgentSecurity(http, credential)

@@ -77,6 +77,29 @@ def _client(url: ZooKeeperUrl, session_timeout: float) -> KazooClient:
     )
 
 
+def connect_patiently(
+    client: KazooClient, hosts: str, purpose: str, stopping: Callable[[], bool]
+) -> bool:
+    """Blocking: waits for ZooKeeper for as long as it takes (as Mesos does), not kazoo's 15s;
+    after 5s says it is waiting `purpose`. False when `stopping()` turned true meanwhile."""
+    connected = client.start_async()
+    if not connected.wait(5.0):
+        logger.warning("Waiting for ZooKeeper at %s %s", hosts, purpose)
+        while not connected.wait(1.0):
+            if stopping():
+                return False
+    return True
+
+
+def close_client(client: KazooClient) -> None:
+    """Stops and closes a client; a failure to do so is no longer anyone's concern."""
+    try:
+        client.stop()
+        client.close()
+    except KazooException:
+        logger.debug("ZooKeeper client stop failed", exc_info=True)
+
+
 def leader_child(children: list[str]) -> str | None:
     contenders = sorted(c for c in children if c.startswith(NODE_PREFIX))
     return contenders[0] if contenders else None
@@ -120,13 +143,10 @@ class MasterContender:
     def start(self, master_info: dict[str, Any]) -> None:
         """Blocking: connects and creates the node (call through asyncio.to_thread)."""
         self._data = json.dumps(master_info).encode("utf-8")
-        # Wait for ZooKeeper for as long as it takes (as Mesos does), not kazoo's 15s.
-        connected = self._client.start_async()
-        if not connected.wait(5.0):
-            logger.warning("Waiting for ZooKeeper at %s to contend for leadership", self.url.hosts)
-            while not connected.wait(1.0):
-                if self._stopping:
-                    return
+        if not connect_patiently(
+            self._client, self.url.hosts, "to contend for leadership", lambda: self._stopping
+        ):
+            return
         self._client.add_listener(self._state_changed)
         self._contend()
         ChildrenWatch(self._client, self.url.path, self._children_changed)
@@ -219,11 +239,7 @@ class MasterContender:
         self._stopping = True
         if self._expiry is not None:
             self._loop.call_soon_threadsafe(self._expiry.cancel)
-        try:
-            self._client.stop()
-            self._client.close()
-        except KazooException:
-            logger.debug("ZooKeeper client stop failed", exc_info=True)
+        close_client(self._client)
 
 
 class MasterDetector:
@@ -240,12 +256,10 @@ class MasterDetector:
 
     def start(self) -> None:
         """Blocking: connects and starts watching (call through asyncio.to_thread)."""
-        connected = self._client.start_async()
-        if not connected.wait(5.0):
-            logger.warning("Waiting for ZooKeeper at %s to detect the master", self.url.hosts)
-            while not connected.wait(1.0):
-                if self._stopping:
-                    return
+        if not connect_patiently(
+            self._client, self.url.hosts, "to detect the master", lambda: self._stopping
+        ):
+            return
         self._client.ensure_path(self.url.path)
         ChildrenWatch(self._client, self.url.path, self._children_changed)
 
@@ -263,8 +277,4 @@ class MasterDetector:
 
     def stop(self) -> None:
         self._stopping = True
-        try:
-            self._client.stop()
-            self._client.close()
-        except KazooException:
-            logger.debug("ZooKeeper client stop failed", exc_info=True)
+        close_client(self._client)

@@ -17,10 +17,11 @@ from mesos_lite.agent import checkpoint
 from mesos_lite.agent.core import Agent, AgentConfig
 from mesos_lite.agent.endpoints import AgentEndpoints
 from mesos_lite.agent.executor_api import ExecutorApi
-from mesos_lite.authentication import authentication_middleware
 from mesos_lite.daemon import (
     SHARED_IMPLEMENTED,
-    default_advertise_ip,
+    bind_and_advertise_ips,
+    check_zk_url,
+    daemon_application,
     die,
     load_daemon_flags,
     resolve_hostname,
@@ -28,7 +29,6 @@ from mesos_lite.daemon import (
 )
 from mesos_lite.flag_catalog import AGENT_ONLY_FLAGS
 from mesos_lite.flags import Flag, LoadedFlags, flags_as_strings, warn_ignored
-from mesos_lite.httpd import error_middleware_factory
 from mesos_lite.logs import setup_logging
 from mesos_lite.resources import (
     ResourceError,
@@ -37,7 +37,7 @@ from mesos_lite.resources import (
     parse_resources,
 )
 from mesos_lite.security_flags import AGENT_SECURITY_FLAGS, SecurityFlagError, agent_security
-from mesos_lite.zookeeper import MasterDetector, ZooKeeperUrl, ZooKeeperUrlError
+from mesos_lite.zookeeper import MasterDetector, ZooKeeperUrl
 
 logger = logging.getLogger(__name__)
 PROGRAM = "mesos-agent"
@@ -155,8 +155,7 @@ def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
     except SecurityFlagError as error:
         die(str(error))
     os.makedirs(flags.work_dir, exist_ok=True)
-    bind_ip = flags.ip or "0.0.0.0"
-    advertise_ip = flags.advertise_ip or default_advertise_ip(bind_ip)
+    bind_ip, advertise_ip = bind_and_advertise_ips(flags)
     try:
         attributes = parse_attributes(flags.attributes or "")
     except ResourceError as error:
@@ -187,12 +186,9 @@ def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
     agent_id = recover_agent_id(config, flags)
     checkpoint.checkpoint_boot_id(config.work_dir)
     agent = Agent(config, agent_id)
-    app = web.Application(
-        middlewares=[error_middleware_factory(), authentication_middleware(security.http)],
-        client_max_size=64 * 1024 * 1024,
-    )
     executor_api = ExecutorApi(agent)
-    app.add_routes(
+    app = daemon_application(
+        security.http,
         [
             web.route("*", "/api/v1/executor", executor_api.handle),
             web.route("*", "/slave(1)/api/v1/executor", executor_api.handle),
@@ -285,10 +281,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     setup_logging(PROGRAM, flags.log_dir, flags.logging_level, flags.quiet)
     check_agent_flags(flags)
     if flags.master.startswith("zk://"):
-        try:
-            ZooKeeperUrl.parse(flags.master)
-        except ZooKeeperUrlError as error:
-            die(f"Failed to parse --master: {error}")
+        check_zk_url(flags.master, "master")
     warn_ignored(flags)
     raise SystemExit(asyncio.run(run(flags)))
 

@@ -11,10 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from mesos_lite import MESOS_VERSION
-from mesos_lite.authentication import authentication_middleware
 from mesos_lite.daemon import (
     SHARED_IMPLEMENTED,
-    default_advertise_ip,
+    bind_and_advertise_ips,
+    check_zk_url,
+    daemon_application,
     die,
     load_daemon_flags,
     resolve_hostname,
@@ -22,7 +23,6 @@ from mesos_lite.daemon import (
 )
 from mesos_lite.flag_catalog import MASTER_ONLY_FLAGS
 from mesos_lite.flags import Flag, LoadedFlags, flags_as_strings, warn_ignored
-from mesos_lite.httpd import error_middleware_factory
 from mesos_lite.logs import setup_logging
 from mesos_lite.master.agent_link import AGENT_PATH, AgentLink
 from mesos_lite.master.core import Master, MasterConfig
@@ -35,7 +35,7 @@ from mesos_lite.security_flags import (
     SecurityFlagError,
     master_security,
 )
-from mesos_lite.zookeeper import MasterContender, ZooKeeperUrl, ZooKeeperUrlError
+from mesos_lite.zookeeper import MasterContender, ZooKeeperUrl
 
 logger = logging.getLogger(__name__)
 PROGRAM = "mesos-master"
@@ -109,8 +109,7 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         security = master_security(flags)
     except SecurityFlagError as error:
         die(str(error))
-    bind_ip = flags.ip or "0.0.0.0"
-    advertise_ip = flags.advertise_ip or default_advertise_ip(bind_ip)
+    bind_ip, advertise_ip = bind_and_advertise_ips(flags)
     config = MasterConfig(
         ip=bind_ip,
         port=flags.port,
@@ -132,13 +131,10 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         registry_max_agent_count=flags.registry_max_agent_count,
     )
     master = Master(config)
-    app = web.Application(
-        middlewares=[error_middleware_factory(), authentication_middleware(security.http)],
-        client_max_size=64 * 1024 * 1024,
-    )
     scheduler_api = SchedulerApi(master, security.http)
     agent_link = AgentLink(master, security)
-    app.add_routes(
+    app = daemon_application(
+        security.http,
         [
             web.route("*", "/api/v1/scheduler", scheduler_api.handle),
             web.route("*", "/master/api/v1/scheduler", scheduler_api.handle),
@@ -276,10 +272,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     flags = load_daemon_flags(PROGRAM, MASTER_FLAGS, MASTER_ONLY_FLAGS, MASTER_ALIASES, argv)
     check_master_flags(flags)
     if flags.zk:
-        try:
-            ZooKeeperUrl.parse(flags.zk)
-        except ZooKeeperUrlError as error:
-            die(f"Failed to parse --zk: {error}")
+        check_zk_url(flags.zk, "zk")
     setup_logging(PROGRAM, flags.log_dir, flags.logging_level, flags.quiet)
     warn_ignored(flags)
     warn_short_reregister_timeout(flags)

@@ -33,7 +33,7 @@ from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, N
 from kazoo.retry import KazooRetry
 from kazoo.security import make_digest_acl
 
-from mesos_lite.zookeeper import NODE_PREFIX, ZooKeeperUrl
+from mesos_lite.zookeeper import NODE_PREFIX, ZooKeeperUrl, close_client
 
 logger = logging.getLogger(__name__)
 
@@ -245,11 +245,7 @@ class ZooKeeperStore:
 
     def close(self) -> None:
         if self._started:
-            try:
-                self._client.stop()
-                self._client.close()
-            except KazooException:
-                logger.debug("ZooKeeper client stop failed", exc_info=True)
+            close_client(self._client)
 
 
 def open_store(
