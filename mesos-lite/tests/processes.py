@@ -74,6 +74,11 @@ class Daemon:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def resume_if_alive(self) -> None:
+        """Undoes a test's SIGSTOP, so that cleanup can stop the daemon."""
+        if self.alive():
+            os.kill(self.process.pid, signal.SIGCONT)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)

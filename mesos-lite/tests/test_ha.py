@@ -95,6 +95,13 @@ def wait_for_registry_file(path: Path, admitted: list[str], unreachable: list[st
     wait_until(matches, 5, f"{path} to list admitted {admitted}, unreachable {unreachable}")
 
 
+def failover_framework(name: str) -> dict[str, Any]:
+    """A checkpointing, partition-aware framework whose tasks outlive its scheduler by 2min."""
+    return framework_info(
+        name, failover_timeout=120.0, checkpoint=True, capabilities=PARTITION_AWARE
+    )
+
+
 def no_update_for(session: SchedulerSession, task_id: str, seconds: float) -> bool:
     mark = session.mark()
     time.sleep(seconds)
@@ -129,9 +136,7 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
     second, second_port = start_master(tmp_path / "m2", *flags)
     agent, agent_port = start_agent(tmp_path, zk_url, "--resources=cpus:1;mem:512")
     leader_url, standby_url = f"http://127.0.0.1:{first_port}", f"http://127.0.0.1:{second_port}"
-    info = framework_info(
-        "ha-failover", failover_timeout=120.0, checkpoint=True, capabilities=PARTITION_AWARE
-    )
+    info = failover_framework("ha-failover")
     session = SchedulerSession(leader_url, info)
     again: SchedulerSession | None = None
     try:
@@ -179,8 +184,7 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
         assert finished["state"] == "TASK_FINISHED"
         assert get_json(standby_url, "/metrics/snapshot")["master/recovery_slave_removals"] == 0
     finally:
-        if agent.alive():
-            os.kill(agent.process.pid, signal.SIGCONT)
+        agent.resume_if_alive()
         if again is not None:
             again.teardown()
         session.close()
@@ -200,9 +204,7 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
     master, port = start_master(tmp_path, *flags)
     url = f"http://127.0.0.1:{port}"
     agent, agent_port = start_agent(tmp_path, f"127.0.0.1:{port}", "--resources=cpus:1;mem:512")
-    info = framework_info(
-        "ha-unreachable", failover_timeout=120.0, checkpoint=True, capabilities=PARTITION_AWARE
-    )
+    info = failover_framework("ha-unreachable")
     session = SchedulerSession(url, info)
     again: SchedulerSession | None = None
     try:
@@ -262,8 +264,7 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         assert status["state"] == "TASK_RUNNING"
         wait_for_registry_file(registry_file, [agent_id], [])
     finally:
-        if agent.alive():
-            os.kill(agent.process.pid, signal.SIGCONT)
+        agent.resume_if_alive()
         if again is not None:
             again.teardown()
         session.close()
@@ -314,8 +315,7 @@ def test_agent_that_stops_answering_pings_becomes_unreachable_then_returns(
         assert session.wait_update("hung", {"TASK_RUNNING"}, 5, mark, acknowledge=False)
         assert get_json(url, "/metrics/snapshot")["master/slaves_unreachable"] == 0
     finally:
-        if agent.alive():
-            os.kill(agent.process.pid, signal.SIGCONT)
+        agent.resume_if_alive()
         session.teardown()
         agent.stop()
         master.stop()
@@ -371,8 +371,7 @@ def test_in_memory_registry_forgets_agents_on_restart(tmp_path: Path) -> None:
         assert (state["recovered_slaves"], state["slaves"]) == ([], [])
         assert not (tmp_path / "master" / "registry").exists()
     finally:
-        if agent.alive():
-            os.kill(agent.process.pid, signal.SIGCONT)
+        agent.resume_if_alive()
         agent.stop()
         master.stop()
 
@@ -478,8 +477,7 @@ def test_paused_leader_is_deposed_and_exits_when_it_resumes(
         assert registry["master"]["info"]["port"] == standby_port
         assert len(admitted_ids(registry)) == 1
     finally:
-        if old.alive():
-            os.kill(old.process.pid, signal.SIGCONT)
+        old.resume_if_alive()
         agent.stop()
         for daemon, _ in masters:
             daemon.stop()
