@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +17,25 @@ BOOTSTRAP = REPO_ROOT / "bin" / "bootstrap"
 BASE_TOOLS = ["bash", "cat", "dirname", "basename", "id", "grep", "tr", "printf", "dpkg-query"]
 
 
-def run_bootstrap(env: dict[str, str], user: str | None = None) -> subprocess.CompletedProcess[str]:
-    command = [str(BOOTSTRAP)]
+def run_bootstrap(env: dict[str, str], user: str | None = None,
+                  bootstrap: Path = BOOTSTRAP) -> subprocess.CompletedProcess[str]:
+    command = [str(bootstrap)]
     if user:
         command = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *command]
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+@pytest.fixture()
+def bootstrap_reachable_by_anyone() -> Iterator[Path]:
+    """A copy of bin/ that an unprivileged user can run: the checkout itself may sit in a
+    directory only root can enter (a 0700 home or mktemp directory)."""
+    root = Path(tempfile.mkdtemp(prefix="bootstrap-copy-"))
+    root.chmod(0o755)
+    shutil.copytree(REPO_ROOT / "bin", root / "bin")
+    yield root / "bin" / "bootstrap"
+    shutil.rmtree(root)
 
 
 def test_non_debian_machine_gets_the_list_of_what_to_install(tmp_path: Path) -> None:
@@ -44,10 +58,12 @@ def test_non_debian_machine_gets_the_list_of_what_to_install(tmp_path: Path) -> 
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch to an unprivileged user")
-def test_unprivileged_user_without_docker_access_is_told_how_to_get_it(tmp_path: Path) -> None:
+def test_unprivileged_user_without_docker_access_is_told_how_to_get_it(
+    tmp_path: Path, bootstrap_reachable_by_anyone: Path
+) -> None:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
 
-    result = run_bootstrap(env, user="nobody")
+    result = run_bootstrap(env, user="nobody", bootstrap=bootstrap_reachable_by_anyone)
 
     assert result.returncode == 1
     assert "docker group" in result.stderr
