@@ -108,6 +108,14 @@ def http_get_json(host: Any, url: str) -> Any:
     return json.loads(body)
 
 
+def read_json_file(host: Any, path: str, written_by: str) -> dict[str, Any]:
+    """A JSON file on host, which `written_by` (a playbook) should have left there."""
+    found = host.file(path)
+    assert found.exists, f"{path} missing on {host.backend.get_hostname()}: did {written_by} run?"
+    data: dict[str, Any] = json.loads(found.content_string)
+    return data
+
+
 def zookeeper_url(host: Any, flag_value: str) -> str:
     """The zk:// URL a --zk/--master flag means (the roles pass file:///etc/mesos/zk when
     ZooKeeper authentication is on), without its user:password@ part."""

@@ -5,7 +5,6 @@ finished with the ZooKeeper ensemble's leader stopped. Single-master scenarios h
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from typing import Any
@@ -19,6 +18,7 @@ from mesos_facts import (
     http_get_json,
     leading_master_state,
     master_url,
+    read_json_file,
 )
 
 testinfra_hosts = ["ansible://mesos_submit"]
@@ -31,10 +31,7 @@ DRILL_DIR = "/var/lib/mesos-probe"
 
 
 def _read_json(host: Any, path: str) -> dict[str, Any]:
-    found = host.file(path)
-    assert found.exists, f"{path} missing on {host.backend.get_hostname()}: did the drill run?"
-    data: dict[str, Any] = json.loads(found.content_string)
-    return data
+    return read_json_file(host, path, written_by="playbooks/failover-drill.yml")
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from mesos_facts import (
     group_hosts,
     hostname_of,
     leading_master_state,
+    read_json_file,
 )
 
 testinfra_hosts = ["ansible://mesos_agents"]
@@ -23,10 +24,8 @@ testinfra_hosts = ["ansible://mesos_agents"]
 @pytest.fixture(scope="module")
 def last_run() -> dict[str, Any]:
     submit_host = group_hosts("mesos_submit")[0]
-    report = submit_host.file(LAST_RUN_FILE)
-    assert report.exists, f"{LAST_RUN_FILE} missing on the submit host: did submit.yml run?"
-    run: dict[str, Any] = json.loads(report.content_string)
-    return run
+    return read_json_file(submit_host, LAST_RUN_FILE,
+                          written_by="the side effect (submit.yml or failover-drill.yml)")
 
 
 @pytest.fixture(scope="module")
