@@ -43,14 +43,8 @@ EXIT_AUTHENTICATION = 4
 UNTRUSTED_PRINCIPAL = "untrusted"
 
 
-@cache
-def _authentication_on() -> bool:
-    variables = group_hosts("mesos_masters")[0].ansible.get_variables()
-    return bool(variables.get("mesos_master_authenticate_http_readonly"))
-
-
 needs_authentication = pytest.mark.skipif(
-    "not _authentication_on()", reason="this scenario's masters do not authenticate"
+    "operator_principal() is None", reason="this scenario's masters do not authenticate"
 )
 
 
