@@ -35,14 +35,14 @@ WHEEL = f"http_parser-{VERSION}-py3-none-any.whl"
 
 PYPROJECT = f"""\
 [build-system]
-requires = ["setuptools>=61"]
+requires = ["setuptools>=77"]
 build-backend = "setuptools.build_meta"
 
 [project]
 name = "http-parser"
 version = "{VERSION}"
 description = "http request/response parser (pure-Python build of the 0.9.0 sdist)"
-license = {{text = "MIT"}}
+license = "MIT"
 requires-python = ">=3"
 
 [tool.setuptools]
