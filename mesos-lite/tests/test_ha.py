@@ -24,7 +24,8 @@ from mesos_http import SchedulerSession, framework_info, get_json
 from processes import Daemon, ZooKeeper, running_zookeeper, start_agent, start_master
 
 from mesos_lite.httpd import CallError
-from mesos_lite.master.core import Master, MasterConfig
+from mesos_lite.master.config import MasterConfig
+from mesos_lite.master.leadership import Leadership
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -483,7 +484,7 @@ def test_paused_leader_is_deposed_and_exits_when_it_resumes(
             daemon.stop()
 
 
-def standby_master(leader_port: int, leader_still_there: bool) -> Master:
+def standby_master(leader_port: int, leader_still_there: bool) -> Leadership:
     config = MasterConfig(
         ip="127.0.0.1",
         port=5050,
@@ -500,7 +501,7 @@ def standby_master(leader_port: int, leader_still_there: bool) -> Master:
         max_completed_frameworks=50,
         max_completed_tasks_per_framework=1000,
     )
-    master = Master(config)
+    master = Leadership(config)
     master.leader_info = {"hostname": "leader", "port": leader_port, "pid": "master@x:1"}
 
     async def check() -> bool:

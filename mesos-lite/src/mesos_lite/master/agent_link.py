@@ -1,10 +1,5 @@
-"""mesos-lite's own master<->agent protocol (Apache Mesos uses libprocess messages instead).
-
-The agent opens `POST /mesos-lite/agent` with a REGISTER call and keeps the response open:
-the master sends it RecordIO events (REGISTERED, RUN_TASK, RUN_TASK_GROUP, KILL_TASK,
-SHUTDOWN_EXECUTOR, SHUTDOWN_FRAMEWORK, ACKNOWLEDGE, MESSAGE, UPDATE_FRAMEWORK, PING).
-The agent sends STATUS_UPDATE, EXECUTOR_EXITED and MESSAGE as separate POSTs.
-"""
+"""The master's end of mesos-lite's master<->agent link (see mesos_lite.agent_protocol):
+an agent's REGISTER stream, and its other calls routed to the master's parts."""
 
 from __future__ import annotations
 
@@ -14,9 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
+from mesos_lite.agent_protocol import AGENT_PATH, AgentToMaster, MasterToAgent
 from mesos_lite.authentication import basic_credentials, check_secret
 from mesos_lite.httpd import CallError, EventStream, read_json_call
-from mesos_lite.master.core import Master
+from mesos_lite.master.master import Master
 from mesos_lite.master.model import Agent
 from mesos_lite.protocol import value_of
 from mesos_lite.resources import ResourceError, parse_resources_json
@@ -24,49 +20,50 @@ from mesos_lite.security_flags import MasterSecurity
 
 logger = logging.getLogger(__name__)
 
-AGENT_PATH = "/mesos-lite/agent"
-
 
 class AgentLink:
     def __init__(self, master: Master, security: MasterSecurity | None = None) -> None:
         self.master = master
         self.security = security
 
+    def route(self) -> web.RouteDef:
+        return web.route("*", AGENT_PATH, self.handle)
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.master.elected:
-            raise await self.master.redirect_to_current_leader(request.path_qs)
+            raise await self.master.leadership.redirect_to_current_leader(request.path_qs)
         body = await read_json_call(request, "agent call")
         call_type = body.get("type")
         self._authenticate(request, body)
-        if call_type == "REGISTER":
+        if call_type == AgentToMaster.REGISTER:
             return await self._register(request, body)
         agent = self._agent_for(body)
-        if call_type == "STATUS_UPDATE":
+        if call_type == AgentToMaster.STATUS_UPDATE:
             update = body.get("update")
             if not isinstance(update, dict) or not isinstance(update.get("status"), dict):
                 raise CallError(400, "STATUS_UPDATE needs update.status")
             latest = body.get("latest_state")
-            self.master.status_update(
+            self.master.task_lifecycle.status_update(
                 agent,
                 value_of(update, "framework_id") or "",
                 update["status"],
                 latest if isinstance(latest, str) else None,
             )
-        elif call_type == "EXECUTOR_EXITED":
+        elif call_type == AgentToMaster.EXECUTOR_EXITED:
             status = body.get("status")
-            self.master.executor_exited(
+            self.master.executors.exited(
                 agent,
                 value_of(body, "framework_id") or "",
                 value_of(body, "executor_id") or "",
                 status if isinstance(status, int) else None,
             )
-        elif call_type == "PONG":
-            self.master.agent_pong(agent)
-        elif call_type == "MESSAGE":
+        elif call_type == AgentToMaster.PONG:
+            self.master.agent_health.pong(agent)
+        elif call_type == AgentToMaster.MESSAGE:
             data = body.get("data")
             if not isinstance(data, str):
                 raise CallError(400, "MESSAGE needs data")
-            self.master.executor_message_to_framework(
+            self.master.executors.message_to_framework(
                 agent,
                 value_of(body, "framework_id") or "",
                 value_of(body, "executor_id") or "",
@@ -82,7 +79,7 @@ class AgentLink:
         security = self.security
         if security is None:
             return
-        registering = body.get("type") == "REGISTER"
+        registering = body.get("type") == AgentToMaster.REGISTER
         pair = basic_credentials(request.headers.get("Authorization"))
         where = self._agent_address(request, body)
         principal: str | None = None
@@ -131,7 +128,7 @@ class AgentLink:
 
     def _agent_for(self, body: dict[str, Any]) -> Agent:
         agent_id = value_of(body, "agent_id")
-        agent = self.master.agents.get(agent_id or "")
+        agent = self.master.state.agents.get(agent_id or "")
         if agent is None:
             raise CallError(400, f"Agent {agent_id} is not registered")
         return agent
@@ -154,12 +151,14 @@ class AgentLink:
             while True:
                 await asyncio.sleep(ping_interval)
                 agent = holder.get("agent")
-                if agent is not None and not self.master.agent_ping_due(agent, stream):
+                if agent is not None and not self.master.agent_health.ping_due(agent, stream):
                     return
-                stream.send({"type": "PING"})
+                stream.send({"type": MasterToAgent.PING})
 
         async def on_open() -> None:
-            holder["agent"] = self.master.register_agent(info, ip, version, stream, body)
+            holder["agent"] = self.master.agent_registration.register(
+                info, ip, version, stream, body
+            )
 
         ping_task = asyncio.get_running_loop().create_task(pinger())
         try:
@@ -168,4 +167,4 @@ class AgentLink:
             ping_task.cancel()
             agent = holder.get("agent")
             if agent is not None:
-                self.master.agent_disconnected(agent, stream)
+                self.master.agent_health.disconnected(agent, stream)

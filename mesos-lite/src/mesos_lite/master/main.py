@@ -24,9 +24,10 @@ from mesos_lite.daemon import (
 from mesos_lite.flag_catalog import MASTER_ONLY_FLAGS
 from mesos_lite.flags import Flag, LoadedFlags, flags_as_strings, warn_ignored
 from mesos_lite.logs import setup_logging
-from mesos_lite.master.agent_link import AGENT_PATH, AgentLink
-from mesos_lite.master.core import Master, MasterConfig
+from mesos_lite.master.agent_link import AgentLink
+from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.endpoints import MasterEndpoints
+from mesos_lite.master.master import Master
 from mesos_lite.master.registry import Registrar, RegistryError, open_store
 from mesos_lite.master.scheduler_api import SchedulerApi
 from mesos_lite.security_flags import (
@@ -131,16 +132,13 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         registry_max_agent_count=flags.registry_max_agent_count,
     )
     master = Master(config)
-    scheduler_api = SchedulerApi(master, security.http)
-    agent_link = AgentLink(master, security)
     app = daemon_application(
         security.http,
         [
-            web.route("*", "/api/v1/scheduler", scheduler_api.handle),
-            web.route("*", "/master/api/v1/scheduler", scheduler_api.handle),
-            web.route("*", AGENT_PATH, agent_link.handle),
+            *SchedulerApi(master, security.http).routes(),
+            AgentLink(master, security).route(),
             *MasterEndpoints(master, security.http).routes(),
-        ]
+        ],
     )
     return master, app
 
@@ -170,7 +168,7 @@ async def run(flags: LoadedFlags) -> int:
         fetch_timeout=flags.registry_fetch_timeout,
         store_timeout=flags.registry_store_timeout,
     )
-    master.registrar = registrar
+    master.registry.registrar = registrar
     recovery: asyncio.Task[None] | None = None
 
     def leading() -> bool:
@@ -184,9 +182,9 @@ async def run(flags: LoadedFlags) -> int:
         except RegistryError as error:
             commit_suicide(f"Recovery failed: {error}")
             return
-        master.recover_registry(state)
-        master.become_leader()
-        master.persist_registry()
+        master.registry.recover(state)
+        master.leadership.become_leader()
+        master.registry.persist()
 
     def on_leader(leading_now: bool, leader_info: dict[str, Any] | None) -> None:
         nonlocal recovery
@@ -199,8 +197,8 @@ async def run(flags: LoadedFlags) -> int:
             logger.info("Elected as the leading master!")
             # Until the registry is recovered, callers get 503 rather than a redirect to the
             # previous leader.
-            master.leader_info = None
-            master.recovering = True
+            master.leadership.leader_info = None
+            master.leadership.recovering = True
             recovery = loop.create_task(recover_then_lead())
         elif leading():
             commit_suicide(
@@ -209,13 +207,13 @@ async def run(flags: LoadedFlags) -> int:
                 else "Lost leadership after indecisive election... committing suicide!"
             )
         else:
-            if leader_info and leader_info != master.leader_info:
+            if leader_info and leader_info != master.leadership.leader_info:
                 logger.info(
                     "The newly elected leader is %s with id %s",
                     leader_info.get("pid"),
                     leader_info.get("id"),
                 )
-            master.leader_info = leader_info
+            master.leadership.leader_info = leader_info
 
     def on_candidacy_lost(reason: str) -> None:
         if leading():
@@ -233,7 +231,7 @@ async def run(flags: LoadedFlags) -> int:
         logger.info(
             "mesos-lite master (Mesos %s API) %s listening on %s:%d",
             MESOS_VERSION,
-            master.pid,
+            master.leadership.pid,
             master.config.ip,
             master.config.port,
         )
@@ -242,8 +240,8 @@ async def run(flags: LoadedFlags) -> int:
             contender = MasterContender(
                 zk_url, flags.zk_session_timeout, on_leader, on_candidacy_lost
             )
-            master.leader_check = contender.leader_node_exists
-            await asyncio.to_thread(contender.start, master.master_info())
+            master.leadership.leader_check = contender.leader_node_exists
+            await asyncio.to_thread(contender.start, master.leadership.master_info())
         else:
             on_leader(True, None)
 
@@ -253,7 +251,7 @@ async def run(flags: LoadedFlags) -> int:
         # this master again.
         nonlocal stopping
         stopping = True
-        master.resign()
+        master.leadership.resign()
         try:
             await asyncio.wait_for(registrar.flush(), timeout=2.0)
         except TimeoutError:

@@ -11,19 +11,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
+from mesos_lite.authentication import HttpSecurity, principal_of
 from mesos_lite.authorization import Authorizer, executor_user, task_user
-from mesos_lite.master.core import Master
 from mesos_lite.master.model import Framework
+from mesos_lite.master.state import MasterState
 from mesos_lite.protocol import value_of
 from mesos_lite.view_acl import FrameworkViewAcl
 
 TASK_LIST_KEYS = ("tasks", "completed_tasks", "unreachable_tasks", "pending_tasks", "orphan_tasks")
 
 
+def view_filter_for(
+    state: MasterState, security: HttpSecurity, request: web.Request
+) -> ViewFilter | None:
+    """The filter for this request's principal; None when no --acls are set."""
+    if security.authorizer is None:
+        return None
+    return ViewFilter(state, security.authorizer, principal_of(request))
+
+
 class ViewFilter(FrameworkViewAcl[Framework]):
-    def __init__(self, master: Master, authorizer: Authorizer, principal: str | None) -> None:
+    def __init__(self, state: MasterState, authorizer: Authorizer, principal: str | None) -> None:
         super().__init__(
-            [*master.completed_frameworks, *master.frameworks.values()], authorizer, principal
+            [*state.completed_frameworks, *state.frameworks.values()], authorizer, principal
         )
 
     # ----- single decisions (flags and framework: FrameworkViewAcl) -----

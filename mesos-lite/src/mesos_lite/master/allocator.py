@@ -1,0 +1,241 @@
+"""The allocator: offers of unused agent resources to frameworks, fairly (DRF) across them,
+with refusal filters, SUPPRESS/REVIVE, --min_allocatable_resources and --offer_timeout
+(Mesos's HierarchicalDRF allocator and the master's offer bookkeeping)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any
+
+from mesos_lite.ids import IdSequence
+from mesos_lite.master.config import MasterConfig
+from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.model import Agent, Framework, Offer
+from mesos_lite.master.state import MasterState
+from mesos_lite.master.timers import Timers
+from mesos_lite.protocol import framework_roles, now, wrap
+from mesos_lite.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REFUSE_SECONDS = 5.0
+# Mesos does not offer an agent's leftovers below these (--min_allocatable_resources).
+MIN_ALLOCATABLE_CPUS = 0.01
+MIN_ALLOCATABLE_MEM = 32.0
+
+
+class Allocator:
+    def __init__(
+        self, config: MasterConfig, state: MasterState, leadership: Leadership, timers: Timers
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.leadership = leadership
+        self.timers = timers
+        # Mesos derives offer ids from the master's id ("<id>-O1").
+        self._offer_ids = IdSequence(leadership.id, "O", start=1)
+        self._allocation_pending = False
+        self._loop_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._loop_task = asyncio.get_running_loop().create_task(self._allocation_loop())
+
+    def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+
+    def request_allocation(self) -> None:
+        """Allocate soon (Mesos allocates as a framework or agent is added, then periodically)."""
+        if self._allocation_pending:
+            return
+        self._allocation_pending = True
+        asyncio.get_running_loop().call_soon(self._allocate_now)
+
+    def _allocate_now(self) -> None:
+        self._allocation_pending = False
+        try:
+            self.allocate()
+        except Exception:
+            logger.exception("Allocation failed")
+
+    async def _allocation_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.allocation_interval)
+            try:
+                self.allocate()
+            except Exception:
+                logger.exception("Allocation failed")
+
+    # ----- one allocation round -----
+    def allocate(self) -> None:
+        if not self.leadership.elected:
+            return
+        candidates = [
+            f
+            for f in self.state.frameworks.values()
+            if f.connected and f.active and not set(framework_roles(f.info)) <= f.suppressed_roles
+        ]
+        if not candidates:
+            return
+        totals = self._cluster_totals()
+        clock = time.monotonic()
+        new_offers: dict[str, list[Offer]] = {}
+        agents = [a for a in self.state.agents.values() if a.active and a.connected]
+        random.shuffle(agents)
+        for agent in agents:
+            available = agent.available()
+            if not available:
+                continue
+            for framework in sorted(candidates, key=lambda f: _dominant_share(f, totals)):
+                offer = self._offer_for(framework, agent, available, clock)
+                if offer is None:
+                    continue
+                new_offers.setdefault(framework.id, []).append(offer)
+                available = available - offer.resources
+                if not available:
+                    break
+        for framework_id, offers in new_offers.items():
+            framework = self.state.frameworks[framework_id]
+            framework.send(
+                {"type": "OFFERS", "offers": {"offers": [self.offer_json(o) for o in offers]}}
+            )
+
+    def _cluster_totals(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for agent in self.state.agents.values():
+            for name in ("cpus", "mem", "disk"):
+                totals[name] = totals.get(name, 0.0) + agent.total.scalar(name)
+        return totals
+
+    def _offer_for(
+        self, framework: Framework, agent: Agent, available: Resources, clock: float
+    ) -> Offer | None:
+        for role in framework_roles(framework.info):
+            if role in framework.suppressed_roles:
+                continue
+            usable = available.for_roles([role])
+            if not usable or (
+                usable.scalar("cpus") < MIN_ALLOCATABLE_CPUS
+                and usable.scalar("mem") < MIN_ALLOCATABLE_MEM
+            ):
+                continue
+            refused = framework.filters.get(agent.id)
+            if refused is not None:
+                resources, expiry = refused
+                if clock < expiry and resources.contains(usable):
+                    continue
+                if clock >= expiry:
+                    framework.filters.pop(agent.id, None)
+            offer = Offer(
+                id=self._offer_ids.next(),
+                framework_id=framework.id,
+                agent_id=agent.id,
+                resources=usable,
+                role=role,
+                created=now(),
+            )
+            framework.offers[offer.id] = offer
+            framework.allocated = framework.allocated + usable
+            agent.offered = agent.offered + usable
+            if self.config.offer_timeout:
+                self.timers.set(
+                    f"offer:{offer.id}",
+                    self.config.offer_timeout,
+                    self._offer_expired,
+                    framework.id,
+                    offer.id,
+                )
+            return offer
+        return None
+
+    def offer_json(self, offer: Offer) -> dict[str, Any]:
+        agent = self.state.agents[offer.agent_id]
+        executor_ids = [wrap(e) for (f, e) in agent.executors if f == offer.framework_id]
+        return {
+            "id": wrap(offer.id),
+            "framework_id": wrap(offer.framework_id),
+            "agent_id": wrap(offer.agent_id),
+            "hostname": agent.hostname,
+            "url": {
+                "scheme": "http",
+                "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
+                "path": "/slave(1)",
+            },
+            "resources": offer.resources.to_json(offer.role),
+            "attributes": agent.attributes,
+            "executor_ids": executor_ids,
+            "allocation_info": {"role": offer.role},
+        }
+
+    # ----- outstanding offers -----
+    def _offer_expired(self, framework_id: str, offer_id: str) -> None:
+        framework = self.state.frameworks.get(framework_id)
+        if framework is not None and offer_id in framework.offers:
+            logger.info(
+                "Offer %s of framework %s expired (--offer_timeout)", offer_id, framework_id
+            )
+            self.rescind_offer(framework.offers[offer_id])
+
+    def take_offer(self, framework: Framework, offer_id: str) -> Offer | None:
+        """Withdraws an outstanding offer (accepted, declined or rescinded)."""
+        offer = framework.offers.pop(offer_id, None)
+        if offer is None:
+            return None
+        self.timers.cancel(f"offer:{offer_id}")
+        agent = self.state.agents.get(offer.agent_id)
+        if agent is not None:
+            agent.offered = agent.offered - offer.resources
+        framework.allocated = framework.allocated - offer.resources
+        return offer
+
+    def rescind_offer(self, offer: Offer, notify: bool = True) -> None:
+        framework = self.state.frameworks.get(offer.framework_id)
+        if framework is None or self.take_offer(framework, offer.id) is None:
+            return
+        if notify:
+            framework.send({"type": "RESCIND", "rescind": {"offer_id": wrap(offer.id)}})
+        self.request_allocation()
+
+    def rescind_framework_offers(self, framework: Framework, notify: bool) -> None:
+        for offer in list(framework.offers.values()):
+            self.rescind_offer(offer, notify=notify)
+
+    def rescind_agent_offers(self, agent_id: str) -> None:
+        for framework in self.state.frameworks.values():
+            for offer in [o for o in framework.offers.values() if o.agent_id == agent_id]:
+                self.rescind_offer(offer)
+
+    # ----- filters, SUPPRESS and REVIVE -----
+    def add_filter(
+        self, framework: Framework, agent_id: str, resources: Resources, refuse_seconds: float
+    ) -> None:
+        if refuse_seconds <= 0 or not resources:
+            return
+        expiry = time.monotonic() + refuse_seconds
+        previous = framework.filters.get(agent_id)
+        if previous is not None and previous[1] > time.monotonic():
+            resources = previous[0] + resources
+            expiry = max(expiry, previous[1])
+        framework.filters[agent_id] = (resources, expiry)
+
+    def revive(self, framework: Framework, roles: list[str]) -> None:
+        framework.filters.clear()
+        if roles:
+            framework.suppressed_roles -= set(roles)
+        else:
+            framework.suppressed_roles.clear()
+        self.request_allocation()
+
+    def suppress(self, framework: Framework, roles: list[str]) -> None:
+        framework.suppressed_roles |= set(roles or framework_roles(framework.info))
+
+
+def _dominant_share(framework: Framework, totals: dict[str, float]) -> float:
+    """DRF: a framework's largest share of any resource; the smallest is offered first."""
+    return max(
+        (framework.allocated.scalar(name) / total for name, total in totals.items() if total),
+        default=0.0,
+    )

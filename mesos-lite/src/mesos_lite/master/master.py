@@ -1,0 +1,69 @@
+"""The master, composed of its parts (each Mesos's own seam):
+
+- `state` (state.py): frameworks and agents as the master knows them;
+- `leadership` (leadership.py): identity, election, redirects to the leader;
+- `allocator` (allocator.py): offers, DRF, filters, SUPPRESS/REVIVE;
+- `registry` (registry_keeper.py): the registry of admitted agents, recovered on election;
+- `framework_lifecycle` (frameworks.py): SUBSCRIBE, failover, removal;
+- `agent_registration` and `agent_health` (agent_registration.py, agent_health.py);
+- `task_lifecycle` and `executors` (tasks.py, executors.py): launch, updates, reconciliation, kill.
+
+The HTTP front ends (scheduler_api.py, agent_link.py, endpoints.py) call these parts.
+"""
+
+from __future__ import annotations
+
+from mesos_lite.master.agent_health import AgentHealth
+from mesos_lite.master.agent_registration import AgentRegistration
+from mesos_lite.master.allocator import Allocator
+from mesos_lite.master.config import MasterConfig
+from mesos_lite.master.executors import Executors
+from mesos_lite.master.frameworks import FrameworkLifecycle
+from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.registry_keeper import RegistryKeeper
+from mesos_lite.master.state import MasterState
+from mesos_lite.master.tasks import TaskLifecycle
+from mesos_lite.master.timers import Timers
+
+
+class Master:
+    def __init__(self, config: MasterConfig) -> None:
+        self.config = config
+        self.state = MasterState(config)
+        self.leadership = Leadership(config)
+        self.timers = Timers()
+        self.allocator = Allocator(config, self.state, self.leadership, self.timers)
+        self.registry = RegistryKeeper(config, self.state, self.leadership, self.timers)
+        self.executors = Executors(self.state, self.allocator)
+        self.task_lifecycle = TaskLifecycle(self.state, self.allocator, self.executors)
+        self.framework_lifecycle = FrameworkLifecycle(
+            self.state,
+            self.leadership,
+            self.timers,
+            self.allocator,
+            self.task_lifecycle,
+            self.executors,
+        )
+        self.agent_registration = AgentRegistration(
+            self.state, self.leadership, self.timers, self.allocator, self.registry
+        )
+        self.agent_health = AgentHealth(
+            config, self.state, self.timers, self.allocator, self.task_lifecycle, self.registry
+        )
+
+    @property
+    def elected(self) -> bool:
+        return self.leadership.elected
+
+    def start(self) -> None:
+        self.allocator.start()
+
+    async def stop(self) -> None:
+        self.allocator.stop()
+        for framework in self.state.frameworks.values():
+            if framework.stream is not None:
+                framework.stream.close()
+        for agent in self.state.agents.values():
+            if agent.stream is not None:
+                agent.stream.close()
+        self.timers.cancel_all()

@@ -1,0 +1,210 @@
+"""`POST /api/v1`: the master's v1 operator API (GET_* calls, TEARDOWN) and its SUBSCRIBE
+event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from mesos_lite.authentication import HttpSecurity, forbidden
+from mesos_lite.build_info import version_info
+from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
+from mesos_lite.master import state_v1_json as v1
+from mesos_lite.master.master import Master
+from mesos_lite.master.metrics import metrics_json
+from mesos_lite.master.scheduler_call_parsing import NOT_ACCEPTABLE
+from mesos_lite.master.view_filter import view_filter_for
+from mesos_lite.protocol import value_of, wrap
+
+logger = logging.getLogger(__name__)
+
+# Mesos's operator event stream heartbeat (DEFAULT_HEARTBEAT_INTERVAL).
+OPERATOR_HEARTBEAT_SECONDS = 15.0
+# Calls Mesos 1.11 knows that mesos-lite answers with 501.
+KNOWN_OPERATOR_CALLS = frozenset(
+    {
+        "SET_LOGGING_LEVEL",
+        "LIST_FILES",
+        "READ_FILE",
+        "GET_OPERATIONS",
+        "RESERVE_RESOURCES",
+        "UNRESERVE_RESOURCES",
+        "CREATE_VOLUMES",
+        "DESTROY_VOLUMES",
+        "GROW_VOLUME",
+        "SHRINK_VOLUME",
+        "GET_MAINTENANCE_STATUS",
+        "GET_MAINTENANCE_SCHEDULE",
+        "UPDATE_MAINTENANCE_SCHEDULE",
+        "START_MAINTENANCE",
+        "STOP_MAINTENANCE",
+        "DRAIN_AGENT",
+        "DEACTIVATE_AGENT",
+        "REACTIVATE_AGENT",
+        "GET_QUOTA",
+        "UPDATE_QUOTA",
+        "SET_QUOTA",
+        "REMOVE_QUOTA",
+        "GET_WEIGHTS",
+        "UPDATE_WEIGHTS",
+        "MARK_AGENT_GONE",
+        "TEARDOWN",
+    }
+)
+
+
+class OperatorApi:
+    def __init__(self, master: Master, security: HttpSecurity) -> None:
+        self.master = master
+        self.security = security
+        state = master.state
+        self.queries: dict[str, Callable[[], Any]] = {
+            "GET_HEALTH": lambda: {"healthy": True},
+            "GET_VERSION": lambda: {"version_info": version_info()},
+            "GET_FLAGS": lambda: {
+                "flags": [{"name": k, "value": v} for k, v in master.config.flags.items()]
+            },
+            "GET_METRICS": lambda: {
+                "metrics": [{"name": k, "value": v} for k, v in metrics_json(master).items()]
+            },
+            "GET_LOGGING_LEVEL": lambda: {"level": 0},
+            "GET_STATE": lambda: v1.get_state(master),
+            "GET_AGENTS": lambda: v1.get_agents(state),
+            "GET_FRAMEWORKS": lambda: v1.get_frameworks(master),
+            "GET_TASKS": lambda: v1.get_tasks(state),
+            "GET_EXECUTORS": lambda: v1.get_executors(state),
+            "GET_ROLES": lambda: v1.get_roles(state),
+            "GET_MASTER": lambda: v1.get_master(master),
+        }
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await read_json_call(request, "Call")
+        call_type = body.get("type")
+        if call_type == "SUBSCRIBE":
+            return await self._subscribe(request)
+        if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
+            return forbidden()
+        if call_type == "TEARDOWN":
+            return self._teardown_call(request, body)
+        if not isinstance(call_type, str):
+            raise CallError(400, "Failed to validate master::Call: Expecting 'type' to be present")
+        query = self.queries.get(call_type)
+        if query is None:
+            if call_type in KNOWN_OPERATOR_CALLS:
+                raise CallError(501, f"Call type {call_type} is not implemented by mesos-lite")
+            raise CallError(
+                400,
+                f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
+            )
+        result = query()
+        if isinstance(result, dict):
+            result = self._visible(request, call_type, result)
+        return json_response({"type": call_type, call_type.lower(): result})
+
+    def _visible(
+        self, request: web.Request, call_type: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        view = view_filter_for(self.master.state, self.security, request)
+        return body if view is None else view.v1(call_type, body)
+
+    # ----- TEARDOWN (also /master/teardown) -----
+    def _teardown_call(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        teardown = body.get("teardown")
+        framework_id = value_of(teardown, "framework_id") if isinstance(teardown, dict) else None
+        if framework_id is None:
+            raise CallError(
+                400, "Failed to validate master::Call: Expecting 'teardown' to be present"
+            )
+        self.teardown(request, framework_id)
+        return web.Response(status=200)
+
+    def teardown(self, request: web.Request, framework_id: str) -> None:
+        framework = self.master.state.frameworks.get(framework_id)
+        if framework is None:
+            raise CallError(400, "No framework found with specified ID")
+        principal = framework.info.get("principal")
+        if not self.security.approved(
+            request, "teardown_frameworks", principal if isinstance(principal, str) else None
+        ):
+            raise CallError(403, "")
+        logger.info("Tearing down framework %s on operator request", framework_id)
+        self.master.framework_lifecycle.remove(framework)
+
+    # ----- SUBSCRIBE -----
+    async def _subscribe(self, request: web.Request) -> web.StreamResponse:
+        """The operator event stream: SUBSCRIBED (with GET_STATE), then TASK_ADDED,
+        TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED, FRAMEWORK_ADDED/UPDATED/REMOVED, HEARTBEAT."""
+        if not accepts_json(request):
+            raise CallError(406, NOT_ACCEPTABLE)
+        stream = EventStream(request)
+        state = self.master.state
+
+        def listener(kind: str, payload: Any) -> None:
+            event = self._event(kind, payload)
+            view = view_filter_for(state, self.security, request)
+            if event is not None and (view is None or view.event(event)):
+                stream.send(event)
+
+        async def heartbeats() -> None:
+            # Unlike the scheduler stream, the first heartbeat comes one interval after
+            # SUBSCRIBED.
+            while True:
+                await asyncio.sleep(OPERATOR_HEARTBEAT_SECONDS)
+                stream.send({"type": "HEARTBEAT"})
+
+        async def on_open() -> None:
+            stream.send(
+                {
+                    "type": "SUBSCRIBED",
+                    "subscribed": {
+                        "get_state": self._visible(
+                            request, "GET_STATE", v1.get_state(self.master)
+                        ),
+                        "heartbeat_interval_seconds": OPERATOR_HEARTBEAT_SECONDS,
+                    },
+                }
+            )
+            state.listeners.add(listener)
+            beats.append(asyncio.get_running_loop().create_task(heartbeats()))
+
+        beats: list[asyncio.Task[None]] = []
+        try:
+            return await stream.serve(on_open)
+        finally:
+            for beat in beats:
+                beat.cancel()
+            state.listeners.discard(listener)
+
+    def _event(self, kind: str, payload: Any) -> dict[str, Any] | None:
+        """The operator event for a change the master's state reports."""
+        if kind == "task_added":
+            return {"type": "TASK_ADDED", "task_added": {"task": payload.to_v1()}}
+        if kind == "task_updated":
+            framework_id, status, state = payload
+            return {
+                "type": "TASK_UPDATED",
+                "task_updated": {
+                    "framework_id": wrap(framework_id),
+                    "status": status,
+                    "state": state,
+                },
+            }
+        if kind == "agent_added":
+            return {"type": "AGENT_ADDED", "agent_added": {"agent": v1.agent_v1(payload)}}
+        if kind == "agent_removed":
+            return {"type": "AGENT_REMOVED", "agent_removed": {"agent_id": wrap(payload)}}
+        if kind in ("framework_added", "framework_updated"):
+            return {
+                "type": kind.upper(),
+                kind: {"framework": v1.framework_v1(self.master, payload)},
+            }
+        if kind == "framework_removed":
+            return {
+                "type": "FRAMEWORK_REMOVED",
+                "framework_removed": {"framework_info": payload.info},
+            }
+        return None

@@ -1,0 +1,99 @@
+"""Keeps the registry (agents admitted, unreachable, gone) in step with the master: recovers
+it on election, hands every change to the Registrar (registry.py), forgets long-removed
+agents (registry GC), and times out agents that do not re-register after a failover."""
+
+from __future__ import annotations
+
+import logging
+
+from mesos_lite.master.config import MasterConfig
+from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.registry import Registrar, RegistryState
+from mesos_lite.master.state import MasterState
+from mesos_lite.master.timers import Timers
+from mesos_lite.protocol import now, wrap
+
+logger = logging.getLogger(__name__)
+
+
+class RegistryKeeper:
+    def __init__(
+        self, config: MasterConfig, state: MasterState, leadership: Leadership, timers: Timers
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.leadership = leadership
+        self.timers = timers
+        self.registrar: Registrar | None = None
+
+    def registry_state(self) -> RegistryState:
+        admitted = dict(self.state.recovered_agents)
+        admitted.update((agent.id, agent.info_json()) for agent in self.state.agents.values())
+        return RegistryState(
+            admitted=admitted,
+            unreachable=dict(self.state.unreachable_agents),
+            gone=dict(self.state.gone_agents),
+        )
+
+    def persist(self) -> None:
+        """Hands the registry to the registrar (only the leader writes it)."""
+        if self.registrar is not None and self.leadership.elected:
+            self._prune_removed_agents()
+            self.registrar.save(self.registry_state(), self.leadership.master_info())
+
+    def _prune_removed_agents(self) -> None:
+        """Mesos's registry GC: unreachable and gone agents are forgotten once older than
+        --registry_max_agent_age, and beyond --registry_max_agent_count (oldest first)."""
+        oldest_kept = now() - self.config.registry_max_agent_age
+        for removed in (self.state.unreachable_agents, self.state.gone_agents):
+            expired = [agent_id for agent_id, since in removed.items() if since < oldest_kept]
+            by_age = sorted(removed, key=removed.__getitem__)
+            expired += by_age[: max(0, len(by_age) - self.config.registry_max_agent_count)]
+            for agent_id in set(expired):
+                logger.info("Forgetting agent %s removed from the cluster long ago", agent_id)
+                del removed[agent_id]
+
+    def recover(self, recovered: RegistryState) -> None:
+        """On election: agents the previous leader admitted must re-register within
+        --agent_reregister_timeout; until then they are `recovered`."""
+        state = self.state
+        state.recovered_agents = {
+            agent_id: info
+            for agent_id, info in recovered.admitted.items()
+            if agent_id not in state.agents
+        }
+        state.unreachable_agents.update(recovered.unreachable)
+        state.gone_agents.update(recovered.gone)
+        if state.recovered_agents:
+            timeout = self.config.agent_reregister_timeout
+            logger.info(
+                "Waiting %gs (--agent_reregister_timeout) for %d agents recovered from the "
+                "registry to re-register",
+                timeout,
+                len(state.recovered_agents),
+            )
+            self.timers.set("recovered-agents", timeout, self._recovered_agents_timeout)
+
+    def _recovered_agents_timeout(self) -> None:
+        """Agents recovered from the registry that did not re-register become unreachable.
+        The master knows none of their tasks (only re-registering agents report them), so
+        frameworks learn it from FAILURE and from reconciliation, as with Mesos."""
+        state = self.state
+        if not state.recovered_agents:
+            return
+        timestamp = now()
+        for agent_id, info in list(state.recovered_agents.items()):
+            logger.warning(
+                "Agent %s (%s) did not re-register within %gs after master failover; "
+                "marking it unreachable",
+                agent_id,
+                info.get("hostname", ""),
+                self.config.agent_reregister_timeout,
+            )
+            del state.recovered_agents[agent_id]
+            state.unreachable_agents[agent_id] = timestamp
+            state.recovery_agent_removals += 1
+            state.emit("agent_removed", agent_id)
+            for framework in state.frameworks.values():
+                framework.send({"type": "FAILURE", "failure": {"agent_id": wrap(agent_id)}})
+        self.persist()

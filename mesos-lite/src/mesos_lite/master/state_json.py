@@ -1,0 +1,217 @@
+"""The master's state as its read-only v0 endpoints show it: /master/state (and its parts
+in /master/state-summary, /master/frameworks, /master/slaves, /master/tasks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesos_lite.build_info import version_info
+from mesos_lite.master.master import Master
+from mesos_lite.master.model import Agent, Framework, Offer
+from mesos_lite.master.state import MasterState
+from mesos_lite.protocol import TERMINAL_STATES, framework_roles
+from mesos_lite.resources import Resources, attributes_summary
+
+TASK_STATE_KEYS = (
+    "TASK_STAGING",
+    "TASK_STARTING",
+    "TASK_RUNNING",
+    "TASK_KILLING",
+    "TASK_FINISHED",
+    "TASK_KILLED",
+    "TASK_FAILED",
+    "TASK_LOST",
+    "TASK_ERROR",
+    "TASK_UNREACHABLE",
+)
+
+
+def state_json(master: Master) -> dict[str, Any]:
+    """/master/state."""
+    state = master.state
+    config = master.config
+    leadership = master.leadership
+    agents = list(state.agents.values())
+    body: dict[str, Any] = {
+        **version_info(),
+        "start_time": leadership.start_time,
+        "id": leadership.id,
+        "pid": leadership.pid,
+        "hostname": config.hostname,
+        "capabilities": ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
+        "activated_slaves": sum(1 for a in agents if a.active),
+        "deactivated_slaves": sum(1 for a in agents if not a.active),
+        "unreachable_slaves": len(state.unreachable_agents),
+        "flags": config.flags,
+        "slaves": [agent_json(a) for a in agents],
+        "recovered_slaves": recovered_agents_json(state),
+        "frameworks": [framework_json(f) for f in state.frameworks.values()],
+        "completed_frameworks": [framework_json(f) for f in state.completed_frameworks],
+        "orphan_tasks": [],
+        "unregistered_frameworks": [],
+    }
+    if leadership.elected_time is not None:
+        body["elected_time"] = leadership.elected_time
+    if config.cluster:
+        body["cluster"] = config.cluster
+    if leadership.leader_info is not None:
+        body["leader"] = leadership.leader_info["pid"]
+        body["leader_info"] = leadership.leader_info
+    if config.log_dir:
+        body["log_dir"] = config.log_dir
+    return body
+
+
+def state_summary_json(master: Master) -> dict[str, Any]:
+    """/master/state-summary."""
+    state = master.state
+    return {
+        "hostname": master.config.hostname,
+        "cluster": master.config.cluster or "",
+        "slaves": [
+            agent_json(a) | {"framework_ids": _agent_framework_ids(state, a)}
+            for a in state.agents.values()
+        ],
+        "frameworks": [framework_summary_json(f) for f in state.frameworks.values()],
+    }
+
+
+def tasks_json(state: MasterState) -> list[dict[str, Any]]:
+    """/master/tasks: every task of every framework, running or completed."""
+    tasks: list[dict[str, Any]] = []
+    for framework in [*state.frameworks.values(), *state.completed_frameworks]:
+        tasks.extend(t.to_json() for t in framework.tasks.values())
+        tasks.extend(t.to_json() for t in framework.completed_tasks)
+    return tasks
+
+
+def _agent_framework_ids(state: MasterState, agent: Agent) -> list[str]:
+    ids = {
+        f.id
+        for f in state.frameworks.values()
+        if any(t.agent_id == agent.id for t in f.tasks.values())
+    }
+    return sorted(ids)
+
+
+def recovered_agents_json(state: MasterState) -> list[dict[str, Any]]:
+    """Agents from the registry not re-registered since the failover (Mesos's SlaveInfo
+    model: id, hostname, port, attributes)."""
+    return [
+        {
+            "id": agent_id,
+            "hostname": info.get("hostname", ""),
+            "port": info.get("port", 5051),
+            "attributes": attributes_summary(info.get("attributes", [])),
+        }
+        for agent_id, info in state.recovered_agents.items()
+    ]
+
+
+def agent_json(agent: Agent) -> dict[str, Any]:
+    unreserved = Resources(r for r in agent.total if r.role == "*")
+    reserved: dict[str, Any] = {}
+    for resource in agent.total:
+        if resource.role != "*":
+            reserved[resource.role] = Resources(
+                r for r in agent.total if r.role == resource.role
+            ).summary()
+    body: dict[str, Any] = {
+        "id": agent.id,
+        "pid": agent.pid,
+        "hostname": agent.hostname,
+        "port": agent.port,
+        "registered_time": agent.registered_time,
+        "resources": agent.total.summary(),
+        "used_resources": agent.used.summary(),
+        "offered_resources": agent.offered.summary(),
+        "reserved_resources": reserved,
+        "unreserved_resources": unreserved.summary(),
+        "attributes": attributes_summary(agent.attributes),
+        "active": agent.active,
+        "deactivated": not agent.active,
+        "version": agent.version,
+        "capabilities": agent.capabilities,
+        "reserved_resources_full": {},
+        "unreserved_resources_full": unreserved.to_json(),
+        "used_resources_full": agent.used.to_json(),
+        "offered_resources_full": agent.offered.to_json(),
+    }
+    if agent.reregistered_time is not None:
+        body["reregistered_time"] = agent.reregistered_time
+    return body
+
+
+def _offer_json(offer: Offer) -> dict[str, Any]:
+    return {
+        "id": offer.id,
+        "framework_id": offer.framework_id,
+        "slave_id": offer.agent_id,
+        "resources": offer.resources.summary(),
+        "allocation_info": {"role": offer.role},
+    }
+
+
+def framework_summary_json(framework: Framework) -> dict[str, Any]:
+    counts = {state: 0 for state in TASK_STATE_KEYS}
+    for task in framework.tasks.values():
+        counts[task.state] = counts.get(task.state, 0) + 1
+    used = Resources()
+    for task in framework.tasks.values():
+        if task.state not in TERMINAL_STATES:
+            used = used + task.resources
+    offered = Resources()
+    for offer in framework.offers.values():
+        offered = offered + offer.resources
+    info = framework.info
+    return {
+        "id": framework.id,
+        "name": framework.name,
+        "hostname": info.get("hostname", ""),
+        "webui_url": info.get("webui_url", ""),
+        "active": framework.active,
+        "connected": framework.connected,
+        "recovered": framework.recovered,
+        "used_resources": used.summary(),
+        "offered_resources": offered.summary(),
+        "capabilities": [
+            c.get("type") for c in info.get("capabilities", []) if isinstance(c, dict)
+        ],
+        "slave_ids": sorted({t.agent_id for t in framework.tasks.values()}),
+        **counts,
+    }
+
+
+def framework_json(framework: Framework) -> dict[str, Any]:
+    info = framework.info
+    roles = framework_roles(info)
+    executors = []
+    for (agent_id, _executor_id), executor_info in framework.executors.items():
+        executors.append({**executor_info, "slave_id": agent_id})
+    body = framework_summary_json(framework)
+    body.update(
+        {
+            "user": info.get("user", ""),
+            "failover_timeout": float(info.get("failover_timeout", 0.0) or 0.0),
+            "checkpoint": bool(info.get("checkpoint", False)),
+            "role": roles[0],
+            "registered_time": framework.registered_time,
+            "unregistered_time": framework.unregistered_time or 0,
+            "resources": body["used_resources"],
+            "tasks": [t.to_json() for t in framework.tasks.values()],
+            "unreachable_tasks": [],
+            "completed_tasks": [t.to_json() for t in framework.completed_tasks],
+            "offers": [_offer_json(o) for o in framework.offers.values()],
+            "executors": executors,
+        }
+    )
+    if "principal" in info:
+        body["principal"] = info["principal"]
+    if any(
+        c.get("type") == "MULTI_ROLE" for c in info.get("capabilities", []) if isinstance(c, dict)
+    ):
+        body["roles"] = roles
+        body.pop("role")
+    if framework.reregistered_time is not None:
+        body["reregistered_time"] = framework.reregistered_time
+    return body
