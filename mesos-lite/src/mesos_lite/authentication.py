@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mesos_lite.agent_protocol import AGENT_PATH
 from mesos_lite.authorization import Authorizer
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ MASTER_OPEN_PATHS = frozenset(
         "/master/redirect",
         # mesos-lite's agent link: agents authenticate there with --credential when the
         # master has --authenticate_agents (Mesos: CRAM-MD5 over libprocess).
-        "/mesos-lite/agent",
+        AGENT_PATH,
     }
 )
 MASTER_SCHEDULER_PATHS = frozenset({"/api/v1/scheduler", "/master/api/v1/scheduler"})

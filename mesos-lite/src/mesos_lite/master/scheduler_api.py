@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mesos_lite.authentication import HttpSecurity, principal_of
+from mesos_lite.authentication import MASTER_SCHEDULER_PATHS, HttpSecurity, principal_of
 from mesos_lite.httpd import CallError, read_json_call
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Framework
@@ -17,8 +17,6 @@ from mesos_lite.master.scheduler_call_parsing import parse_call, principal_misma
 from mesos_lite.master.scheduler_calls import SchedulerCalls
 from mesos_lite.master.scheduler_subscription import SchedulerSubscription
 from mesos_lite.protocol import value_of
-
-SCHEDULER_PATHS = ("/api/v1/scheduler", "/master/api/v1/scheduler")
 
 
 class SchedulerApi:
@@ -29,7 +27,7 @@ class SchedulerApi:
         self.calls = SchedulerCalls(master, OfferAcceptance(master, authorizer))
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.route("*", path, self.handle) for path in SCHEDULER_PATHS]
+        return [web.route("*", path, self.handle) for path in sorted(MASTER_SCHEDULER_PATHS)]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.master.elected:
