@@ -7,6 +7,7 @@ binaries), so they skip when MESOS_MASTER_URL points at an external cluster.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -503,6 +504,52 @@ def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
         )
         assert final["state"] == "TASK_KILLED"
     finally:
+        session.teardown()
+        agent.stop()
+        master.stop()
+
+
+def test_recovered_executor_that_does_not_resubscribe_is_killed(tmp_path: Path) -> None:
+    """An executor adopted by the restarted agent that does not subscribe again within
+    --executor_reregistration_timeout (here: stopped with SIGSTOP) is killed, and its task
+    fails with REASON_EXECUTOR_REREGISTRATION_TIMEOUT."""
+    master, master_port = start_master(tmp_path, "--allocation_interval=200ms")
+    master_url = f"http://127.0.0.1:{master_port}"
+    agent_port = free_port()
+    flags = ("--resources=cpus:1;mem:512", "--executor_reregistration_timeout=1secs")
+    agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
+    session = SchedulerSession(
+        master_url, framework_info("checkpointing-stuck", checkpoint=True, failover_timeout=60.0)
+    )
+    stopped: list[int] = []
+    try:
+        wait_for_agents(master_url, 1)
+        session.subscribe()
+        session.launch_running("sleep 120", "stuck")
+        directory = get_json(f"http://127.0.0.1:{agent_port}", "/state")["frameworks"][0][
+            "executors"
+        ][0]["directory"]
+        agent.stop(signal.SIGKILL)
+        stopped = processes_in(directory)
+        assert stopped, "the executor died with the agent"
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        mark = session.mark()
+        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
+        final = session.wait_update(
+            "stuck", {"TASK_FAILED", "TASK_KILLED", "TASK_LOST"}, start=mark, timeout=20
+        )
+        assert final["state"] == "TASK_FAILED"
+        assert final["reason"] == "REASON_EXECUTOR_REREGISTRATION_TIMEOUT"
+        assert final["source"] == "SOURCE_AGENT"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and processes_in(directory):
+            time.sleep(0.2)
+        assert not processes_in(directory), "the agent left the executor running"
+    finally:
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         session.teardown()
         agent.stop()
         master.stop()

@@ -1,4 +1,5 @@
-"""The agent's checkpointed identity under <work_dir>/meta, and the recovery check.
+"""The agent's checkpoints under <work_dir>/meta: its identity (and the recovery check),
+and the executors and unacknowledged status updates of checkpointing frameworks.
 
 Layout as in Mesos: `<work_dir>/meta/slaves/<agent id>/slave.info` and the symlink
 `<work_dir>/meta/slaves/latest` pointing at the newest agent id; operators remove `latest`
@@ -13,6 +14,8 @@ import logging
 import os
 from typing import Any
 
+from mesos_lite.agent.model import ExecutorRun, FrameworkRun
+from mesos_lite.agent.state import AgentState
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 
 logger = logging.getLogger(__name__)
@@ -279,3 +282,57 @@ def checkpointed_updates(
             if isinstance(pending, list) and pending:
                 found.append((info, pending))
     return found
+
+
+class Checkpointer:
+    """Writes what a checkpointing framework needs to survive an agent restart: its running
+    executors (with their tasks) and its tasks' unacknowledged status updates. `recovery.py`
+    reads them back."""
+
+    def __init__(self, state: AgentState) -> None:
+        self._state = state
+
+    def save_run(self, framework: FrameworkRun, run: ExecutorRun) -> None:
+        agent_id = self._state.id
+        if not framework.checkpoint or agent_id is None or run.process is None:
+            return
+        tasks = {
+            task_id: {"task": task, "state": run.task_states.get(task_id, "TASK_STAGING")}
+            for task_id, task in [*run.queued_tasks.items(), *run.launched_tasks.items()]
+        }
+        record = {
+            "executor_id": run.executor_id,
+            "container_id": run.container_id,
+            "directory": run.directory,
+            "pid": run.process.pid,
+            "info": run.info,
+            "command_executor": run.is_command_executor,
+            "tasks": tasks,
+        }
+        try:
+            checkpoint_run(self._state.config.work_dir, agent_id, framework.info, record)
+        except OSError as error:
+            logger.error("Failed to checkpoint executor %s: %s", run.executor_id, error)
+
+    def forget_run(self, framework: FrameworkRun, run: ExecutorRun) -> None:
+        if self._state.id is not None:
+            forget_run(
+                self._state.config.work_dir,
+                self._state.id,
+                framework.id,
+                run.executor_id,
+                run.container_id,
+            )
+
+    def save_updates(self, framework_id: str, task_id: str, pending: list[dict[str, Any]]) -> None:
+        """The status update manager's persistence: called whenever a task's stream changes."""
+        framework = self._state.frameworks.get(framework_id)
+        agent_id = self._state.id
+        if agent_id is None or (framework is not None and not framework.checkpoint):
+            return
+        try:
+            checkpoint_updates(
+                self._state.config.work_dir, agent_id, framework_id, task_id, pending
+            )
+        except OSError as error:
+            logger.error("Failed to checkpoint status updates of task %s: %s", task_id, error)

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from mesos_lite import MESOS_VERSION
 from mesos_lite.agent import checkpoint
-from mesos_lite.agent.core import Agent, AgentConfig
+from mesos_lite.agent.config import AgentConfig
+from mesos_lite.agent.core import Agent
 from mesos_lite.agent.endpoints import AgentEndpoints
 from mesos_lite.agent.executor_api import ExecutorApi
 from mesos_lite.daemon import (

@@ -1,0 +1,209 @@
+"""The agent's link to the leading master (Mesos: the agent's registration with the master,
+its ping/pong and the forwarding of status updates).
+
+The agent POSTs REGISTER to `AGENT_PATH` and keeps the response open: the master's events
+arrive on it (RecordIO). Every other call to the master is a separate POST. When the link
+breaks, or another master is elected, the agent registers again after a random backoff of
+up to --registration_backoff_factor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from typing import Any, Protocol
+
+import aiohttp
+
+from mesos_lite import MESOS_VERSION, recordio
+from mesos_lite.agent.state import AgentState
+from mesos_lite.agent_protocol import AGENT_PATH, AgentToMaster, MasterToAgent
+from mesos_lite.protocol import TERMINAL_STATES, value_of, wrap
+
+logger = logging.getLogger(__name__)
+
+# A failing link is warned about once per distinct error, then at most this often (seconds).
+FAILURE_LOG_INTERVAL = 30
+
+
+class LinkListener(Protocol):
+    """What the link tells the agent."""
+
+    def on_registered(self, agent_id: str, master_info: dict[str, Any] | None) -> None: ...
+
+    def on_disconnected(self) -> None: ...
+
+    def on_master_event(self, event: dict[str, Any]) -> None: ...
+
+    def on_fatal_error(self, message: str) -> None: ...
+
+
+class MasterLink:
+    def __init__(self, state: AgentState, listener: LinkListener) -> None:
+        self._state = state
+        self._listener = listener
+        self.address: str | None = None
+        self.registered = False
+        self._session: aiohttp.ClientSession | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._current: asyncio.Task[None] | None = None
+        self._address_changed = asyncio.Event()
+        self._last_failure: tuple[str, float] | None = None
+
+    def start(self) -> None:
+        credential = self._state.config.credential
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5),
+            auth=aiohttp.BasicAuth(credential.principal, credential.secret)
+            if credential is not None
+            else None,
+        )
+        self._loop_task = asyncio.get_running_loop().create_task(self._keep_registered())
+
+    def set_master(self, address: str | None) -> None:
+        if address == self.address:
+            return
+        logger.info("New master detected at %s", address)
+        self.address = address
+        self._address_changed.set()
+        if self._current is not None:
+            self._current.cancel()
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        if self._session is not None:
+            await self._session.close()
+
+    async def _keep_registered(self) -> None:
+        backoff = self._state.config.registration_backoff_factor
+        while not self._state.stopping:
+            address = self.address
+            if address is None:
+                self._address_changed.clear()
+                await self._address_changed.wait()
+                continue
+            self._current = asyncio.get_running_loop().create_task(self._register_with(address))
+            try:
+                await self._current
+            except asyncio.CancelledError:
+                if self._state.stopping:
+                    raise
+            except (aiohttp.ClientError, OSError, recordio.RecordIOError, ValueError) as error:
+                self._log_failure(address, str(error))
+            finally:
+                self._current = None
+            if self.registered:
+                logger.warning("Lost the master at %s; re-registering", address)
+            self.registered = False
+            self._listener.on_disconnected()
+            await asyncio.sleep(random.uniform(0.1, max(backoff, 0.1)))
+
+    def _log_failure(self, address: str, error: str) -> None:
+        """Warns about a failing master link once per distinct error and then every 30s,
+        not on every retry."""
+        clock = time.monotonic()
+        last = self._last_failure
+        if last is None or last[0] != error or clock - last[1] >= FAILURE_LOG_INTERVAL:
+            logger.warning("Connection to master %s failed (retrying): %s", address, error)
+            self._last_failure = (error, clock)
+
+    async def _register_with(self, address: str) -> None:
+        assert self._session is not None
+        state = self._state
+        body = {
+            "type": AgentToMaster.REGISTER,
+            "agent_info": state.agent_info(),
+            "ip": state.config.advertise_ip,
+            "version": MESOS_VERSION,
+            **self._running_work(),
+        }
+        async with self._session.post(f"http://{address}{AGENT_PATH}", json=body) as response:
+            if response.status == 401 and state.config.credential is not None:
+                # Mesos: a refused authentication ends the agent (executors keep running).
+                self._listener.on_fatal_error(f"Master {address} refused authentication")
+                return
+            if response.status != 200:
+                text = await response.text()
+                raise ValueError(f"master answered {response.status}: {text.strip()}")
+            decoder = recordio.Decoder()
+            async for chunk in response.content.iter_any():
+                for record in decoder.feed(chunk):
+                    self._on_event(json.loads(record))
+
+    def _running_work(self) -> dict[str, Any]:
+        """The frameworks, custom executors and live tasks the agent has, told to the master
+        on (re-)registration so that it can rebuild its view after a failover."""
+        executors, tasks = [], []
+        for framework in self._state.frameworks.values():
+            for run in framework.executors.values():
+                if not run.is_command_executor:
+                    executors.append({**run.info, "framework_id": wrap(framework.id)})
+                for task_id, task in [*run.queued_tasks.items(), *run.launched_tasks.items()]:
+                    state = run.task_states.get(task_id, "TASK_STAGING")
+                    if state in TERMINAL_STATES:
+                        continue
+                    entry: dict[str, Any] = {
+                        "framework_id": wrap(framework.id),
+                        "task_info": task,
+                        "state": state,
+                    }
+                    if not run.is_command_executor:
+                        entry["executor_id"] = wrap(run.executor_id)
+                    tasks.append(entry)
+        frameworks = [f.info for f in self._state.frameworks.values()]
+        return {"executors": executors, "tasks": tasks, "frameworks": frameworks}
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == MasterToAgent.PING:
+            self._state.spawn(self.post({"type": AgentToMaster.PONG}))
+        elif kind == MasterToAgent.REGISTERED:
+            agent_id = value_of(event, "agent_id")
+            if agent_id is None:
+                return
+            self.registered = True
+            self._last_failure = None
+            self._listener.on_registered(agent_id, event.get("master_info"))
+        else:
+            self._listener.on_master_event(event)
+
+    async def post(self, body: dict[str, Any]) -> bool:
+        """Sends one call to the master; False (logged) if it is not registered with one or
+        the master does not accept the call."""
+        state = self._state
+        if self._session is None or self.address is None or not self.registered:
+            return False
+        try:
+            async with self._session.post(
+                f"http://{self.address}{AGENT_PATH}",
+                json={**body, "agent_id": wrap(state.id or "")},
+                timeout=aiohttp.ClientTimeout(total=10),
+            ) as response:
+                if response.status != 202:
+                    logger.warning(
+                        "Master refused %s: %s %s",
+                        body.get("type"),
+                        response.status,
+                        (await response.text()).strip(),
+                    )
+                    return False
+                return True
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            logger.warning("Cannot send %s to the master: %s", body.get("type"), error)
+            return False
+
+    async def forward_update(
+        self, framework_id: str, status: dict[str, Any], latest_state: str
+    ) -> bool:
+        """The status update manager's way to the master."""
+        return await self.post(
+            {
+                "type": AgentToMaster.STATUS_UPDATE,
+                "update": {"framework_id": wrap(framework_id), "status": status},
+                "latest_state": latest_state,
+            }
+        )
