@@ -258,6 +258,8 @@ async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
                 while True:
                     update = await framework.next("UPDATE")
                     status = update["update"]["status"]
+                    if status["task_id"]["value"] != task_id:
+                        continue  # a TASK_ERROR of accept_many's tasks (no uuid)
                     if "uuid" in status:
                         await framework.call(
                             "ACKNOWLEDGE",
