@@ -13,6 +13,7 @@ import logging
 import os
 from typing import Any
 
+from mesos_lite.ids import contained_path
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 
 logger = logging.getLogger(__name__)
@@ -179,8 +180,12 @@ def framework_dir(work_dir: str, agent_id: str, framework_id: str) -> str:
 def run_dir(
     work_dir: str, agent_id: str, framework_id: str, executor_id: str, container_id: str
 ) -> str:
-    return os.path.join(
-        framework_dir(work_dir, agent_id, framework_id),
+    return contained_path(
+        meta_dir(work_dir),
+        "slaves",
+        agent_id,
+        "frameworks",
+        framework_id,
         "executors",
         executor_id,
         "runs",
@@ -246,8 +251,16 @@ def checkpointed_runs(work_dir: str, agent_id: str) -> list[tuple[dict[str, Any]
 
 
 def _updates_path(work_dir: str, agent_id: str, framework_id: str, task_id: str) -> str:
-    return os.path.join(
-        framework_dir(work_dir, agent_id, framework_id), "tasks", task_id, "updates.json"
+    """UnsafePathError when an id (the task's is chosen by executors) would leave meta/."""
+    return contained_path(
+        meta_dir(work_dir),
+        "slaves",
+        agent_id,
+        "frameworks",
+        framework_id,
+        "tasks",
+        task_id,
+        "updates.json",
     )
 
 
