@@ -76,13 +76,19 @@ def make_sandbox(path: str, user: str | None) -> None:
             os.chown(item, entry.pw_uid, entry.pw_gid)
 
 
-def command_executor_command() -> dict[str, Any]:
-    """How the agent runs its built-in command executor (Mesos: `mesos-executor`)."""
-    return {
+def command_executor_command(task: dict[str, Any] | None = None) -> dict[str, Any]:
+    """How the agent runs its built-in command executor (Mesos: `mesos-executor`) for `task`:
+    as the task's CommandInfo.user when it names one (Mesos's Slave::getExecutorInfo), so
+    the executor and its task run as the user the master's run_tasks ACL approved."""
+    command: dict[str, Any] = {
         "shell": False,
         "value": sys.executable,
         "arguments": [sys.executable, "-m", "mesos_lite.command_executor"],
     }
+    task_command = task.get("command") if task is not None else None
+    if isinstance(task_command, dict) and isinstance(task_command.get("user"), str):
+        command["user"] = task_command["user"]
+    return command
 
 
 def describe_command(command: dict[str, Any]) -> str:
