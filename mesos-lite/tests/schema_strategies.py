@@ -79,7 +79,7 @@ def valid_message(name: str, depth: int = 0) -> st.SearchStrategy[dict[str, Any]
     (none below depth 4, to keep bodies small)."""
     fields: dict[str, st.SearchStrategy[Any]] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {}
-    for field in _SCHEMA[name]:
+    for field in _SCHEMA[name].fields.values():
         if not field.required and (depth > 3 or (field.kind == "message" and depth > 2)):
             continue
         value = valid_value(field, depth)
@@ -118,7 +118,7 @@ def hostile_value(field: _Field) -> st.SearchStrategy[Any]:
 def _locations(body: dict[str, Any], name: str) -> list[tuple[Any, Any, _Field]]:
     """Every (container, key, field) of a known field present in `body`."""
     found: list[tuple[Any, Any, _Field]] = []
-    for field in _SCHEMA[name]:
+    for field in _SCHEMA[name].fields.values():
         if field.name not in body:
             continue
         found.append((body, field.name, field))

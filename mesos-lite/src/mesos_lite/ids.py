@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import uuid
 
 
@@ -25,6 +26,8 @@ class IdSequence:
         return f"{self._prefix}-{self._letter}{number:0{self._width}d}"
 
 
+# iscntrl() or a path separator (POSIX or Windows).
+_INVALID_ID_CHARACTER = re.compile(r"[\x00-\x1f\x7f/\\]")
 # Linux's NAME_MAX: Mesos maps ids to directory names, so one must fit in one.
 NAME_MAX = 255
 
@@ -37,7 +40,7 @@ def id_problem(value: str) -> str | None:
         return f"ID must not be greater than {NAME_MAX} characters"
     if value in (".", ".."):
         return f"'{value}' is disallowed"
-    if any(c in "/\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if _INVALID_ID_CHARACTER.search(value):
         return f"'{value}' contains invalid characters"
     return None
 

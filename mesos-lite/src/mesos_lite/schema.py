@@ -5,7 +5,9 @@ One table for every call kind: `MESSAGES[name][field] = type`, where a type is a
 (values in `ENUMS`), or another message name; a leading `*` marks a repeated field and a
 trailing `!` a proto2 `required` one. Fields a message has but mesos-lite never reads are left
 out: as in Mesos's JSON-to-protobuf conversion, unknown keys are ignored, known ones are typed.
-IDs whose values Mesos checks with validateID are `id:<Message>`.
+IDs whose values Mesos checks with validateID when it parses the call are `id:<Message>`;
+those of tasks and executors in a LAUNCH are checked per task (task_validation.py: TASK_ERROR,
+not a 400, as Mesos's master does).
 """
 
 from __future__ import annotations
@@ -124,8 +126,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "ExecutorInfo": {
         "type": "enum:ExecutorType",
-        "executor_id": "id:ExecutorID",
-        "framework_id": "id:FrameworkID",
+        "executor_id": "ExecutorID",
+        "framework_id": "FrameworkID",
         "command": "CommandInfo",
         "resources": "*Resource",
         "name": "string",
@@ -137,7 +139,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "KillPolicy": {"grace_period": "DurationInfo"},
     "TaskInfo": {
         "name": "string!",
-        "task_id": "id:TaskID!",
+        "task_id": "TaskID!",
         "agent_id": "AgentID!",
         "resources": "*Resource",
         "executor": "ExecutorInfo",

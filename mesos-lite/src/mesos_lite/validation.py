@@ -57,6 +57,23 @@ class ValidateError(ValueError):
     """The message converts but a value fails Mesos's validation (ids, roles)."""
 
 
+class NestingError(ParseError):
+    """The body nests deeper than MAX_DEPTH (Mesos's JSON parser refuses it)."""
+
+
+class _PathError(Exception):
+    """An error whose message names the field's full path, prefixed while it propagates
+    (paths are only built on failure: the success path stays cheap)."""
+
+    def __init__(self, make: type[ValueError], template: str, parts: list[str]) -> None:
+        super().__init__(template)
+        self.make, self.template, self.parts = make, template, parts
+
+    def error(self) -> ValueError:
+        path = "".join(self.parts).lstrip(".")
+        return self.make(self.template.format(path=path))
+
+
 class _Field(NamedTuple):
     name: str
     kind: str  # a scalar name, "enum", "message", "id" (a message validated by id) or "role"
@@ -65,8 +82,16 @@ class _Field(NamedTuple):
     required: bool
 
 
-def _compile(fields: dict[str, str]) -> tuple[_Field, ...]:
-    compiled = []
+class _Message(NamedTuple):
+    fields: dict[str, _Field]
+    required: tuple[str, ...]
+    # For {"value": ...}-like messages (ids, Scalar): the one field and its kind, checked
+    # inline on the common path (a dict of just that key, well typed).
+    single: tuple[str, str] | None
+
+
+def _compile(fields: dict[str, str]) -> _Message:
+    compiled = {}
     for name, spec in fields.items():
         repeated, required = spec.startswith("*"), spec.endswith("!")
         core = spec.strip("*!")
@@ -78,22 +103,19 @@ def _compile(fields: dict[str, str]) -> tuple[_Field, ...]:
             kind, target = "message", core
         else:
             kind, target = core, core
-        compiled.append(_Field(name, kind, target, repeated, required))
-    return tuple(compiled)
+        compiled[name] = _Field(name, kind, target, repeated, required)
+    required_names = tuple(f.name for f in compiled.values() if f.required)
+    only = next(iter(compiled.values())) if len(compiled) == 1 else None
+    single = (only.name, only.kind) if only and only.kind in ("string", "scalar") else None
+    return _Message(compiled, required_names, single)
 
 
-_SCHEMA: dict[str, tuple[_Field, ...]] = {name: _compile(f) for name, f in MESSAGES.items()}
+_SCHEMA: dict[str, _Message] = {name: _compile(f) for name, f in MESSAGES.items()}
 
 
 # ----- step 1: JSON -----
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"'{name}' is not a JSON number")
-
-
-def _checked_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise ValueError(f"integer of {len(text)} digits is out of range")
-    return int(text)
 
 
 def _checked_float(text: str) -> float:
@@ -103,60 +125,47 @@ def _checked_float(text: str) -> float:
     return value
 
 
-def _too_deep(value: Any) -> bool:
-    pending: list[tuple[Any, int]] = [(value, 1)]
+# Integers: CPython refuses more than sys.get_int_max_str_digits() (4300) digits itself.
+_TOO_DEEP = f"Failed to parse body into JSON: nesting deeper than {MAX_DEPTH} levels"
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_checked_float)
+
+
+def _too_deep(value: Any, depth: int) -> bool:
+    """Whether a value (of a field the schema does not know) nests past MAX_DEPTH."""
+    pending = [(value, depth)]
     while pending:
-        item, depth = pending.pop()
-        if depth > MAX_DEPTH:
+        item, level = pending.pop()
+        if level > MAX_DEPTH:
             return True
-        if isinstance(item, dict):
-            pending.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
-        elif isinstance(item, list):
-            pending.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+        children = item.values() if type(item) is dict else item
+        pending.extend((c, level + 1) for c in children if type(c) in (dict, list))
     return False
 
 
 def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
     """The JSON object in `raw`; ParseError with Mesos's wording when there is none."""
     try:
-        body = json.loads(
-            raw.decode("utf-8"),
-            parse_constant=_refuse_constant,
-            parse_int=_checked_int,
-            parse_float=_checked_float,
-        )
+        body = _DECODER.decode(raw.decode("utf-8"))
     except RecursionError:
-        raise ParseError(
-            f"Failed to parse body into JSON: nesting deeper than {MAX_DEPTH} levels"
-        ) from None
+        raise NestingError(_TOO_DEEP) from None
     except (UnicodeDecodeError, ValueError) as error:
         raise ParseError(f"Failed to parse body into JSON: {error}") from None
-    if _too_deep(body):
-        raise ParseError(f"Failed to parse body into JSON: nesting deeper than {MAX_DEPTH} levels")
-    if not isinstance(body, dict):
+    if type(body) is not dict:
         raise ParseError(f"Failed to convert JSON into {what} protobuf: Expecting a JSON object")
     return body
 
 
 # ----- step 2: the protobuf schema -----
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+_JSON_TYPES = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
 
 
 def _wrong_type(field: _Field, value: Any) -> ParseError:
-    return ParseError(f"Not expecting a JSON {_json_type(value)} for field '{field.name}'")
+    kind = _JSON_TYPES.get(type(value), "object")
+    return ParseError(f"Not expecting a JSON {kind} for field '{field.name}'")
 
 
 def _check_number(field: _Field, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if type(value) is not int and type(value) is not float:
         raise _wrong_type(field, value)
     if field.kind in ("double", "float"):
         return  # finite: parse_json_object refused the rest
@@ -169,33 +178,47 @@ def _check_number(field: _Field, value: Any) -> None:
         raise ParseError(f"Value {value} of field '{field.name}' is out of range for {field.kind}")
 
 
-def _check_value(field: _Field, value: Any, path: str) -> None:
+def _check_value(field: _Field, value: Any, depth: int) -> None:
     kind = field.kind
     if kind in ("message", "id"):
-        if not isinstance(value, dict):
+        if type(value) is not dict:
             raise _wrong_type(field, value)
-        check_message(value, field.target, path + ".")
+        message = _SCHEMA[field.target]
+        single = message.single
+        if single is not None and len(value) == 1:
+            inner: Any = value.get(single[0])
+            if type(inner) is str:
+                fast = single[1] == "string"
+            else:
+                fast = single[1] == "scalar" and type(inner) in (int, float)
+                fast = fast and abs(inner) <= MAX_SCALAR
+            if not fast:
+                _check(value, message, depth)
+        else:
+            _check(value, message, depth)
         if kind == "id":
             problem = id_problem(value["value"])
             if problem is not None:
-                raise ValidateError(f"'{path}' is invalid: {problem}")
-    elif kind in ("string", "role"):
-        if not isinstance(value, str):
+                raise _PathError(ValidateError, "'{path}' is invalid: " + problem, [])
+    elif kind == "string":
+        if type(value) is not str:
             raise _wrong_type(field, value)
-        if kind == "role":
-            problem = role_problem(value)
-            if problem is not None:
-                raise ValidateError(problem)
+    elif kind == "role":
+        if type(value) is not str:
+            raise _wrong_type(field, value)
+        problem = role_problem(value)
+        if problem is not None:
+            raise ValidateError(problem)
     elif kind == "bool":
-        if not isinstance(value, bool):
+        if type(value) is not bool:
             raise _wrong_type(field, value)
     elif kind == "enum":
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise _wrong_type(field, value)
         if value not in ENUMS[field.target]:
             raise ParseError(f"Failed to find enum for '{value}'")
     elif kind == "bytes":
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise _wrong_type(field, value)
         try:
             base64.b64decode(value, validate=True)
@@ -207,31 +230,56 @@ def _check_value(field: _Field, value: Any, path: str) -> None:
         _check_number(field, value)
 
 
-def check_message(body: dict[str, Any], message: str, path: str = "") -> None:
+def _check(body: dict[str, Any], message: _Message, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise NestingError(_TOO_DEEP)
+    fields = message.fields
+    nulls = None
+    for key, value in body.items():
+        field = fields.get(key)
+        if field is None:
+            if type(value) in (dict, list) and _too_deep(value, depth + 1):
+                raise NestingError(_TOO_DEEP)
+            continue
+        if value is None:
+            nulls = [*(nulls or []), key]
+            continue
+        try:
+            if not field.repeated:
+                if type(value) is list:
+                    raise ParseError(f"Not expecting a JSON array for field '{key}'")
+                _check_value(field, value, depth + 1)
+                continue
+            items = value
+            if type(items) is not list:
+                items = body[key] = [value]
+            elif None in items:
+                items = body[key] = [item for item in items if item is not None]
+            for index, item in enumerate(items):
+                try:
+                    if type(item) is list:
+                        raise ParseError(f"Not expecting a JSON array for field '{key}'")
+                    _check_value(field, item, depth + 1)
+                except _PathError as error:
+                    error.parts.insert(0, f"[{index}]")
+                    raise
+        except _PathError as error:
+            error.parts.insert(0, "." + key)
+            raise
+    for key in nulls or ():
+        del body[key]
+    for key in message.required:
+        if key not in body:
+            raise _PathError(ParseError, "Missing required fields: {path}", ["." + key])
+
+
+def check_message(body: dict[str, Any], message: str) -> None:
     """Checks (and normalizes: nulls dropped, lone values of repeated fields listed) the
     known fields of `body` against `message`."""
-    for field in _SCHEMA[message]:
-        value = body.get(field.name)
-        where = f"{path}{field.name}"
-        if value is None:
-            if field.name in body:
-                del body[field.name]
-            if field.required:
-                raise ParseError(f"Missing required fields: {where}")
-            continue
-        if not field.repeated:
-            if isinstance(value, list):
-                raise ParseError(f"Not expecting a JSON array for field '{field.name}'")
-            _check_value(field, value, where)
-            continue
-        if not isinstance(value, list):
-            value = body[field.name] = [value]
-        elif any(item is None for item in value):
-            value = body[field.name] = [item for item in value if item is not None]
-        for index, item in enumerate(value):
-            if isinstance(item, list):
-                raise ParseError(f"Not expecting a JSON array for field '{field.name}'")
-            _check_value(field, item, f"{where}[{index}]")
+    try:
+        _check(body, _SCHEMA[message], 1)
+    except _PathError as error:
+        raise error.error() from None
 
 
 def check_call(body: dict[str, Any], kind: str, what: str) -> None:
@@ -240,6 +288,8 @@ def check_call(body: dict[str, Any], kind: str, what: str) -> None:
     message, validated_name = CALL_KINDS[kind]
     try:
         check_message(body, message)
+    except NestingError:
+        raise
     except ParseError as problem:
         raise ParseError(f"Failed to convert JSON into {what} protobuf: {problem}") from None
     except ValidateError as problem:

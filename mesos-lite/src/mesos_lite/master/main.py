@@ -140,7 +140,7 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
             web.route("*", "/master/api/v1/scheduler", scheduler_api.handle),
             web.route("*", AGENT_PATH, agent_link.handle),
             *MasterEndpoints(master, security.http).routes(),
-        ]
+        ],
     )
     return master, app
 

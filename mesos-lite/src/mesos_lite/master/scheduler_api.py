@@ -445,11 +445,16 @@ class SchedulerApi:
             if not is_group:
                 denial = self._unauthorized_task(framework, task_info)
                 if denial is not None:
-                    logger.info("Refusing task %s of framework %s: %s", task_id, framework.id,
-                                denial)
+                    logger.info(
+                        "Refusing task %s of framework %s: %s", task_id, framework.id, denial
+                    )
                     self.master.send_master_update(
-                        framework, task_id, "TASK_ERROR", "REASON_TASK_UNAUTHORIZED", denial,
-                        agent.id
+                        framework,
+                        task_id,
+                        "TASK_ERROR",
+                        "REASON_TASK_UNAUTHORIZED",
+                        denial,
+                        agent.id,
                     )
                     continue
             problem = self._task_problem(
