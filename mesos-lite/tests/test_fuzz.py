@@ -278,7 +278,7 @@ def test_a_fresh_framework_still_runs_a_task_after_fuzzing(cluster: Cluster) -> 
     session.info["name"] = f"after-fuzz-{uuid.uuid4().hex[:6]}"
     session.subscribe()
     try:
-        offer = session.next_offers()[0]
+        offer = session.next_offers(start=0)[0]
         task_id = f"after-fuzz-{uuid.uuid4().hex[:6]}"
         status, text = session.launch(offer, [command_task(offer, "true", task_id)])
         assert status == 202, text

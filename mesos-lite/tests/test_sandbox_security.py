@@ -76,7 +76,7 @@ def test_launch_with_hostile_ids_runs_nothing_outside_work_dir(
     scheduler: SchedulerSession, cluster: Cluster
 ) -> None:
     target = f"escape-{uuid.uuid4().hex}"
-    offer = scheduler.next_offers()[0]
+    offer = scheduler.next_offers(start=0)[0]
     command = command_task(offer, "echo escaped > marker", TRAVERSAL + target + "-task")
     custom = executor_task(offer, "echo escaped > marker", target + "-t2", TRAVERSAL + target)
     absolute = executor_task(offer, "echo escaped > marker", target + "-t3", f"/tmp/{target}-abs")

@@ -96,7 +96,7 @@ def test_subscribe_checks_framework_info_types_and_ids(
 
 
 def test_calls_of_a_subscribed_framework_are_typed(scheduler: SchedulerSession) -> None:
-    offer = scheduler.next_offers()[0]
+    offer = scheduler.next_offers(start=0)[0]
     task = {
         "name": "t",
         "task_id": {"value": f"t-{uuid.uuid4()}"},

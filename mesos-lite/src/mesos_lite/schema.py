@@ -151,7 +151,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "TaskGroupInfo": {"tasks": "*TaskInfo"},
     "TaskStatus": {
-        "task_id": "id:TaskID!",
+        "task_id": "TaskID!",
         "state": "enum:TaskState!",
         "message": "string",
         "source": "enum:StatusSource",
@@ -233,7 +233,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unacknowledged_tasks": "*TaskInfo",
         "unacknowledged_updates": "*ExecutorUpdate",
     },
-    "ExecutorUpdate": {"status": "TaskStatus!"},
+    "ExecutorUpdate": {"status": "ExecutorTaskStatus!"},
     "ExecutorMessage": {"data": "bytes!"},
     # ----- master::Call and agent::Call (operator API) -----
     "OperatorCall": {
@@ -282,3 +282,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "AgentStatusUpdate": {"framework_id": "FrameworkID", "status": "TaskStatus!"},
 }
+
+# An executor picks its tasks' ids (and the agent makes paths of them): checked as ids. The
+# agent's own updates carry the ids the master gave it, so its link takes TaskStatus as is.
+MESSAGES["ExecutorTaskStatus"] = {**MESSAGES["TaskStatus"], "task_id": "id:TaskID!"}
