@@ -17,9 +17,7 @@ import http.client
 import json
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mesos_lite.schema import MESSAGES
+from mesos_lite_bench import command, free_port
 
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 DEEP: Any = 1
@@ -60,16 +59,6 @@ RAW_BODIES = [
     b'"SUBSCRIBE"',
     b'{"type": "\xff"}',
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def command(name: str) -> str:
-    return shutil.which(name) or str(Path(sys.executable).parent / name)
 
 
 def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> int:
