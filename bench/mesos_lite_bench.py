@@ -141,6 +141,37 @@ class Framework:
             self._response.close()
 
 
+async def accept_many(framework: Framework, offer: dict[str, Any], count: int) -> float:
+    """Milliseconds until the master answers an ACCEPT of `count` tasks (each asking more
+    than the offer holds, so the master parses, validates and refuses every one with
+    TASK_ERROR and nothing is launched)."""
+    tasks = [
+        {
+            "name": f"big-{index}",
+            "task_id": {"value": f"big-{index}-{uuid.uuid4().hex[:8]}"},
+            "agent_id": offer["agent_id"],
+            "command": {
+                "value": "true",
+                "environment": {"variables": [{"name": "A", "value": "1"}]},
+            },
+            "labels": {"labels": [{"key": "k", "value": "v"}]},
+            "resources": [
+                {"name": "cpus", "type": "SCALAR", "scalar": {"value": 1000}},
+                {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}},
+            ],
+        }
+        for index in range(count)
+    ]
+    body = {
+        "offer_ids": [offer["id"]],
+        "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
+        "filters": {"refuse_seconds": 0},
+    }
+    sent = time.monotonic()
+    await framework.call("ACCEPT", body)
+    return (time.monotonic() - sent) * 1000
+
+
 async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
     master_port = free_port()
     master = start(
@@ -172,7 +203,7 @@ async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
             )
         )
     master_url = f"http://127.0.0.1:{master_port}"
-    offers_ms, running_ms, finished_ms = [], [], []
+    offers_ms, running_ms, finished_ms, accept_100_ms = [], [], [], []
     try:
         async with aiohttp.ClientSession() as session:
             await wait_ok(session, f"{master_url}/health")
@@ -187,6 +218,10 @@ async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
                 offers = await framework.next("OFFERS")
                 offers_ms.append((offers["_at"] - sent) * 1000)
                 offer = offers["offers"]["offers"][0]
+                if len(offers["offers"]["offers"]) > 1:
+                    accept_100_ms.append(
+                        await accept_many(framework, offers["offers"]["offers"][1], 100)
+                    )
                 task_id = f"true-{uuid.uuid4().hex[:8]}"
                 launch = {
                     "offer_ids": [offer["id"]],
@@ -223,6 +258,8 @@ async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
                 while True:
                     update = await framework.next("UPDATE")
                     status = update["update"]["status"]
+                    if status["task_id"]["value"] != task_id:
+                        continue  # a TASK_ERROR of accept_many's tasks (no uuid)
                     if "uuid" in status:
                         await framework.call(
                             "ACKNOWLEDGE",
@@ -252,6 +289,7 @@ async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
         "subscribe_to_offers_ms": statistics.median(offers_ms),
         "launch_to_running_ms": statistics.median(running_ms),
         "launch_to_finished_ms": statistics.median(finished_ms),
+        "accept_100_tasks_ms": statistics.median(accept_100_ms),
     }
 
 
@@ -370,6 +408,7 @@ async def main() -> None:
         print(f"  SUBSCRIBE -> first OFFERS      {cluster['subscribe_to_offers_ms']:8.1f} ms")
         print(f"  LAUNCH -> TASK_RUNNING (true)  {cluster['launch_to_running_ms']:8.1f} ms")
         print(f"  LAUNCH -> TASK_FINISHED (true) {cluster['launch_to_finished_ms']:8.1f} ms")
+        print(f"  ACCEPT of 100 tasks -> 202     {cluster['accept_100_tasks_ms']:8.1f} ms")
         many = await bench_many_agents(args.agents, directory)
         print(f"{args.agents} simulated agents:")
         print(f"  all registered in              {many['register_all_s']:8.2f} s")

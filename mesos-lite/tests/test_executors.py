@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -134,10 +135,12 @@ def test_executor_environment_and_sandbox(scheduler: SchedulerSession, cluster: 
     assert status == 400
     status, _, _ = request(agent_url, "GET", f"/files/read?path={stdout}&offset=-5")
     assert status == 400
+    # The sandbox layout keeps a `latest` link to the newest run; /files serves only the
+    # attached sandbox itself, as Mesos does: its parent is not served.
     runs = directory.rsplit("/", 1)[0]
-    status, _, body = request(agent_url, "GET", f"/files/browse?path={runs}")
-    assert status == 200
-    assert "latest" in {entry["path"].rsplit("/", 1)[-1] for entry in json.loads(body)}
+    assert os.path.islink(f"{runs}/latest")
+    status, _, _ = request(agent_url, "GET", f"/files/browse?path={directory}/..")
+    assert status == 404
 
 
 def test_files_read_errors(cluster: Cluster) -> None:

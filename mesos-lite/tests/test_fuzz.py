@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from conftest import Cluster
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from mesos_http import request
+from mesos_http import SchedulerSession, command_task, request
+from schema_strategies import hostile_calls
+
+from mesos_lite.agent_protocol import AGENT_PATH
 
 CLIENT_ERRORS = {400, 403, 404, 405, 406, 409, 415}
+JSON_TYPE = "application/json"
 SCHEDULER_CALLS = [
     "TEARDOWN",
     "ACCEPT",
@@ -192,3 +197,91 @@ def test_subscribe_with_unacceptable_accept_header(master_url: str) -> None:
         {"Content-Type": "application/json", "Accept": "text/html"},
     )
     assert status == 406
+
+
+# ----- issue 16: calls generated from the protobuf schema, one known field made hostile -----
+LAYER_PREFIXES = (
+    b"Failed to parse body into JSON",
+    b"Failed to convert JSON into",
+    b"Failed to validate",
+)
+SCHEMA_FUZZ = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _assert_refused_by_the_layer(status: int, text: bytes, body: Any) -> None:
+    assert status == 400, (status, text[:300], json.dumps(body)[:500])
+    assert text.startswith(LAYER_PREFIXES), (text[:300], json.dumps(body)[:500])
+    assert b"Traceback" not in text
+
+
+@SCHEMA_FUZZ
+@given(data=st.data())
+def test_schema_fuzz_scheduler(scheduler: SchedulerSession, data: st.DataObject) -> None:
+    body = data.draw(
+        hostile_calls("SchedulerCall", {"framework_id": {"value": scheduler.framework_id}})
+    )
+    status, _, text = request(
+        scheduler.url,
+        "POST",
+        "/api/v1/scheduler",
+        json.dumps(body),
+        {"Content-Type": "application/json", "Mesos-Stream-Id": str(scheduler.stream_id)},
+    )
+    _assert_refused_by_the_layer(status, text, body)
+
+
+@SCHEMA_FUZZ
+@given(data=st.data(), kind=st.sampled_from(["ExecutorCall", "OperatorCall", "AgentCall"]))
+def test_schema_fuzz_executor_operator_and_agent_link(
+    cluster: Cluster, data: st.DataObject, kind: str
+) -> None:
+    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    url, path, base = {
+        "ExecutorCall": (agent_url, "/api/v1/executor", {"type": "UPDATE"}),
+        "OperatorCall": (cluster.master_url, "/api/v1", {"type": "GET_HEALTH"}),
+        "AgentCall": (cluster.master_url, AGENT_PATH, {"type": "PONG"}),
+    }[kind]
+    body = data.draw(hostile_calls(kind, base))
+    status, _, text = request(url, "POST", path, json.dumps(body), {"Content-Type": JSON_TYPE})
+    _assert_refused_by_the_layer(status, text, body)
+
+
+@FUZZ
+@given(
+    path=st.one_of(
+        st.text(max_size=30),
+        st.sampled_from(["/", "/..", "/etc/shadow", "/proc/self/environ", "\x00", "%00", "//"]),
+    ),
+    offset=st.one_of(st.none(), st.integers(-(2**70), 2**70).map(str), st.text(max_size=5)),
+    length=st.one_of(st.none(), st.integers(-(2**70), 2**70).map(str), st.text(max_size=5)),
+    endpoint=st.sampled_from(["/files/read", "/files/browse", "/files/download"]),
+)
+def test_files_fuzz(
+    cluster: Cluster, path: str, offset: str | None, length: str | None, endpoint: str
+) -> None:
+    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    query = {"path": path, "offset": offset, "length": length}
+    status, _, text = request(
+        agent_url, "GET", f"{endpoint}?{urlencode({k: v for k, v in query.items() if v})}"
+    )
+    assert status in (200, *CLIENT_ERRORS), (status, text[:200])
+    assert b"Traceback" not in text
+    if status == 200:
+        assert b"root:" not in text
+
+
+def test_a_fresh_framework_still_runs_a_task_after_fuzzing(cluster: Cluster) -> None:
+    _still_serving(cluster.master_url)
+    session = SchedulerSession(cluster.master_url)
+    session.info["name"] = f"after-fuzz-{uuid.uuid4().hex[:6]}"
+    session.subscribe()
+    try:
+        offer = session.next_offers(start=0)[0]
+        task_id = f"after-fuzz-{uuid.uuid4().hex[:6]}"
+        status, text = session.launch(offer, [command_task(offer, "true", task_id)])
+        assert status == 202, text
+        assert session.wait_update(task_id, {"TASK_FINISHED"})["state"] == "TASK_FINISHED"
+    finally:
+        session.teardown()

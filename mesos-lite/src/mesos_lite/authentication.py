@@ -120,9 +120,7 @@ class BasicAuthenticator:
         return pair[0]
 
     def challenge(self) -> web.Response:
-        return web.Response(
-            status=401, headers={"WWW-Authenticate": f'Basic realm="{self.realm}"'}
-        )
+        return web.Response(status=401, headers={"WWW-Authenticate": f'Basic realm="{self.realm}"'})
 
 
 @dataclass

@@ -286,6 +286,5 @@ def executor_user(executor_info: dict[str, Any], framework_user: str) -> str:
 
 def run_task_denied_message(task_id: str, framework_id: str, user: str) -> str:
     return (
-        f"Not authorized to launch task {task_id} of framework {framework_id} "
-        f"under user '{user}'"
+        f"Not authorized to launch task {task_id} of framework {framework_id} under user '{user}'"
     )

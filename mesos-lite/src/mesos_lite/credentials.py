@@ -82,8 +82,9 @@ def _credential_from(item: Any, where: str) -> Credential:
     if principal is None:
         raise CredentialsError(f"Missing required fields: {where}principal")
     if not isinstance(principal, str):
-        raise CredentialsError(f"Not expecting a JSON {type(principal).__name__} for field "
-                               f"'principal'")
+        raise CredentialsError(
+            f"Not expecting a JSON {type(principal).__name__} for field 'principal'"
+        )
     secret = item.get("secret", "")
     if not isinstance(secret, str):
         raise CredentialsError(f"Not expecting a JSON {type(secret).__name__} for field 'secret'")

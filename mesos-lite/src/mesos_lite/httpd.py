@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mesos_lite import recordio
+from mesos_lite import recordio, validation
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +55,18 @@ async def read_json_call(request: web.Request, what: str) -> dict[str, Any]:
         )
     if content_type != JSON:
         raise CallError(415, f"Expecting 'Content-Type' of {JSON} or {PROTOBUF}")
-    raw = await request.read()
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CallError(400, f"Failed to parse body into JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise CallError(
-            400, f"Failed to convert JSON into {what} protobuf: Expecting a JSON object"
-        )
+        raw = await request.read()
+    except web.HTTPException:
+        raise
+    except Exception as error:  # aiohttp's decoders (a Content-Encoding that lies) raise many
+        logger.info("Refusing %s body: %r", request.path, error)
+        raise CallError(400, f"Failed to decode body: {error}") from None
+    try:
+        body = validation.parse_json_object(raw, what)
+        validation.check_call(body, validation.call_kind(request.path), what)
+    except (validation.ParseError, validation.ValidateError) as problem:
+        raise CallError(400, str(problem)) from None
     return body
 
 

@@ -181,9 +181,7 @@ def master_security(flags: LoadedFlags) -> MasterSecurity:
             "--authenticate_http_frameworks"
         )
     if flags.authenticate_agents and credentials is None:
-        logger.warning(
-            "--authenticate_agents without --credentials: no agent can authenticate"
-        )
+        logger.warning("--authenticate_agents without --credentials: no agent can authenticate")
     http.authorizer = _authorizer(flags, flags.authorizers)
     return MasterSecurity(http, bool(flags.authenticate_agents), credentials)
 

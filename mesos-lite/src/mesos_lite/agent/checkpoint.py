@@ -16,6 +16,7 @@ from typing import Any
 
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.state import AgentState
+from mesos_lite.ids import contained_path
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 
 logger = logging.getLogger(__name__)
@@ -182,13 +183,15 @@ def framework_dir(work_dir: str, agent_id: str, framework_id: str) -> str:
 def run_dir(
     work_dir: str, agent_id: str, framework_id: str, executor_id: str, container_id: str
 ) -> str:
-    return os.path.join(
-        framework_dir(work_dir, agent_id, framework_id),
-        "executors",
-        executor_id,
-        "runs",
-        container_id,
+    return _framework_path(
+        work_dir, agent_id, framework_id, "executors", executor_id, "runs", container_id
     )
+
+
+def _framework_path(work_dir: str, agent_id: str, framework_id: str, *rest: str) -> str:
+    """meta/slaves/<agent>/frameworks/<framework>/<rest>; UnsafePathError when an id (a
+    task's is chosen by its executor) is no single path component."""
+    return contained_path(meta_dir(work_dir), "slaves", agent_id, "frameworks", framework_id, *rest)
 
 
 def _write_json(path: str, body: Any) -> None:
@@ -249,9 +252,7 @@ def checkpointed_runs(work_dir: str, agent_id: str) -> list[tuple[dict[str, Any]
 
 
 def _updates_path(work_dir: str, agent_id: str, framework_id: str, task_id: str) -> str:
-    return os.path.join(
-        framework_dir(work_dir, agent_id, framework_id), "tasks", task_id, "updates.json"
-    )
+    return _framework_path(work_dir, agent_id, framework_id, "tasks", task_id, "updates.json")
 
 
 def checkpoint_updates(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mesos_lite.commands import LaunchError, command_argv, command_environment
+from mesos_lite.ids import UnsafePathError, contained_path
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,31 @@ def sandbox_path(
     )
 
 
+# The fixed names of a sandbox path below --work_dir, between its ids.
+_SANDBOX_LAYOUT = ("slaves", "frameworks", "executors", "runs")
+
+
+def check_sandbox_path(path: str) -> str:
+    """The --work_dir of a sandbox path if every id in it is one valid path component (Mesos's
+    validateID) and nothing resolves outside --work_dir; LaunchError otherwise."""
+    parts = path.split(os.sep)
+    if len(parts) < 9 or tuple(parts[-8::2]) != _SANDBOX_LAYOUT:
+        raise LaunchError(f"Refusing sandbox path {path!r}: an id holds a path separator")
+    work_dir = os.sep.join(parts[:-8]) or os.sep
+    try:
+        contained_path(work_dir, *parts[-8:])
+    except UnsafePathError as error:
+        raise LaunchError(str(error)) from None
+    return work_dir
+
+
 def make_sandbox(path: str, user: str | None) -> None:
+    work_dir = check_sandbox_path(path)
     os.makedirs(path, exist_ok=True)
+    # Defence in depth: a directory on the way that is a symlink must not lead outside.
+    root = os.path.realpath(work_dir)
+    if not os.path.realpath(path).startswith(root + os.sep):
+        raise LaunchError(f"Refusing sandbox {path!r}: it resolves outside {work_dir!r}")
     for name in ("stdout", "stderr"):
         open(os.path.join(path, name), "ab").close()
     latest = os.path.join(os.path.dirname(path), "latest")
@@ -52,13 +76,19 @@ def make_sandbox(path: str, user: str | None) -> None:
             os.chown(item, entry.pw_uid, entry.pw_gid)
 
 
-def command_executor_command() -> dict[str, Any]:
-    """How the agent runs its built-in command executor (Mesos: `mesos-executor`)."""
-    return {
+def command_executor_command(task: dict[str, Any] | None = None) -> dict[str, Any]:
+    """How the agent runs its built-in command executor (Mesos: `mesos-executor`) for `task`:
+    as the task's CommandInfo.user when it names one (Mesos's Slave::getExecutorInfo), so
+    the executor and its task run as the user the master's run_tasks ACL approved."""
+    command: dict[str, Any] = {
         "shell": False,
         "value": sys.executable,
         "arguments": [sys.executable, "-m", "mesos_lite.command_executor"],
     }
+    task_command = task.get("command") if task is not None else None
+    if isinstance(task_command, dict) and isinstance(task_command.get("user"), str):
+        command["user"] = task_command["user"]
+    return command
 
 
 def describe_command(command: dict[str, Any]) -> str:
@@ -180,6 +210,8 @@ async def launch(
         kwargs["user"] = user
         entry = pwd.getpwnam(user)
         kwargs["group"] = entry.pw_gid
+        # initgroups(3), as Mesos's os::su: the user's own supplementary groups, not the agent's.
+        kwargs["extra_groups"] = os.getgrouplist(user, entry.pw_gid)
         environment = {**environment, "USER": user, "HOME": entry.pw_dir}
     try:
         stdout = open(os.path.join(sandbox, "stdout"), "ab")  # noqa: SIM115

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import stat
 import time
 from typing import Any
 
 from aiohttp import web
 
+from mesos_lite.agent import sandbox_files
 from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.view_filter import AgentViewFilter
@@ -196,19 +196,18 @@ class AgentEndpoints:
         return body
 
     # ----- files -----
-    def _allowed(self, path: str | None) -> str:
-        """The real path of `path` if it lies in what the agent serves (sandboxes under
-        --work_dir, logs under --log_dir); 404 otherwise, as for unattached paths."""
-        if not path:
-            raise CallError(400, "Expecting 'path=value' in query.\n")
-        real = os.path.realpath(path)
-        roots = [os.path.realpath(self.agent.config.work_dir)]
-        if self.agent.config.log_dir:
-            roots.append(os.path.realpath(self.agent.config.log_dir))
-        inside = any(real == root or real.startswith(root + os.sep) for root in roots)
-        if not inside or not os.path.exists(real):
-            raise CallError(404, "")
-        return real
+    def _attached(self) -> list[str]:
+        """What the agent serves, as Mesos attaches it: every executor run's sandbox (live
+        and completed) and --log_dir."""
+        agent = self.agent
+        roots = [
+            run.directory
+            for framework in [*agent.frameworks.values(), *agent.completed_frameworks]
+            for run in [*framework.executors.values(), *framework.completed_executors]
+        ]
+        if agent.config.log_dir:
+            roots.append(agent.config.log_dir)
+        return roots
 
     @staticmethod
     def _number(request: web.Request, name: str) -> int | None:
@@ -228,55 +227,48 @@ class AgentEndpoints:
     async def files_read(self, request: web.Request) -> web.Response:
         """Mesos's /files/read: offset -1 (or none) asks for the size; reads are capped at
         16 pages."""
-        path_text = request.query.get("path")
-        if not path_text:
-            raise CallError(400, "Expecting 'path=value' in query.\n")
+        path = sandbox_files.requested_path(request.query.get("path"))
         offset = self._number(request, "offset")
         if offset is None:
             offset = -1
         length = self._number(request, "length")
         if length == -1:
             length = None
-        path = self._allowed(path_text)
-        if os.path.isdir(path):
-            raise CallError(400, "Cannot read a directory.\n")
-        size = os.path.getsize(path)
-        if offset == -1:
-            return json_response({"data": "", "offset": size})
-        if offset >= size or length == 0:
-            return json_response({"data": "", "offset": offset})
-        if length is None:
-            length = size - offset
-        with open(path, "rb") as handle:
-            handle.seek(offset)
-            data = handle.read(min(length, MAX_READ_LENGTH))
+        with sandbox_files.opened(path, self._attached()) as handle:
+            if handle.is_directory:
+                raise CallError(400, "Cannot read a directory.\n")
+            if not handle.is_regular:
+                raise CallError(400, "Cannot read a file that is not a regular file.\n")
+            size = handle.info.st_size
+            if offset == -1:
+                return json_response({"data": "", "offset": size})
+            if offset >= size or length == 0:
+                return json_response({"data": "", "offset": offset})
+            if length is None:
+                length = size - offset
+            data = os.pread(handle.fd, min(length, MAX_READ_LENGTH), offset)
         return json_response({"data": data.decode("utf-8", errors="replace"), "offset": offset})
 
     async def files_browse(self, request: web.Request) -> web.Response:
-        path = self._allowed(request.query.get("path"))
-        if not os.path.isdir(path):
-            return json_response([self._file_entry(path)])
-        entries = [self._file_entry(os.path.join(path, name)) for name in sorted(os.listdir(path))]
-        return json_response(entries)
-
-    @staticmethod
-    def _file_entry(path: str) -> dict[str, Any]:
-        info = os.lstat(path)
-        return {
-            "path": path,
-            "nlink": info.st_nlink,
-            "size": info.st_size,
-            "mtime": info.st_mtime,
-            "mode": stat.filemode(info.st_mode),
-            "uid": str(info.st_uid),
-            "gid": str(info.st_gid),
-        }
+        path = sandbox_files.requested_path(request.query.get("path"))
+        with sandbox_files.opened(path, self._attached()) as handle:
+            if not handle.is_directory:
+                return json_response([sandbox_files.entry_json(path, handle.info)])
+            return json_response(sandbox_files.list_directory(path, handle))
 
     async def files_download(self, request: web.Request) -> web.StreamResponse:
-        path = self._allowed(request.query.get("path"))
-        if os.path.isdir(path):
-            raise CallError(400, "Cannot download a directory.\n")
-        return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
+        path = sandbox_files.requested_path(request.query.get("path"))
+        with sandbox_files.opened(path, self._attached()) as handle:
+            if handle.is_directory:
+                raise CallError(400, "Cannot download a directory.\n")
+            if not handle.is_regular:
+                raise CallError(400, "Cannot download a file that is not a regular file.\n")
+            response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+            await response.prepare(request)
+            for chunk in sandbox_files.read_chunks(handle):
+                await response.write(chunk)
+            await response.write_eof()
+        return response
 
     # ----- v1 operator API -----
     async def operator_api(self, request: web.Request) -> web.Response:

@@ -194,7 +194,7 @@ def build_agent(flags: LoadedFlags) -> tuple[Agent, web.Application]:
             web.route("*", "/api/v1/executor", executor_api.handle),
             web.route("*", "/slave(1)/api/v1/executor", executor_api.handle),
             *AgentEndpoints(agent, security.http).routes(),
-        ]
+        ],
     )
     return agent, app
 

@@ -57,8 +57,12 @@ class StatusUpdateManager:
             self._send_head(stream)
 
     def _save(self, stream: _Stream) -> None:
-        if self._persist is not None:
+        if self._persist is None:
+            return
+        try:
             self._persist(stream.framework_id, stream.task_id, list(stream.pending))
+        except ValueError as error:  # ids.UnsafePathError: an id that is no path component
+            logger.error("Not checkpointing updates of task %r: %s", stream.task_id, error)
 
     def acknowledge(self, framework_id: str, task_id: str, uuid: str) -> dict[str, Any] | None:
         """Pops the acknowledged update (returns it) and sends the next one of the task."""

@@ -55,9 +55,7 @@ class AgentViewFilter(FrameworkViewAcl[FrameworkRun]):
         body = dict(body)
         for key in EXECUTOR_TASK_LISTS:
             if isinstance(body.get(key), list):
-                body[key] = [
-                    t for t in body[key] if self.task(framework_id, str(t.get("id", "")))
-                ]
+                body[key] = [t for t in body[key] if self.task(framework_id, str(t.get("id", "")))]
         return body
 
     def _framework_json(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,8 @@ class AgentLink:
     def __init__(self, master: Master, security: MasterSecurity | None = None) -> None:
         self.master = master
         self.security = security
+        # agent id -> the authenticated principal that registered it.
+        self._principals: dict[str, str] = {}
 
     def route(self) -> web.RouteDef:
         return web.route("*", AGENT_PATH, self.handle)
@@ -34,19 +36,23 @@ class AgentLink:
             raise await self.master.leadership.redirect_to_current_leader(request.path_qs)
         body = await read_json_call(request, "agent call")
         call_type = body.get("type")
-        self._authenticate(request, body)
+        principal = self._authenticate(request, body)
         if call_type == AgentToMaster.REGISTER:
-            return await self._register(request, body)
+            return await self._register(request, body, principal)
         agent = self._agent_for(body)
+        self._check_principal(agent, principal)
         if call_type == AgentToMaster.STATUS_UPDATE:
             update = body.get("update")
             if not isinstance(update, dict) or not isinstance(update.get("status"), dict):
                 raise CallError(400, "STATUS_UPDATE needs update.status")
+            framework_id = value_of(update, "framework_id") or ""
+            if not self._task_is_on(agent, framework_id, update["status"]):
+                return web.Response(status=202)
             latest = body.get("latest_state")
             self.master.task_lifecycle.status_update(
                 agent,
-                value_of(update, "framework_id") or "",
-                update["status"],
+                framework_id,
+                {**update["status"], "agent_id": {"value": agent.id}},
                 latest if isinstance(latest, str) else None,
             )
         elif call_type == AgentToMaster.EXECUTOR_EXITED:
@@ -73,12 +79,12 @@ class AgentLink:
             raise CallError(400, f"Unknown agent call type {call_type!r}")
         return web.Response(status=202)
 
-    def _authenticate(self, request: web.Request, body: dict[str, Any]) -> None:
+    def _authenticate(self, request: web.Request, body: dict[str, Any]) -> str | None:
         """--authenticate_agents: every agent call carries the agent's --credential (HTTP
         Basic here; Mesos uses CRAM-MD5 over libprocess). register_agents ACLs apply too."""
         security = self.security
         if security is None:
-            return
+            return None
         registering = body.get("type") == AgentToMaster.REGISTER
         pair = basic_credentials(request.headers.get("Authorization"))
         where = self._agent_address(request, body)
@@ -118,6 +124,40 @@ class AgentLink:
             message = f"Not authorized to register agent providing resources {text}"
             logger.warning("Refusing registration of agent at %s: %s", where, message)
             raise CallError(403, message)
+        return principal
+
+    def _check_principal(self, agent: Agent, principal: str | None) -> None:
+        """With --authenticate_agents, an agent's calls come from the principal that
+        registered it (Mesos ties an agent to its authenticated libprocess peer)."""
+        registered = self._principals.get(agent.id)
+        if principal is not None and registered is not None and principal != registered:
+            logger.warning(
+                "Refusing a call for agent %s from principal '%s': it registered as '%s'",
+                agent.id,
+                principal,
+                registered,
+            )
+            raise CallError(
+                403, f"Principal '{principal}' is not the principal of agent {agent.id}"
+            )
+
+    def _task_is_on(self, agent: Agent, framework_id: str, status: dict[str, Any]) -> bool:
+        """As Mesos's Master::statusUpdate: an update for a task the master knows on another
+        agent is dropped (it would let one agent finish another agent's task)."""
+        framework = self.master.state.frameworks.get(framework_id)
+        task_id = value_of(status, "task_id") or ""
+        task = framework.tasks.get(task_id) if framework is not None else None
+        if task is None or task.agent_id == agent.id:
+            return True
+        logger.warning(
+            "Dropping status update for task %s of framework %s from agent %s: the task "
+            "runs on agent %s",
+            task_id,
+            framework_id,
+            agent.id,
+            task.agent_id,
+        )
+        return False
 
     @staticmethod
     def _agent_address(request: web.Request, body: dict[str, Any]) -> str:
@@ -126,6 +166,25 @@ class AgentLink:
         ip = body.get("ip") or request.remote or "?"
         return f"slave(1)@{ip}:{port}" if port else str(ip)
 
+    def _refuse_takeover(self, agent_id: str | None, principal: str | None) -> None:
+        """A REGISTER may not take the stream of an agent that is still connected (its
+        restart re-registers once the old stream is gone), nor, with --authenticate_agents,
+        an agent id another principal registered."""
+        existing = self.master.state.agents.get(agent_id or "")
+        if existing is None:
+            return
+        registered = self._principals.get(existing.id)
+        if principal is not None and registered is not None and principal != registered:
+            raise CallError(403, f"Agent {existing.id} is registered by another principal")
+        stream = existing.stream
+        if existing.connected and stream is not None and not stream.closed.is_set():
+            transport = stream.request.transport
+            if transport is not None and not transport.is_closing():
+                logger.warning(
+                    "Refusing registration of agent %s: it is still connected", existing.id
+                )
+                raise CallError(409, f"Agent {existing.id} is already registered and connected")
+
     def _agent_for(self, body: dict[str, Any]) -> Agent:
         agent_id = value_of(body, "agent_id")
         agent = self.master.state.agents.get(agent_id or "")
@@ -133,10 +192,13 @@ class AgentLink:
             raise CallError(400, f"Agent {agent_id} is not registered")
         return agent
 
-    async def _register(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+    async def _register(
+        self, request: web.Request, body: dict[str, Any], principal: str | None
+    ) -> web.StreamResponse:
         info = body.get("agent_info")
         if not isinstance(info, dict):
             raise CallError(400, "REGISTER needs agent_info")
+        self._refuse_takeover(value_of(info, "id"), principal)
         try:
             parse_resources_json(info.get("resources", []))
         except ResourceError as error:
@@ -159,6 +221,8 @@ class AgentLink:
             holder["agent"] = self.master.agent_registration.register(
                 info, ip, version, stream, body
             )
+            if principal is not None:
+                self._principals[holder["agent"].id] = principal
 
         ping_task = asyncio.get_running_loop().create_task(pinger())
         try:

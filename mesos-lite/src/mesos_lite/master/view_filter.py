@@ -69,9 +69,7 @@ class ViewFilter(FrameworkViewAcl[Framework]):
         return body
 
     def _frameworks_v0(self, frameworks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [
-            self._framework_v0(f) for f in frameworks if self.framework(str(f.get("id", "")))
-        ]
+        return [self._framework_v0(f) for f in frameworks if self.framework(str(f.get("id", "")))]
 
     def master_json(self, body: dict[str, Any]) -> dict[str, Any]:
         body = dict(body)
@@ -101,8 +99,7 @@ class ViewFilter(FrameworkViewAcl[Framework]):
             return isinstance(info, dict) and self.framework(value_of(info, "id") or "")
 
         return {
-            k: [e for e in v if visible(e)] if isinstance(v, list) else v
-            for k, v in body.items()
+            k: [e for e in v if visible(e)] if isinstance(v, list) else v for k, v in body.items()
         }
 
     def _get_executors(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -113,8 +110,7 @@ class ViewFilter(FrameworkViewAcl[Framework]):
             return self.executor(value_of(info, "framework_id") or "", info)
 
         return {
-            k: [e for e in v if visible(e)] if isinstance(v, list) else v
-            for k, v in body.items()
+            k: [e for e in v if visible(e)] if isinstance(v, list) else v for k, v in body.items()
         }
 
     def event(self, event: dict[str, Any]) -> bool:

@@ -1,0 +1,310 @@
+"""Issue 16, items 5 and 6: hostile bodies get Mesos's 400 naming the problem, never a 500,
+and the daemons keep serving."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from typing import Any
+
+import pytest
+from conftest import Cluster
+from mesos_http import SchedulerSession, framework_info, request, scalar
+
+from mesos_lite import validation
+from mesos_lite.ids import id_problem, role_problem
+
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+PARSE = "Failed to parse body into JSON"
+CONVERT = "Failed to convert JSON into Call protobuf: "
+
+
+def _subscribe_body(**info: Any) -> dict[str, Any]:
+    return {
+        "type": "SUBSCRIBE",
+        "subscribe": {"framework_info": {**framework_info(f"bad-{uuid.uuid4()}"), **info}},
+    }
+
+
+# (name, raw body, expected message fragment): every one is a 400 from Mesos.
+RAW_BODIES = [
+    ("deep nesting", b"[" * 100_000, PARSE),
+    ("deep object nesting", b'{"a":' * 5000 + b"1" + b"}" * 5000, PARSE),
+    ("4301-digit integer", b'{"type": ' + b"7" * 4301 + b"}", PARSE),
+    ("NaN literal", b'{"type": "SUBSCRIBE", "x": NaN}', PARSE),
+    ("Infinity literal", b'{"type": "SUBSCRIBE", "x": -Infinity}', PARSE),
+    ("overflowing double", b'{"type": "SUBSCRIBE", "x": 1e999}', PARSE),
+    ("array body", b"[1, 2]", "Expecting a JSON object"),
+    ("string body", b'"SUBSCRIBE"', "Expecting a JSON object"),
+    ("invalid utf-8", b'{"type": "\xff"}', PARSE),
+]
+
+# (name, SUBSCRIBE framework_info overrides, expected message fragment).
+BAD_FRAMEWORKS = [
+    ("checkpoint string", {"checkpoint": "yes please"}, "field 'checkpoint'"),
+    ("capabilities string", {"capabilities": "PARTITION_AWARE"}, "field 'capabilities'"),
+    ("capability enum", {"capabilities": [{"type": "ROOT_PLEASE"}]}, "enum for 'ROOT_PLEASE'"),
+    ("roles number", {"roles": 5}, "field 'roles'"),
+    ("label key number", {"labels": {"labels": [{"key": 5}]}}, "field 'key'"),
+    ("failover string", {"failover_timeout": "soon"}, "field 'failover_timeout'"),
+    ("user number", {"user": 0}, "field 'user'"),
+    ("role traversal", {"roles": ["../../x"], "capabilities": [{"type": "MULTI_ROLE"}]}, ".."),
+    ("role slash start", {"role": "/x"}, "Role '/x'"),
+    ("framework id traversal", {"id": {"value": "../../x"}}, "contains invalid characters"),
+    ("framework id slash", {"id": {"value": "a/b"}}, "contains invalid characters"),
+    ("framework id control", {"id": {"value": "a\nb"}}, "contains invalid characters"),
+    ("framework id 300 chars", {"id": {"value": "f" * 300}}, "greater than 255"),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "expected"), RAW_BODIES, ids=[b[0] for b in RAW_BODIES])
+def test_hostile_json_is_a_400(cluster: Cluster, name: str, body: bytes, expected: str) -> None:
+    for url, path in _endpoints(cluster):
+        status, _, text = request(url, "POST", path, body, JSON_HEADERS)
+        assert status == 400, (name, path, status, text[:300])
+        assert expected in text.decode(), (name, path, text[:300])
+        assert b"Traceback" not in text
+    _all_serving(cluster)
+
+
+def test_gzip_that_is_not_gzip_is_a_400(cluster: Cluster) -> None:
+    headers = {**JSON_HEADERS, "Content-Encoding": "gzip"}
+    for url, path in _endpoints(cluster):
+        status, _, text = request(url, "POST", path, b'{"type": "SUBSCRIBE"}', headers)
+        assert status == 400, (path, status, text[:300])
+    # Real gzip is decoded (aiohttp), and then validated like any body.
+    status, _, text = request(
+        cluster.master_url, "POST", "/api/v1/scheduler", gzip.compress(b"[1]"), headers
+    )
+    assert status == 400
+    assert b"Expecting a JSON object" in text
+    _all_serving(cluster)
+
+
+@pytest.mark.parametrize(
+    ("name", "info", "expected"), BAD_FRAMEWORKS, ids=[b[0] for b in BAD_FRAMEWORKS]
+)
+def test_subscribe_checks_framework_info_types_and_ids(
+    master_url: str, name: str, info: dict[str, Any], expected: str
+) -> None:
+    status, _, text = request(
+        master_url, "POST", "/api/v1/scheduler", json.dumps(_subscribe_body(**info)), JSON_HEADERS
+    )
+    assert status == 400, (name, status, text[:300])
+    assert expected in text.decode(), (name, text[:300])
+
+
+def test_calls_of_a_subscribed_framework_are_typed(scheduler: SchedulerSession) -> None:
+    offer = scheduler.next_offers(start=0)[0]
+    task = {
+        "name": "t",
+        "task_id": {"value": f"t-{uuid.uuid4()}"},
+        "agent_id": offer["agent_id"],
+        "command": {"value": "true"},
+        "resources": [scalar("cpus", 0.1), scalar("mem", 32)],
+    }
+    bad_calls: list[tuple[str, dict[str, Any], str]] = [
+        (
+            "KILL",
+            {"task_id": {"value": "x"}, "kill_policy": {"grace_period": {"nanoseconds": "soon"}}},
+            "field 'nanoseconds'",
+        ),
+        (
+            "DECLINE",
+            {"offer_ids": [offer["id"]], "filters": {"refuse_seconds": "NaN"}},
+            "field 'refuse_seconds'",
+        ),
+        (
+            "ACCEPT",
+            {
+                "offer_ids": [offer["id"]],
+                "operations": [
+                    {
+                        "type": "LAUNCH",
+                        "launch": {"task_infos": [{**task, "resources": [scalar("cpus", 1e308)]}]},
+                    }
+                ],
+            },
+            "out of range",
+        ),
+        (
+            "ACCEPT",
+            {
+                "offer_ids": [offer["id"]],
+                "operations": [
+                    {
+                        "type": "LAUNCH",
+                        "launch": {
+                            "task_infos": [
+                                {
+                                    **task,
+                                    "resources": [
+                                        {
+                                            "name": "cpus",
+                                            "type": "SCALAR",
+                                            "scalar": {"value": "Infinity"},
+                                        }
+                                    ],
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+            "field 'value'",
+        ),
+        (
+            "ACCEPT",
+            {
+                "offer_ids": [offer["id"]],
+                "operations": [
+                    {
+                        "type": "LAUNCH",
+                        "launch": {
+                            "task_infos": [{**task, "command": {"value": "true", "shell": "no"}}]
+                        },
+                    }
+                ],
+            },
+            "field 'shell'",
+        ),
+        (
+            "ACCEPT",
+            {
+                "offer_ids": [offer["id"]],
+                "operations": [
+                    {"type": "LAUNCH", "launch": {"task_infos": [{**task, "data": "not base64!"}]}}
+                ],
+            },
+            "bytes field 'data'",
+        ),
+        (
+            "ACKNOWLEDGE",
+            {"agent_id": offer["agent_id"], "task_id": {"value": "x"}, "uuid": 5},
+            "field 'uuid'",
+        ),
+        ("RECONCILE", {"tasks": [{"task_id": {"value": ["x"]}}]}, "field 'value'"),
+        ("REVIVE", {"roles": ["a b"]}, "whitespace"),
+    ]
+    for call_type, body, expected in bad_calls:
+        status, text = scheduler.call(call_type, body)
+        assert status == 400, (call_type, status, text[:300])
+        assert expected in text.decode(), (call_type, text[:300])
+    # The offer is still good: nothing above was applied.
+    status, text = scheduler.launch(offer, [task])
+    assert status == 202, text
+
+
+def test_executor_api_refuses_hostile_task_ids(cluster: Cluster) -> None:
+    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    body = {
+        "type": "UPDATE",
+        "framework_id": {"value": "f"},
+        "executor_id": {"value": "e"},
+        "update": {
+            "status": {
+                "task_id": {"value": "../../../../tmp/x"},
+                "state": "TASK_RUNNING",
+                "source": "SOURCE_EXECUTOR",
+                "uuid": "AAAAAAAAAAAAAAAAAAAAAA==",
+            }
+        },
+    }
+    status, _, text = request(agent_url, "POST", "/api/v1/executor", json.dumps(body), JSON_HEADERS)
+    assert status == 400
+    assert b"contains invalid characters" in text
+
+
+def test_null_is_unset_and_a_lone_value_is_a_list() -> None:
+    """Mesos's JSON-to-protobuf conversion: null leaves a field unset, a single value of a
+    repeated field is one element; the handlers then only see well-typed values."""
+    body: dict[str, Any] = {
+        "type": "SUBSCRIBE",
+        "subscribe": {
+            "framework_info": {
+                "user": "root",
+                "name": "x",
+                "roles": "web",
+                "capabilities": {"type": "MULTI_ROLE"},
+                "hostname": None,
+            }
+        },
+    }
+    validation.check_call(body, "scheduler", "Call")
+    info = body["subscribe"]["framework_info"]
+    assert info["roles"] == ["web"]
+    assert info["capabilities"] == [{"type": "MULTI_ROLE"}]
+    assert "hostname" not in info
+
+
+def test_missing_required_field_is_named_with_its_path() -> None:
+    body = {
+        "type": "ACCEPT",
+        "accept": {"operations": [{"type": "LAUNCH", "launch": {"task_infos": [{}]}}]},
+    }
+    with pytest.raises(validation.ParseError) as raised:
+        validation.check_call(body, "scheduler", "Call")
+    assert str(raised.value) == (
+        CONVERT + "Missing required fields: accept.operations[0].launch.task_infos[0].name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "ID must not be empty"),
+        (".", "'.' is disallowed"),
+        ("..", "'..' is disallowed"),
+        ("a/b", "'a/b' contains invalid characters"),
+        ("a\\b", "'a\\b' contains invalid characters"),
+        ("a\x00b", "'a\x00b' contains invalid characters"),
+        ("a\x7fb", "'a\x7fb' contains invalid characters"),
+        ("x" * 256, "ID must not be greater than 255 characters"),
+        ("x" * 255, None),
+        ("task-1.2_ok:ä", None),
+    ],
+)
+def test_ids_as_mesos_validate_id(value: str, problem: str | None) -> None:
+    assert id_problem(value) == problem
+
+
+@pytest.mark.parametrize(
+    ("role", "valid"),
+    [
+        ("*", True),
+        ("web", True),
+        ("eng/web", True),
+        ("", False),
+        (".", False),
+        ("..", False),
+        ("a/../b", False),
+        ("/a", False),
+        ("a/", False),
+        ("a//b", False),
+        ("-a", False),
+        ("a/-b", False),
+        ("a b", False),
+        ("a\tb", False),
+        ("a/*", False),
+    ],
+)
+def test_roles_as_mesos_roles_validate(role: str, valid: bool) -> None:
+    assert (role_problem(role) is None) == valid
+
+
+def _endpoints(cluster: Cluster) -> list[tuple[str, str]]:
+    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    return [
+        (cluster.master_url, "/api/v1/scheduler"),
+        (cluster.master_url, "/api/v1"),
+        (cluster.master_url, "/mesos-lite/agent"),
+        (agent_url, "/api/v1/executor"),
+        (agent_url, "/api/v1"),
+    ]
+
+
+def _all_serving(cluster: Cluster) -> None:
+    assert request(cluster.master_url, "GET", "/health")[0] == 200
+    for agent in cluster.agents():
+        assert request(cluster.agent_url(agent["id"]), "GET", "/health")[0] == 200
