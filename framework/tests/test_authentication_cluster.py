@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster import LoopbackCluster, cluster_available, get_json, skip_or_fail
+from mesos_lite.testing import LoopbackCluster, cluster_available, get_json, skip_or_fail
 from probe_command import (
     authentication_failed,
     error_line,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pymesos_programs
 import pytest
-from conftest import Cluster, start_lite_cluster, wait_for_agents
+from conftest import start_lite_cluster
 from kazoo.client import KazooClient
 from mesos_http import (
     SchedulerSession,
@@ -30,14 +30,18 @@ from mesos_http import (
     post_json,
     request,
 )
-from processes import (
+
+from mesos_lite.testing import (
     AGENT_COMMAND,
     MASTER_COMMAND,
-    ZooKeeper,
-    _bin,
+    ExternalCluster,
+    LoopbackCluster,
+    ZooKeeperServer,
     free_port,
+    resolve,
     start_agent,
     start_master,
+    wait_for_agents,
     wait_http_ok,
 )
 
@@ -61,7 +65,7 @@ def _run(
     command: list[str], *args: str, env: dict[str, str] | None = None, timeout: float = 20
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*_bin(command), *args],
+        [*resolve(command), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -136,7 +140,7 @@ def test_flags_from_environment_file_values_and_no_prefix(tmp_path: Path) -> Non
         "MESOS_NOT_A_FLAG": "ignored",
     }
     process = subprocess.Popen(
-        _bin(MASTER_COMMAND),
+        resolve(MASTER_COMMAND),
         env={**os.environ, **result_env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -222,7 +226,7 @@ def test_agent_recovers_id_and_refuses_incompatible_resources(tmp_path: Path) ->
 
 # ----- a small cluster with short timeouts -----
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
     cluster = start_lite_cluster(
         tmp_path_factory.mktemp("lab"),
         2,
@@ -234,10 +238,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         yield cluster
     finally:
-        cluster.stop()
+        cluster.close()
 
 
-def test_offer_timeout_rescinds(lab: Cluster) -> None:
+def test_offer_timeout_rescinds(lab: ExternalCluster) -> None:
     session = SchedulerSession(lab.master_url, framework_info("offer-timeout"))
     session.subscribe()
     try:
@@ -249,7 +253,7 @@ def test_offer_timeout_rescinds(lab: Cluster) -> None:
         session.teardown()
 
 
-def test_executor_registration_timeout(lab: Cluster) -> None:
+def test_executor_registration_timeout(lab: ExternalCluster) -> None:
     session = SchedulerSession(lab.master_url, framework_info("registration-timeout"))
     session.subscribe()
     try:
@@ -265,7 +269,7 @@ def test_executor_registration_timeout(lab: Cluster) -> None:
         session.teardown()
 
 
-def test_failover_timeout_expiry_removes_framework(lab: Cluster) -> None:
+def test_failover_timeout_expiry_removes_framework(lab: ExternalCluster) -> None:
     session = SchedulerSession(
         lab.master_url, framework_info("short-failover", failover_timeout=1.0)
     )
@@ -280,7 +284,7 @@ def test_failover_timeout_expiry_removes_framework(lab: Cluster) -> None:
     raise AssertionError("framework was not removed after its failover_timeout")
 
 
-def test_agent_sigterm_shuts_executors_down(lab: Cluster, tmp_path: Path) -> None:
+def test_agent_sigterm_shuts_executors_down(lab: ExternalCluster, tmp_path: Path) -> None:
     agent, port = start_agent(
         tmp_path,
         lab.master_url.removeprefix("http://"),
@@ -307,7 +311,7 @@ def test_agent_sigterm_shuts_executors_down(lab: Cluster, tmp_path: Path) -> Non
         session.teardown()
 
 
-def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
+def test_killed_agent_becomes_unreachable(lab: ExternalCluster, tmp_path: Path) -> None:
     """Check 21: its tasks go TASK_LOST and it leaves activated_slaves."""
     agent, port = start_agent(
         tmp_path, lab.master_url.removeprefix("http://"), "--resources=cpus:1;mem:256"
@@ -347,7 +351,7 @@ def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
 
 # ----- ZooKeeper -----
 @pytest.mark.zookeeper
-def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Path) -> None:
+def test_zookeeper_publication_and_detection(zookeeper: ZooKeeperServer, tmp_path: Path) -> None:
     zk_url = f"zk://{zookeeper.hosts}/mesos"
     master, master_port = start_master(
         tmp_path, f"--zk={zk_url}", "--quorum=1", "--allocation_interval=200ms"
@@ -390,7 +394,9 @@ def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Pat
 
 
 @pytest.mark.zookeeper
-def test_high_availability_redirect_and_failover(zookeeper: ZooKeeper, tmp_path: Path) -> None:
+def test_high_availability_redirect_and_failover(
+    zookeeper: ZooKeeperServer, tmp_path: Path
+) -> None:
     """Checks 19 and 20: a non-leading master redirects to the leader; when the leader dies
     the other master is elected (its json.info_ node is the lowest), the agent re-registers
     and the framework re-subscribes with its id and reconciles its running task."""

@@ -8,10 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import Cluster
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mesos_http import request
+
+from mesos_lite.testing import ExternalCluster as Cluster
 
 CLIENT_ERRORS = {400, 403, 404, 405, 406, 409, 415}
 SCHEDULER_CALLS = [
@@ -141,7 +142,7 @@ def test_scheduler_garbage(cluster: Cluster, body: bytes, content_type: str) -> 
 def test_executor_api_garbage(
     cluster: Cluster, body: dict[str, Any] | bytes, content_type: str
 ) -> None:
-    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
     payload = body if isinstance(body, bytes) else json.dumps(body).encode()
     status = _post(agent_url, "/api/v1/executor", payload, content_type)
     assert status in CLIENT_ERRORS, (status, body)
@@ -169,7 +170,7 @@ def test_operator_api_garbage(cluster: Cluster, kind: str, extra: Any, content_t
 
 def test_daemons_keep_serving_after_fuzzing(cluster: Cluster) -> None:
     _still_serving(cluster.master_url)
-    for agent in cluster.agents():
+    for agent in cluster.active_agents():
         _still_serving(cluster.agent_url(agent["id"]))
 
 
