@@ -38,7 +38,7 @@ from mesos_lite.testing import (
     LoopbackCluster,
     ZooKeeperServer,
     free_port,
-    resolve,
+    resolve_command,
     start_agent,
     start_master,
     wait_for_agents,
@@ -65,7 +65,7 @@ def _run(
     command: list[str], *args: str, env: dict[str, str] | None = None, timeout: float = 20
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*resolve(command), *args],
+        [*resolve_command(command), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -140,7 +140,7 @@ def test_flags_from_environment_file_values_and_no_prefix(tmp_path: Path) -> Non
         "MESOS_NOT_A_FLAG": "ignored",
     }
     process = subprocess.Popen(
-        resolve(MASTER_COMMAND),
+        resolve_command(MASTER_COMMAND),
         env={**os.environ, **result_env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -25,7 +25,7 @@ from .environment import (
 )
 from .ha_cluster import HACluster
 from .network import free_port, get_json, unused_address, wait_http_ok, wait_until
-from .processes import Daemon, SupervisedProcess, command_path, resolve
+from .processes import Daemon, SupervisedProcess, command_path, resolve_command
 from .scheduler_run import (
     LeaderKillOutcome,
     SchedulerRun,
@@ -65,7 +65,7 @@ __all__ = [
     "require_root",
     "require_zookeeper",
     "required_by",
-    "resolve",
+    "resolve_command",
     "running_zookeeper",
     "skip_or_fail",
     "start_agent",

@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 
 from .network import free_port, wait_http_ok
-from .processes import Daemon, command_path, resolve
+from .processes import Daemon, command_path, resolve_command
 
 MASTER_COMMAND = shlex.split(os.environ.get("MESOS_MASTER_COMMAND", "mesos-lite-master"))
 AGENT_COMMAND = shlex.split(os.environ.get("MESOS_AGENT_COMMAND", "mesos-lite-agent"))
@@ -52,7 +52,7 @@ def start_master(
     port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
     argv = [
-        *resolve(MASTER_COMMAND),
+        *resolve_command(MASTER_COMMAND),
         "--ip=127.0.0.1",
         f"--port={port}",
         "--hostname=127.0.0.1",
@@ -82,7 +82,7 @@ def start_agent(
     name = name or f"agent-{port}"
     directory.mkdir(parents=True, exist_ok=True)
     argv = [
-        *resolve(AGENT_COMMAND),
+        *resolve_command(AGENT_COMMAND),
         f"--master={master}",
         "--ip=127.0.0.1",
         f"--port={port}",

@@ -17,7 +17,7 @@ from typing import Any
 from .cluster import LoopbackCluster
 from .daemons import MASTER_COMMAND
 from .network import free_port, get_json, wait_until
-from .processes import SupervisedProcess, resolve
+from .processes import SupervisedProcess, resolve_command
 from .zookeeper import ZooKeeperServer
 
 
@@ -72,7 +72,7 @@ class HACluster(LoopbackCluster):
         self.workdir.mkdir(parents=True, exist_ok=True)
         for index, port in enumerate(self.master_ports):
             argv = [
-                *resolve(MASTER_COMMAND),
+                *resolve_command(MASTER_COMMAND),
                 "--ip=127.0.0.1",
                 f"--port={port}",
                 "--hostname=127.0.0.1",

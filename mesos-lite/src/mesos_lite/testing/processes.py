@@ -27,7 +27,7 @@ def command_path(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def resolve(argv: list[str]) -> list[str]:
+def resolve_command(argv: list[str]) -> list[str]:
     """`argv` with its program resolved by `command_path` (left as is when not found)."""
     return [command_path(argv[0]) or argv[0], *argv[1:]]
 
@@ -64,7 +64,6 @@ class Daemon:
         self.name = name
         self.argv = argv
         self.log_path = log_path
-        self.env = env
         environment = {**os.environ, **(env or {})}
         environment["PATH"] = f"{BIN}{os.pathsep}{environment.get('PATH', '')}"
         log_path.parent.mkdir(parents=True, exist_ok=True)
