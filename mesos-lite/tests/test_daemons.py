@@ -34,7 +34,6 @@ from mesos_http import (
 from mesos_lite.testing import (
     AGENT_COMMAND,
     MASTER_COMMAND,
-    ExternalCluster,
     LoopbackCluster,
     ZooKeeperServer,
     free_port,
@@ -44,6 +43,7 @@ from mesos_lite.testing import (
     wait_for_agents,
     wait_http_ok,
 )
+from mesos_lite.testing import ExternalCluster as Cluster
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -241,7 +241,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
         cluster.close()
 
 
-def test_offer_timeout_rescinds(lab: ExternalCluster) -> None:
+def test_offer_timeout_rescinds(lab: Cluster) -> None:
     session = SchedulerSession(lab.master_url, framework_info("offer-timeout"))
     session.subscribe()
     try:
@@ -253,7 +253,7 @@ def test_offer_timeout_rescinds(lab: ExternalCluster) -> None:
         session.teardown()
 
 
-def test_executor_registration_timeout(lab: ExternalCluster) -> None:
+def test_executor_registration_timeout(lab: Cluster) -> None:
     session = SchedulerSession(lab.master_url, framework_info("registration-timeout"))
     session.subscribe()
     try:
@@ -269,7 +269,7 @@ def test_executor_registration_timeout(lab: ExternalCluster) -> None:
         session.teardown()
 
 
-def test_failover_timeout_expiry_removes_framework(lab: ExternalCluster) -> None:
+def test_failover_timeout_expiry_removes_framework(lab: Cluster) -> None:
     session = SchedulerSession(
         lab.master_url, framework_info("short-failover", failover_timeout=1.0)
     )
@@ -284,7 +284,7 @@ def test_failover_timeout_expiry_removes_framework(lab: ExternalCluster) -> None
     raise AssertionError("framework was not removed after its failover_timeout")
 
 
-def test_agent_sigterm_shuts_executors_down(lab: ExternalCluster, tmp_path: Path) -> None:
+def test_agent_sigterm_shuts_executors_down(lab: Cluster, tmp_path: Path) -> None:
     agent, port = start_agent(
         tmp_path,
         lab.master_url.removeprefix("http://"),
@@ -311,7 +311,7 @@ def test_agent_sigterm_shuts_executors_down(lab: ExternalCluster, tmp_path: Path
         session.teardown()
 
 
-def test_killed_agent_becomes_unreachable(lab: ExternalCluster, tmp_path: Path) -> None:
+def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
     """Check 21: its tasks go TASK_LOST and it leaves activated_slaves."""
     agent, port = start_agent(
         tmp_path, lab.master_url.removeprefix("http://"), "--resources=cpus:1;mem:256"

@@ -64,7 +64,7 @@ def agent_id_at(port: int) -> str:
 
 
 def restart_zookeeper(server: ZooKeeperServer) -> None:
-    """Same port, same data directory: ZooKeeperServer restores the sessions it had."""
+    """Same port, same data directory: ZooKeeper restores the sessions it had."""
     server.start()
 
 

@@ -98,9 +98,6 @@ class ExternalCluster:
                 return "http://" + str(agent["pid"]).split("@", 1)[1]
         raise AssertionError(f"agent {agent_id} is not in /master/state")
 
-    def close(self) -> None:
-        """Nothing to stop: the cluster is not ours."""
-
 
 class LoopbackCluster(ExternalCluster):
     """One master and `agents` agents, started by `start()` as processes on 127.0.0.1 under
