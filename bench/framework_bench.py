@@ -18,14 +18,10 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from mesos_probe.framework_info import RunPlan
 from mesos_probe.scheduler import ProbeScheduler
-
-HERE = Path(__file__).resolve().parent
-TESTS = HERE.parent / "framework" / "tests"
 
 
 class NullDriver:
@@ -114,9 +110,8 @@ def bench_scheduler(agents: int, batch: int) -> dict[str, float]:
 
 
 def bench_cluster(runs: int) -> dict[str, Any] | None:
-    sys.path.insert(0, str(TESTS))
     try:
-        from cluster import (  # type: ignore[import-not-found]  # noqa: PLC0415 - tests/ joins sys.path above
+        from mesos_lite.testing import (  # noqa: PLC0415 - only this part needs mesos-lite
             LoopbackCluster,
             cluster_available,
         )

@@ -27,13 +27,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-# The loopback cluster helpers live with the framework's tests; share them, don't copy them.
-TESTS = Path(__file__).resolve().parent.parent / "framework" / "tests"
-sys.path.insert(0, str(TESTS))
+from mesos_lite.testing import (
+    HACluster,
+    LeaderKillOutcome,
+    SchedulerRun,
+    ZooKeeperServer,
+    cluster_available,
+    kill_leader_during,
+    zookeeper_missing,
+)
 
-from cluster import cluster_available  # noqa: E402
-from ha_cluster import HACluster, ZooKeeperServer, zookeeper_available  # noqa: E402
-from probe_run import LeaderKillOutcome, kill_leader_mid_run  # noqa: E402
+RUN_TIMEOUT = 60.0  # mesos-probe's --timeout for each run
 
 
 def positive_float(text: str) -> float:
@@ -64,6 +68,17 @@ def parse_arguments() -> argparse.Namespace:
     return arguments
 
 
+def probe_run(cluster: HACluster, directory: Path, hold: float) -> SchedulerRun:
+    """`mesos-probe submit` against the cluster's zk:// URL, its tasks held `hold` seconds."""
+    report_file = directory / "run-report.json"
+    argv = [
+        sys.executable, "-m", "mesos_probe", "submit", "--master", cluster.zk_url,
+        "--timeout", f"{RUN_TIMEOUT:g}", "--json", "--report-file", str(report_file),
+        "--hold", f"{hold:g}",
+    ]
+    return SchedulerRun(directory, "run", argv, report_file)
+
+
 def describe(values: list[float]) -> str:
     return f"median {statistics.median(values):6.2f}s   max {max(values):6.2f}s"
 
@@ -77,8 +92,9 @@ def main() -> int:
     if not cluster_available():
         print("mesos-lite is not installed (pip install -e mesos-lite)", file=sys.stderr)
         return 2
-    if not zookeeper_available():
-        print("ZooKeeper (/usr/share/java/zookeeper.jar and java) is missing", file=sys.stderr)
+    missing = zookeeper_missing()
+    if missing:
+        print(missing, file=sys.stderr)
         return 2
 
     workdir = Path(tempfile.mkdtemp(prefix="ha-failover-bench-"))
@@ -95,8 +111,8 @@ def main() -> int:
             )
             try:
                 cluster.start()
-                outcome = kill_leader_mid_run(
-                    cluster, workdir / f"run{number}", "--hold", f"{arguments.hold:g}"
+                outcome = kill_leader_during(
+                    cluster, probe_run(cluster, workdir / f"run{number}", arguments.hold)
                 )
             finally:
                 cluster.close()

@@ -19,11 +19,7 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,37 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from mesos_lite.testing import start_agent, start_master, wait_for_agents
 
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def command(name: str) -> str:
-    return shutil.which(name) or str(Path(sys.executable).parent / name)
-
-
-def start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        argv, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-async def wait_ok(session: aiohttp.ClientSession, url: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise TimeoutError(url)
 
 
 async def records(response: aiohttp.ClientResponse) -> Any:
@@ -173,45 +141,16 @@ async def accept_many(framework: Framework, offer: dict[str, Any], count: int) -
 
 
 async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
-    master_port = free_port()
-    master = start(
-        [
-            command("mesos-lite-master"),
-            "--ip=127.0.0.1",
-            f"--port={master_port}",
-            "--hostname=127.0.0.1",
-            "--registry=in_memory",
-        ],
-        directory / "master.log",
-    )
-    agents = []
-    for index in range(3):
-        port = free_port()
-        agents.append(
-            start(
-                [
-                    command("mesos-lite-agent"),
-                    f"--master=127.0.0.1:{master_port}",
-                    "--ip=127.0.0.1",
-                    f"--port={port}",
-                    "--hostname=127.0.0.1",
-                    f"--work_dir={directory / f'agent{index}'}",
-                    "--no-switch_user",
-                    "--resources=cpus:2;mem:2048",
-                ],
-                directory / f"agent{index}.log",
-            )
-        )
+    master, master_port = start_master(directory, "--registry=in_memory")
+    agents = [
+        start_agent(directory, f"127.0.0.1:{master_port}", "--resources=cpus:2;mem:2048")[0]
+        for _ in range(3)
+    ]
     master_url = f"http://127.0.0.1:{master_port}"
     offers_ms, running_ms, finished_ms, accept_100_ms = [], [], [], []
     try:
+        wait_for_agents(master_url, 3)
         async with aiohttp.ClientSession() as session:
-            await wait_ok(session, f"{master_url}/health")
-            while True:
-                async with session.get(f"{master_url}/master/state") as response:
-                    if (await response.json())["activated_slaves"] == 3:
-                        break
-                await asyncio.sleep(0.05)
             for _ in range(runs):
                 framework = Framework(session, master_url)
                 sent = await framework.subscribe()
@@ -282,9 +221,8 @@ async def bench_cluster(runs: int, directory: Path) -> dict[str, float]:
                         break
                 await framework.close()
     finally:
-        for process in [*agents, master]:
-            process.send_signal(signal.SIGTERM)
-            process.wait(20)
+        for daemon in [*agents, master]:
+            daemon.stop(timeout=20)
     return {
         "subscribe_to_offers_ms": statistics.median(offers_ms),
         "launch_to_running_ms": statistics.median(running_ms),
@@ -339,24 +277,14 @@ async def simulated_agent(
 
 
 async def bench_many_agents(count: int, directory: Path) -> dict[str, float]:
-    port = free_port()
-    master = start(
-        [
-            command("mesos-lite-master"),
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--hostname=127.0.0.1",
-            "--registry=in_memory",
-            "--logging_level=WARNING",
-        ],
-        directory / "master-1000.log",
+    master, port = start_master(
+        directory, "--registry=in_memory", "--logging_level=WARNING", name="master-many"
     )
     master_url = f"http://127.0.0.1:{port}"
     results: dict[str, float] = {}
     try:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_ok(session, f"{master_url}/health")
             baseline = rss_mib(master.pid)
             registered, counter = asyncio.Event(), [0]
             started = time.monotonic()
@@ -391,8 +319,7 @@ async def bench_many_agents(count: int, directory: Path) -> dict[str, float]:
             for agent in agents:
                 agent.cancel()
     finally:
-        master.send_signal(signal.SIGTERM)
-        master.wait(30)
+        master.stop(timeout=30)
     return results
 
 

@@ -3,15 +3,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import pytest
+from mesos_lite.testing import ZooKeeperServer, require_loopback, running_zookeeper
 
 # The test doubles live next to the tests.
 sys.path.insert(0, str(Path(__file__).parent))
-
-if TYPE_CHECKING:
-    from ha_cluster import ZooKeeperServer
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -42,11 +40,11 @@ def masters() -> Iterator[list[Closable]]:
 def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperServer]:
     """A loopback ZooKeeper shared by a module's tests (skipped, or failed when a cluster is
     required, where ZooKeeper is not installed)."""
-    from cluster import skip_or_fail
-    from ha_cluster import ZooKeeperServer, zookeeper_available
+    with running_zookeeper(tmp_path_factory.mktemp("zookeeper")) as server:
+        yield server
 
-    if not zookeeper_available():
-        skip_or_fail("ZooKeeper (/usr/share/java/zookeeper.jar and java) is not installed")
-    server = ZooKeeperServer(tmp_path_factory.mktemp("zookeeper")).start()
-    yield server
-    server.stop()
+
+@pytest.fixture
+def local_only() -> None:
+    """For a test that needs a loopback cluster of its own even when MESOS_MASTER_URL is set."""
+    require_loopback("stops agents of its own cluster")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster import LoopbackCluster, cluster_available, get_json, skip_or_fail
+from mesos_lite.testing import LoopbackCluster, cluster_available, get_json, skip_or_fail
 from probe_command import (
     authentication_failed,
     error_line,
@@ -82,7 +82,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluste
     try:
         running.start()
         if scheduler_api_status(running.master) != 401:
-            pytest.skip("this mesos-lite does not authenticate schedulers yet")
+            skip_or_fail("the master does not answer 401 to an unauthenticated scheduler call")
         yield running
     finally:
         running.close()

@@ -18,22 +18,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster import cluster_available, skip_or_fail
-from ha_cluster import HACluster, ZooKeeperServer, zookeeper_available
+from mesos_lite.testing import (
+    HACluster,
+    ZooKeeperServer,
+    cluster_available,
+    require_zookeeper,
+    skip_or_fail,
+    wait_for_running_tasks,
+)
 from probe_run import (
     ProbeRun,
     kill_leader_mid_run,
-    launched_executors,
     record_timing,
-    wait_for_running_tasks,
 )
 
 pytestmark = pytest.mark.integration
 
 if not cluster_available():
     skip_or_fail("mesos-lite is not installed")
-if not zookeeper_available():
-    skip_or_fail("ZooKeeper (/usr/share/java/zookeeper.jar and java) is not installed")
+require_zookeeper()
 
 logger = logging.getLogger("fault_tests")
 
@@ -100,7 +103,7 @@ def assert_one_finished_task_per_agent(
     assert report["offers"]["launched"] == launched_by_this_process, report["offers"]
 
     # The agents' sandboxes: every executor (one per task) that was ever started.
-    launched = launched_executors(cluster, report["framework_id"])
+    launched = cluster.launched_executors(report["framework_id"])
     assert all(len(ids) == 1 for ids in launched.values()), launched
 
     if not leader_saw_the_end:
@@ -157,7 +160,7 @@ def test_agent_killed_mid_run_is_reported_by_name(cluster: HACluster, tmp_path: 
     ]
     assert f"FAILED agent1.test ({victim})" in run.stderr()
     # No replacement task anywhere: one executor per agent.
-    launched = launched_executors(cluster, report["framework_id"])
+    launched = cluster.launched_executors(report["framework_id"])
     assert [len(ids) for ids in launched.values()] == [1, 1], launched
     assert victim not in {a["id"] for a in cluster.active_agents()}
     reported = run.log_times(f"{lost['state']} on agent {victim}", after=killed_at)

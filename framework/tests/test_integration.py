@@ -12,9 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cluster import ExternalCluster, LoopbackCluster, cluster_available, skip_or_fail
+from mesos_lite.testing import (
+    ExternalCluster,
+    LoopbackCluster,
+    cluster_available,
+    skip_or_fail,
+    wait_for_running_tasks,
+)
 from probe_command import run_probe, run_submit
-from probe_run import wait_for_running_tasks
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +117,7 @@ def test_exhausted_attempts_fail_the_run_and_name_each_agent(cluster: ExternalCl
     assert "Command exited with status 7: broken" in stderr
 
 
-@pytest.mark.skipif(bool(MASTER_URL), reason="needs a loopback cluster whose agents it can stop")
+@pytest.mark.usefixtures("local_only")
 def test_agent_stopped_mid_run_fails_the_run_naming_it() -> None:
     with LoopbackCluster.maybe(None, agents=3) as running:
         assert isinstance(running, LoopbackCluster)

@@ -6,8 +6,8 @@ import json
 import time
 
 import pytest
-from cluster import unused_address
 from event_stream import QuietHandler, serve_on_loopback
+from mesos_lite.testing import unused_address
 
 from mesos_probe.master import MasterError, current_leader, find_leader, master_state, parse_master
 

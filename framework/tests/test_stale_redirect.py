@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from cluster import free_port, unused_address
 from fake_master import FakeMaster
-from ha_cluster import ZooKeeperServer
 from kazoo.client import KazooClient
+from mesos_lite.testing import ZooKeeperServer, free_port, unused_address
 from probe_run import ProbeRun, record_timing
 
 pytestmark = pytest.mark.integration

@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from conftest import Cluster, wait_for_agents
 from mesos_http import SchedulerSession, framework_info, request
-from processes import Daemon, start_agent, start_master
 
 from mesos_lite.agent_protocol import AGENT_PATH
+from mesos_lite.testing import Daemon, start_agent, start_master, wait_for_agents
+from mesos_lite.testing import ExternalCluster as Cluster
 
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 SECRETS = {"agent": "agent-Secret-1", "fw": "fw-Secret-2"}
@@ -58,7 +58,7 @@ def test_status_update_for_a_task_of_another_agent_is_dropped(
     task_id = f"victim-{uuid.uuid4().hex[:8]}"
     running = scheduler.launch_running("sleep 60", task_id)
     real_agent = running["agent_id"]["value"]
-    other_agent = next(a["id"] for a in cluster.agents() if a["id"] != real_agent)
+    other_agent = next(a["id"] for a in cluster.active_agents() if a["id"] != real_agent)
     mark = scheduler.mark()
     status, _, text = request(
         cluster.master_url,

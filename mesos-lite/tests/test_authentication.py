@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pymesos_programs
 import pytest
-from conftest import wait_for_agents
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 from mesos_http import (
@@ -25,7 +24,8 @@ from mesos_http import (
     post_json,
     request,
 )
-from processes import Daemon, ZooKeeper, start_agent, start_master
+
+from mesos_lite.testing import Daemon, ZooKeeperServer, start_agent, start_master, wait_for_agents
 
 # Every test here starts its own daemons.
 pytestmark = pytest.mark.usefixtures("local_only")
@@ -465,7 +465,7 @@ def test_bad_credentials_file_stops_the_master(tmp_path: Path) -> None:
     assert "fw-secret" not in master.output()
 
 
-def test_zookeeper_digest_acl(zookeeper: ZooKeeper, tmp_path: Path) -> None:
+def test_zookeeper_digest_acl(zookeeper: ZooKeeperServer, tmp_path: Path) -> None:
     path = f"/secured-{int(time.time() * 1000)}"
     zk_file = tmp_path / "zk"
     zk_file.write_text(f"zk://mesos:{ZK_PASSWORD}@{zookeeper.hosts}{path}")
@@ -504,7 +504,7 @@ def test_zookeeper_digest_acl(zookeeper: ZooKeeper, tmp_path: Path) -> None:
 
 
 def test_pymesos_reads_an_acl_protected_leader(
-    zookeeper: ZooKeeper, tmp_path: Path
+    zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     path = f"/secured-pymesos-{int(time.time() * 1000)}"
     master, port = start_master(

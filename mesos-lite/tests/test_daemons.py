@@ -20,7 +20,7 @@ from typing import Any
 
 import pymesos_programs
 import pytest
-from conftest import Cluster, start_lite_cluster, wait_for_agents
+from conftest import start_lite_cluster
 from kazoo.client import KazooClient
 from mesos_http import (
     SchedulerSession,
@@ -31,16 +31,20 @@ from mesos_http import (
     post_json,
     request,
 )
-from processes import (
+
+from mesos_lite.testing import (
     AGENT_COMMAND,
     MASTER_COMMAND,
-    ZooKeeper,
-    _bin,
+    LoopbackCluster,
+    ZooKeeperServer,
     free_port,
+    resolve_command,
     start_agent,
     start_master,
+    wait_for_agents,
     wait_http_ok,
 )
+from mesos_lite.testing import ExternalCluster as Cluster
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -62,7 +66,7 @@ def _run(
     command: list[str], *args: str, env: dict[str, str] | None = None, timeout: float = 20
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*_bin(command), *args],
+        [*resolve_command(command), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -137,7 +141,7 @@ def test_flags_from_environment_file_values_and_no_prefix(tmp_path: Path) -> Non
         "MESOS_NOT_A_FLAG": "ignored",
     }
     process = subprocess.Popen(
-        _bin(MASTER_COMMAND),
+        resolve_command(MASTER_COMMAND),
         env={**os.environ, **result_env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -223,7 +227,7 @@ def test_agent_recovers_id_and_refuses_incompatible_resources(tmp_path: Path) ->
 
 # ----- a small cluster with short timeouts -----
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
     cluster = start_lite_cluster(
         tmp_path_factory.mktemp("lab"),
         2,
@@ -235,7 +239,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         yield cluster
     finally:
-        cluster.stop()
+        cluster.close()
 
 
 def test_offer_timeout_rescinds(lab: Cluster) -> None:
@@ -348,7 +352,7 @@ def test_killed_agent_becomes_unreachable(lab: Cluster, tmp_path: Path) -> None:
 
 # ----- ZooKeeper -----
 @pytest.mark.zookeeper
-def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Path) -> None:
+def test_zookeeper_publication_and_detection(zookeeper: ZooKeeperServer, tmp_path: Path) -> None:
     zk_url = f"zk://{zookeeper.hosts}/mesos"
     master, master_port = start_master(
         tmp_path, f"--zk={zk_url}", "--quorum=1", "--allocation_interval=200ms"
@@ -391,7 +395,9 @@ def test_zookeeper_publication_and_detection(zookeeper: ZooKeeper, tmp_path: Pat
 
 
 @pytest.mark.zookeeper
-def test_high_availability_redirect_and_failover(zookeeper: ZooKeeper, tmp_path: Path) -> None:
+def test_high_availability_redirect_and_failover(
+    zookeeper: ZooKeeperServer, tmp_path: Path
+) -> None:
     """Checks 19 and 20: a non-leading master redirects to the leader; when the leader dies
     the other master is elected (its json.info_ node is the lowest), the agent re-registers
     and the framework re-subscribes with its id and reconciles its running task."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from conftest import Cluster
 from mesos_http import (
     OperatorStream,
     SchedulerSession,
@@ -14,6 +13,8 @@ from mesos_http import (
     post_json,
     request,
 )
+
+from mesos_lite.testing import ExternalCluster as Cluster
 
 STATE_KEYS = {
     "version",
@@ -95,7 +96,7 @@ def test_redirect_points_at_the_leader(master_url: str) -> None:
 def test_metrics_elected_and_agents(cluster: Cluster) -> None:
     metrics = get_json(cluster.master_url, "/metrics/snapshot")
     assert metrics["master/elected"] == 1
-    assert metrics["master/slaves_active"] == len(cluster.agents())
+    assert metrics["master/slaves_active"] == len(cluster.active_agents())
     for key in (
         "master/uptime_secs",
         "master/frameworks_active",
@@ -164,7 +165,7 @@ def test_operator_event_stream(cluster: Cluster) -> None:
     try:
         subscribed = stream.open()["subscribed"]
         agents = subscribed["get_state"]["get_agents"]["agents"]
-        assert len(agents) == len(cluster.agents())
+        assert len(agents) == len(cluster.active_agents())
         session.subscribe()
         added = stream.wait_for(lambda e: e["type"] == "FRAMEWORK_ADDED")
         framework = added["framework_added"]["framework"]["framework_info"]

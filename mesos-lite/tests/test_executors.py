@@ -11,8 +11,10 @@ import uuid
 from typing import Any
 
 import pymesos_programs
-from conftest import Cluster, executor_command
+from conftest import executor_command
 from mesos_http import SchedulerSession, b64, executor_task, get_json, request, scalar, unb64
+
+from mesos_lite.testing import ExternalCluster as Cluster
 
 REQUIRED_ENVIRONMENT = {
     "MESOS_FRAMEWORK_ID",
@@ -144,7 +146,7 @@ def test_executor_environment_and_sandbox(scheduler: SchedulerSession, cluster: 
 
 
 def test_files_read_errors(cluster: Cluster) -> None:
-    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
     status, _, _ = request(agent_url, "GET", "/files/read?path=/no/such/file&offset=0")
     assert status == 404
     status, _, _ = request(agent_url, "GET", "/files/read?path=/no/such/file&offset=zz")
@@ -195,7 +197,7 @@ def test_agent_state_lists_executor(scheduler: SchedulerSession, cluster: Cluste
 
 
 def test_pymesos_scheduler_and_executor(cluster: Cluster) -> None:
-    agents = len(cluster.agents())
+    agents = len(cluster.active_agents())
     result = pymesos_programs.run_scheduler(
         cluster.master_url.removeprefix("http://"),
         f"{sys.executable} {pymesos_programs.__file__} executor",

@@ -9,13 +9,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import Cluster
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mesos_http import SchedulerSession, command_task, request
 from schema_strategies import hostile_calls
 
 from mesos_lite.agent_protocol import AGENT_PATH
+from mesos_lite.testing import ExternalCluster as Cluster
 
 CLIENT_ERRORS = {400, 403, 404, 405, 406, 409, 415}
 JSON_TYPE = "application/json"
@@ -146,7 +146,7 @@ def test_scheduler_garbage(cluster: Cluster, body: bytes, content_type: str) -> 
 def test_executor_api_garbage(
     cluster: Cluster, body: dict[str, Any] | bytes, content_type: str
 ) -> None:
-    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
     payload = body if isinstance(body, bytes) else json.dumps(body).encode()
     status = _post(agent_url, "/api/v1/executor", payload, content_type)
     assert status in CLIENT_ERRORS, (status, body)
@@ -174,7 +174,7 @@ def test_operator_api_garbage(cluster: Cluster, kind: str, extra: Any, content_t
 
 def test_daemons_keep_serving_after_fuzzing(cluster: Cluster) -> None:
     _still_serving(cluster.master_url)
-    for agent in cluster.agents():
+    for agent in cluster.active_agents():
         _still_serving(cluster.agent_url(agent["id"]))
 
 
@@ -237,7 +237,7 @@ def test_schema_fuzz_scheduler(scheduler: SchedulerSession, data: st.DataObject)
 def test_schema_fuzz_executor_operator_and_agent_link(
     cluster: Cluster, data: st.DataObject, kind: str
 ) -> None:
-    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
     url, path, base = {
         "ExecutorCall": (agent_url, "/api/v1/executor", {"type": "UPDATE"}),
         "OperatorCall": (cluster.master_url, "/api/v1", {"type": "GET_HEALTH"}),
@@ -261,7 +261,7 @@ def test_schema_fuzz_executor_operator_and_agent_link(
 def test_files_fuzz(
     cluster: Cluster, path: str, offset: str | None, length: str | None, endpoint: str
 ) -> None:
-    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
     query = {"path": path, "offset": offset, "length": length}
     status, _, text = request(
         agent_url, "GET", f"{endpoint}?{urlencode({k: v for k, v in query.items() if v})}"

@@ -17,15 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_for_agents
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError
 from mesos_http import SchedulerSession, framework_info, get_json
-from processes import Daemon, ZooKeeper, running_zookeeper, start_agent, start_master
 
 from mesos_lite.httpd import CallError
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.leadership import Leadership
+from mesos_lite.testing import (
+    Daemon,
+    ZooKeeperServer,
+    running_zookeeper,
+    start_agent,
+    start_master,
+    wait_for_agents,
+)
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -58,10 +64,9 @@ def agent_id_at(port: int) -> str:
     )
 
 
-def restart_zookeeper(server: ZooKeeper) -> None:
+def restart_zookeeper(server: ZooKeeperServer) -> None:
     """Same port, same data directory: ZooKeeper restores the sessions it had."""
-    server.daemon = Daemon("zookeeper", server.daemon.argv, server.daemon.log_path)
-    server._wait_ready()
+    server.start()
 
 
 def read_zk_registry(hosts: str, path: str) -> dict[str, Any]:
@@ -110,14 +115,14 @@ def no_update_for(session: SchedulerSession, task_id: str, seconds: float) -> bo
 
 
 @pytest.fixture(scope="module")
-def restartable_zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeper]:
+def restartable_zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperServer]:
     """A ZooKeeper of these tests' own, since they stop and restart it."""
-    with running_zookeeper(tmp_path_factory, "zookeeper-ha") as server:
+    with running_zookeeper(tmp_path_factory.mktemp("zookeeper-ha")) as server:
         yield server
 
 
 def test_leader_failover_keeps_tasks_of_agents_that_reregister(
-    restartable_zookeeper: ZooKeeper, tmp_path: Path
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     """The new leader recovers the registry from ZooKeeper: the agent is `recovered` (listed
     in recovered_slaves, reconciliation of its task gets no answer yet) until it re-registers
@@ -378,7 +383,7 @@ def test_in_memory_registry_forgets_agents_on_restart(tmp_path: Path) -> None:
 
 
 def ha_masters(
-    zookeeper: ZooKeeper, directory: Path, zk_path: str, session_timeout: str
+    zookeeper: ZooKeeperServer, directory: Path, zk_path: str, session_timeout: str
 ) -> tuple[list[tuple[Daemon, int]], Daemon, tuple[str, ...]]:
     """Two masters (the first leads) and one agent, through ZooKeeper; quorum 1, so that
     either master alone can recover the registry."""
@@ -398,12 +403,12 @@ def ha_masters(
 
 
 def test_zookeeper_blip_shorter_than_the_session_keeps_the_leader(
-    restartable_zookeeper: ZooKeeper, tmp_path: Path
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     masters, agent, _ = ha_masters(restartable_zookeeper, tmp_path, "/mesos-blip", "4secs")
     leader_url = f"http://127.0.0.1:{masters[0][1]}"
     try:
-        restartable_zookeeper.daemon.stop(signal.SIGKILL)
+        restartable_zookeeper.stop()
         time.sleep(0.5)
         restart_zookeeper(restartable_zookeeper)
         time.sleep(5)  # longer than the session timeout: a lost session would show by now
@@ -421,7 +426,7 @@ def test_zookeeper_blip_shorter_than_the_session_keeps_the_leader(
 
 
 def test_zookeeper_outage_longer_than_the_session_costs_the_leader_only(
-    restartable_zookeeper: ZooKeeper, tmp_path: Path
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     """The leader exits non-zero ("committing suicide", for its supervisor to restart it)
     about one session timeout after ZooKeeper went away; the standby keeps running. Once
@@ -429,7 +434,7 @@ def test_zookeeper_outage_longer_than_the_session_costs_the_leader_only(
     masters, agent, flags = ha_masters(restartable_zookeeper, tmp_path, "/mesos-outage", "2secs")
     (leader, leader_port), (standby, standby_port) = masters
     try:
-        restartable_zookeeper.daemon.stop(signal.SIGKILL)
+        restartable_zookeeper.stop()
         stopped = time.monotonic()
         leader.process.wait(timeout=10)
         exited_after = time.monotonic() - stopped
@@ -458,7 +463,7 @@ def test_zookeeper_outage_longer_than_the_session_costs_the_leader_only(
 
 
 def test_paused_leader_is_deposed_and_exits_when_it_resumes(
-    restartable_zookeeper: ZooKeeper, tmp_path: Path
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     """A leader frozen longer than the session timeout (SIGSTOP: no chance to notice) loses
     its ZooKeeper session; the standby takes over and writes the registry. Resumed, the old
@@ -543,7 +548,7 @@ def resubscribe(url: str, info: dict[str, Any], framework_id: str | None) -> str
 
 
 def test_sigterm_leader_stops_leading_before_closing_streams(
-    restartable_zookeeper: ZooKeeper, tmp_path: Path
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     """SIGTERM: the master stops leading (503 to every call) and withdraws from ZooKeeper
     before it closes the streams, so a framework that re-subscribes as soon as its stream
@@ -576,7 +581,7 @@ def test_sigterm_leader_stops_leading_before_closing_streams(
 
 
 def test_registry_needs_a_quorum_of_masters(
-    restartable_zookeeper: ZooKeeper, tmp_path: Path
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
     """As Mesos's replicated log: with --quorum=2 the last of two masters is elected but cannot
     recover the registry; after --registry_fetch_timeout it exits ("Recovery failed")."""

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cluster
 from mesos_http import SchedulerSession, command_task, executor_task, request
 
 from mesos_lite.agent import checkpoint
@@ -21,6 +20,7 @@ from mesos_lite.agent.containers import launch, make_sandbox, sandbox_path
 from mesos_lite.commands import LaunchError
 from mesos_lite.ids import UnsafePathError
 from mesos_lite.task_validation import launch_id_problem
+from mesos_lite.testing import ExternalCluster as Cluster
 
 TRAVERSAL = "../" * 30 + "tmp/"
 HOSTILE_IDS = ["..", ".", "a/b", "/tmp/x", "a\\b", "a\nb", "x" * 300, ""]

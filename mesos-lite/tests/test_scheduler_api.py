@@ -7,7 +7,6 @@ import time
 import uuid
 
 import pytest
-from conftest import Cluster
 from mesos_http import (
     SchedulerSession,
     command_task,
@@ -16,6 +15,8 @@ from mesos_http import (
     request,
     scalar,
 )
+
+from mesos_lite.testing import ExternalCluster as Cluster
 
 
 def test_subscribe_stream_and_heartbeat(master_url: str) -> None:
@@ -43,7 +44,7 @@ def test_framework_id_has_master_id_prefix(scheduler: SchedulerSession, cluster:
 
 def test_offers_arrive_with_required_fields(scheduler: SchedulerSession, cluster: Cluster) -> None:
     offers = scheduler.next_offers(timeout=10, start=0)
-    agent_ids = {a["id"] for a in cluster.agents()}
+    agent_ids = {a["id"] for a in cluster.active_agents()}
     for offer in offers:
         assert {"id", "framework_id", "agent_id", "hostname", "resources"} <= set(offer)
         assert offer["framework_id"]["value"] == scheduler.framework_id
@@ -324,7 +325,7 @@ def test_resubscribe_within_failover_timeout(master_url: str) -> None:
 def test_framework_message_to_unknown_executor_is_accepted(
     scheduler: SchedulerSession, cluster: Cluster
 ) -> None:
-    agent = cluster.agents()[0]
+    agent = cluster.active_agents()[0]
     status, text = scheduler.call(
         "MESSAGE",
         {
@@ -339,7 +340,7 @@ def test_framework_message_to_unknown_executor_is_accepted(
 def test_acknowledge_with_invalid_uuid_is_400(
     scheduler: SchedulerSession, cluster: Cluster
 ) -> None:
-    agent = cluster.agents()[0]
+    agent = cluster.active_agents()[0]
     status, text = scheduler.call(
         "ACKNOWLEDGE",
         {"agent_id": {"value": agent["id"]}, "task_id": {"value": "t"}, "uuid": "bm90LWEtdXVpZA=="},

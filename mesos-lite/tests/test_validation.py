@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import Cluster
 from mesos_http import SchedulerSession, framework_info, request, scalar
 
 from mesos_lite import validation
 from mesos_lite.ids import id_problem, role_problem
+from mesos_lite.testing import ExternalCluster as Cluster
 
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 PARSE = "Failed to parse body into JSON"
@@ -197,7 +197,7 @@ def test_calls_of_a_subscribed_framework_are_typed(scheduler: SchedulerSession) 
 
 
 def test_executor_api_refuses_hostile_task_ids(cluster: Cluster) -> None:
-    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
     body = {
         "type": "UPDATE",
         "framework_id": {"value": "f"},
@@ -294,7 +294,7 @@ def test_roles_as_mesos_roles_validate(role: str, valid: bool) -> None:
 
 
 def _endpoints(cluster: Cluster) -> list[tuple[str, str]]:
-    agent_url = cluster.agent_url(cluster.agents()[0]["id"])
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
     return [
         (cluster.master_url, "/api/v1/scheduler"),
         (cluster.master_url, "/api/v1"),
@@ -306,5 +306,5 @@ def _endpoints(cluster: Cluster) -> list[tuple[str, str]]:
 
 def _all_serving(cluster: Cluster) -> None:
     assert request(cluster.master_url, "GET", "/health")[0] == 200
-    for agent in cluster.agents():
+    for agent in cluster.active_agents():
         assert request(cluster.agent_url(agent["id"]), "GET", "/health")[0] == 200

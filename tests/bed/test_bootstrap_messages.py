@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from lab import REPO_ROOT
+from mesos_lite.testing import require_root
 
 BOOTSTRAP = REPO_ROOT / "bin" / "bootstrap"
 # What bootstrap itself needs to reach its checks; docker, git and debootstrap stay out.
@@ -57,10 +58,10 @@ def test_non_debian_machine_gets_the_list_of_what_to_install(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch to an unprivileged user")
 def test_unprivileged_user_without_docker_access_is_told_how_to_get_it(
     tmp_path: Path, bootstrap_reachable_by_anyone: Path
 ) -> None:
+    require_root("switching to an unprivileged user")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
 
     result = run_bootstrap(env, user="nobody", bootstrap=bootstrap_reachable_by_anyone)

@@ -49,7 +49,7 @@ def command_executor_info(framework_id: str, task: dict[str, Any]) -> dict[str, 
         "name": f"Command Executor (Task: {task_id}) "
         f"(Command: {describe_command(task.get('command', {}))})",
         "source": task_id,
-        "command": command_executor_command(),
+        "command": command_executor_command(task),
         "resources": COMMAND_EXECUTOR_RESOURCES,
     }
 

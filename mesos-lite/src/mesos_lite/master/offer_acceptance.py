@@ -19,6 +19,7 @@ from mesos_lite.master.scheduler_call_parsing import (
 )
 from mesos_lite.protocol import framework_roles, is_partition_aware, value_of
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
+from mesos_lite.task_validation import launch_id_problem
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,12 @@ class OfferAcceptance:
                         framework, task_info, agent, denial, "REASON_TASK_UNAUTHORIZED"
                     )
                     continue
-            problem = _task_problem(framework, agent, task_info, executor_info, is_group, available)
+            problem = launch_id_problem(
+                task_info,
+                executor_info if is_group else None,
+                framework.tasks,
+                (task.id for task in accepted),
+            ) or _task_problem(framework, agent, task_info, executor_info, is_group, available)
             if problem is None:
                 resources = parse_resources_json(task_info.get("resources", []))
                 executor = executor_info if is_group else task_info.get("executor")
