@@ -10,7 +10,7 @@ unselected: pytest found no test matching bin/test's -k), and the JUnit report t
 each test case in it; when the step failed and its report shows no failure (a crash, a missing
 or unreadable report), the step itself counts as one failure, so a failure can never vanish
 from the total. The extra reports are the testinfra checks molecule's verifier ran inside the
-`tests` suite, counted as suites of their own.
+`molecule` step, counted as suites of their own.
 """
 
 from __future__ import annotations
@@ -92,13 +92,13 @@ def summarize(steps: list[Step], extra_reports: list[Path]) -> tuple[list[str], 
         if counts is None:
             counts = Counts(failed=1)
         # The testinfra checks run inside `pytest: tests`, whose wall time includes them.
-        rows.append((f"  {report.stem} (in pytest: tests)", "", counts))
+        rows.append((f"  {report.stem} (in pytest: molecule)", "", counts))
     total = Counts()
     lines = [f"{'step':<44} {'wall':>7}  results"]
     for name, wall, counts in rows:
         lines.append(f"{name:<44} {wall:>7}  {counts.line()}")
         total.add(counts)
-        label = name.strip().removesuffix(" (in pytest: tests)")
+        label = name.strip().removesuffix(" (in pytest: molecule)")
         total.skip_reasons += [f"{label}: {reason}" for reason in counts.skip_reasons]
     if not steps:
         total.failed += 1
