@@ -91,7 +91,7 @@ def summarize(steps: list[Step], extra_reports: list[Path]) -> tuple[list[str], 
         counts = read_report(report)
         if counts is None:
             counts = Counts(failed=1)
-        # The testinfra checks run inside `pytest: tests`, whose wall time includes them.
+        # The testinfra checks run inside `pytest: molecule NAME`, whose wall time includes them.
         rows.append((f"  {report.stem} (in pytest: molecule)", "", counts))
     total = Counts()
     lines = [f"{'step':<44} {'wall':>7}  results"]

@@ -20,6 +20,9 @@ import yaml
 from lab import REPO_ROOT
 
 SCENARIOS = sorted(p.parent.name for p in (REPO_ROOT / "molecule").glob("*/molecule.yml"))
+# bin/test runs each scenario in its own pytest, side by side: MOLECULE_SCENARIOS=ha,default.
+if only := os.environ.get("MOLECULE_SCENARIOS"):
+    SCENARIOS = [name for name in SCENARIOS if name in only.split(",")]
 LOG_TAIL_LINES = 120
 RESULTS_DIR = Path(os.environ.get("TEST_RESULTS_DIR", REPO_ROOT / "build" / "test-results"))
 
