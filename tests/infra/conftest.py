@@ -1,9 +1,18 @@
-"""On a failed check, show what an operator would look at next: the services' journal on
-the host under test and the leading master's state."""
+"""Collect only the checks this molecule scenario has something for, and on a failed check show
+what an operator would look at next: the services' journal on the host under test and the
+leading master's state.
+
+A check marked `@pytest.mark.scenarios("ha", ...)` (or a module with that pytestmark) is
+collected only when molecule runs one of those scenarios (MOLECULE_SCENARIO_NAME): the default
+scenario has no secrets to look for and no second master to fail over to, so those checks are
+not run there, rather than passing with nothing checked. The choice is by scenario name, never
+by what the hosts show, so a scenario whose security broke still runs its security checks.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Generator
 from typing import Any
 
@@ -56,3 +65,20 @@ def pytest_runtest_makereport(
         sections.append(f"journal of {host.backend.get_hostname()}:\n{_journal(host)}")
     sections.append(f"leading master:\n{_master_summary()}")
     report.sections.append(("cluster diagnostics", "\n\n".join(sections)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "scenarios(*names): collected only in these molecule scenarios")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    scenario = os.environ.get("MOLECULE_SCENARIO_NAME")
+    if not scenario:
+        raise pytest.UsageError("tests/infra runs under molecule's verifier: "
+                                "MOLECULE_SCENARIO_NAME is not set")
+    elsewhere = [item for item in items if (marker := item.get_closest_marker("scenarios"))
+                 and scenario not in marker.args]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if item not in elsewhere]

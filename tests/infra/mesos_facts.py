@@ -165,11 +165,24 @@ def agent_url(host: Any) -> str:
     return f"http://{env_file(host, AGENT_ENV_FILE)['MESOS_IP']}:{AGENT_PORT}"
 
 
-def leading_master_state() -> dict[str, Any]:
-    """/master/state of the master that reports itself elected."""
+def leading_master() -> Any:
+    """The master host that reports itself elected."""
     for master in group_hosts("mesos_masters"):
         metrics = http_get_json(master, f"{master_url(master)}/metrics/snapshot")
         if metrics.get("master/elected") == 1:
-            state: dict[str, Any] = http_get_json(master, f"{master_url(master)}/master/state")
-            return state
+            return master
     raise AssertionError("no master reports master/elected = 1")
+
+
+def leading_master_state() -> dict[str, Any]:
+    """/master/state of the master that reports itself elected."""
+    master = leading_master()
+    state: dict[str, Any] = http_get_json(master, f"{master_url(master)}/master/state")
+    return state
+
+
+def master_agent_ids() -> dict[str, str]:
+    """hostname -> agent id, as the leading master's /master/slaves lists its agents."""
+    master = leading_master()
+    slaves = http_get_json(master, f"{master_url(master)}/master/slaves")["slaves"]
+    return {str(slave["hostname"]): str(slave["id"]) for slave in slaves}

@@ -1,7 +1,8 @@
 """Authentication, authorization and secrets (a scenario with authentication on, molecule/ha):
 secret files private, endpoints refusing missing or wrong credentials, the framework failing
 clearly with a wrong secret, an ACL refusing a principal's tasks with Mesos's reason, Mesos's
-znode protected in ZooKeeper, and no secret in the journal, /flags or /state of any host."""
+znode protected in ZooKeeper, and no secret in the journal, /flags or /state of any host.
+Collected in molecule/ha only: a scenario without authentication has no secret to look for."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from mesos_facts import (
+    AGENT_HTTP_CREDENTIALS_FILE,
     MASTER_CREDENTIALS_FILE,
     MASTER_ENV_FILE,
     agent_url,
@@ -26,15 +28,15 @@ from mesos_facts import (
 )
 
 testinfra_hosts = ["ansible://all"]
+pytestmark = pytest.mark.scenarios("ha")
 
-SECRET_FILES = (
-    MASTER_CREDENTIALS_FILE,
-    "/etc/mesos/acls.json",
-    "/etc/mesos/agent-credential.json",
-    "/etc/mesos/agent-http-credentials.json",
-    "/etc/mesos/zk",
-    "/etc/mesos-probe/secret",
-)
+# The secret files molecule/ha's settings make the roles write, by the group that gets them.
+SECRET_FILES = {
+    "mesos_masters": (MASTER_CREDENTIALS_FILE, "/etc/mesos/acls.json", "/etc/mesos/zk"),
+    "mesos_agents": ("/etc/mesos/agent-credential.json", AGENT_HTTP_CREDENTIALS_FILE,
+                     "/etc/mesos/zk"),
+    "mesos_submit": ("/etc/mesos-probe/secret",),
+}
 PROBE = "/opt/mesos-probe/venv/bin/mesos-probe"
 # mesos-probe's exit codes: a run that ended with agents not finished, a refused credential.
 EXIT_INCOMPLETE = 1
@@ -43,17 +45,18 @@ EXIT_AUTHENTICATION = 4
 UNTRUSTED_PRINCIPAL = "untrusted"
 
 
-needs_authentication = pytest.mark.skipif(
-    "operator_principal() is None", reason="this scenario's masters do not authenticate"
-)
+def _operator() -> str:
+    principal = operator_principal()
+    assert principal, "mesos_master_authenticate_http_readonly is off in molecule/ha's inventory"
+    return principal
 
 
 @cache
 def _master_credentials() -> dict[str, str]:
     master = group_hosts("mesos_masters")[0]
     credentials = master.file(MASTER_CREDENTIALS_FILE)
-    if not credentials.exists:
-        return {}
+    where = master.backend.get_hostname()
+    assert credentials.exists, f"{MASTER_CREDENTIALS_FILE} missing on {where}"
     entries = json.loads(credentials.content_string)["credentials"]
     return {entry["principal"]: entry["secret"] for entry in entries}
 
@@ -65,26 +68,26 @@ def _every_secret() -> dict[str, str]:
                for principal, secret in _master_credentials().items()}
     master = group_hosts("mesos_masters")[0]
     zk_file = master.file("/etc/mesos/zk")
-    if zk_file.exists:
-        userinfo = zk_file.content_string.strip().removeprefix("zk://").split("@")[0]
-        secrets["ZooKeeper password"] = userinfo.partition(":")[2]
+    assert zk_file.exists, f"/etc/mesos/zk missing on {master.backend.get_hostname()}"
+    userinfo = zk_file.content_string.strip().removeprefix("zk://").split("@")[0]
+    secrets["ZooKeeper password"] = userinfo.partition(":")[2]
+    empty = sorted(name for name, secret in secrets.items() if not secret)
+    assert not empty, f"empty secrets {empty}: nothing to look for"
     return secrets
 
 
-def _in_group(host: Any, group: str) -> bool:
-    return host.backend.get_hostname() in {member.backend.get_hostname()
-                                           for member in group_hosts(group)}
-
-
 def _leaks(text: str) -> list[str]:
-    return sorted(name for name, secret in _every_secret().items() if secret and secret in text)
+    return sorted(name for name, secret in _every_secret().items() if secret in text)
 
 
-def test_secret_files_are_readable_by_root_only(host: Any) -> None:
-    for path in SECRET_FILES:
-        found = host.file(path)
-        if found.exists:
-            assert (found.mode, found.user) == (0o600, "root"), (path, oct(found.mode), found.user)
+@pytest.mark.parametrize(("group", "path"), [(group, path) for group, paths in
+                                             SECRET_FILES.items() for path in paths])
+def test_secret_file_exists_readable_by_root_only(group: str, path: str) -> None:
+    for member in group_hosts(group):
+        found = member.file(path)
+        where = f"{path} on {member.backend.get_hostname()}"
+        assert found.exists, f"{where} missing"
+        assert (found.mode, found.user) == (0o600, "root"), (where, oct(found.mode), found.user)
 
 
 def test_no_secret_in_the_journal(host: Any) -> None:
@@ -93,25 +96,29 @@ def test_no_secret_in_the_journal(host: Any) -> None:
     assert not _leaks(journal.stdout), f"in {host.backend.get_hostname()}'s journal"
 
 
-def test_no_secret_in_flags_or_state(host: Any) -> None:
-    shown: list[str] = []
-    if _in_group(host, "mesos_masters"):
-        shown += [json.dumps(http_get_json(host, f"{master_url(host)}/{path}"))
-                  for path in ("master/flags", "master/state")]
-    if _in_group(host, "mesos_agents"):
-        shown += [json.dumps(http_get_json(host, f"{agent_url(host)}/{path}"))
-                  for path in ("flags", "state")]
-    assert not _leaks("\n".join(shown))
+# The endpoints that show flags and state, by the group whose daemons serve them.
+SHOWN_BY = {
+    "mesos_masters": (master_url, ("master/flags", "master/state")),
+    "mesos_agents": (agent_url, ("flags", "state")),
+}
 
 
-@needs_authentication
+@pytest.mark.parametrize("group", sorted(SHOWN_BY))
+def test_no_secret_in_flags_or_state(group: str) -> None:
+    base_url, paths = SHOWN_BY[group]
+    for member in group_hosts(group):
+        for path in paths:
+            shown = json.dumps(http_get_json(member, f"{base_url(member)}/{path}"))
+            assert not _leaks(shown), f"in /{path} of {member.backend.get_hostname()}"
+
+
 def test_master_endpoints_refuse_missing_and_wrong_credentials() -> None:
     master = group_hosts("mesos_masters")[0]
     state_url = f"{master_url(master)}/master/state"
     status, challenge = http_get(master, state_url)
     assert status == 401 and challenge.startswith("Basic realm="), (status, challenge)
-    assert http_get(master, state_url, operator_principal(), wrong_secret="not-it")[0] == 401
-    assert http_get(master, state_url, operator_principal())[0] == 200
+    assert http_get(master, state_url, _operator(), wrong_secret="not-it")[0] == 401
+    assert http_get(master, state_url, _operator())[0] == 200
     # Mesos never authenticates these: load balancers and the roles' waits rely on them.
     assert http_get(master, f"{master_url(master)}/health")[0] == 200
 
@@ -155,7 +162,6 @@ def _submit(host: Any, principal: str, secret_path: str) -> Any:
         f" --expect-agents {len(group_hosts('mesos_agents'))} --timeout 60 --max-attempts 1")
 
 
-@needs_authentication
 def test_framework_with_a_wrong_secret_stops_with_an_authentication_error(
     submit_host: Any, secret_file: Any
 ) -> None:
@@ -166,7 +172,6 @@ def test_framework_with_a_wrong_secret_stops_with_an_authentication_error(
     assert "authentication failed" in output.lower() and "mesos-probe" in output
 
 
-@needs_authentication
 def test_acl_refuses_the_tasks_of_a_principal_with_mesos_reason(
     submit_host: Any, secret_file: Any
 ) -> None:
@@ -183,7 +188,6 @@ def test_acl_refuses_the_tasks_of_a_principal_with_mesos_reason(
         assert "Not authorized to launch task" in refusals[0], refusals[0]
 
 
-@needs_authentication
 def test_mesos_znode_is_world_readable_and_writable_only_by_mesos() -> None:
     host = group_hosts("zookeeper")[0]
     master = group_hosts("mesos_masters")[0]

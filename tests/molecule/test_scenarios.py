@@ -4,12 +4,14 @@ Molecule's own sequence (create, converge with the real site.yml, idempotence, s
 testinfra verify, destroy) decides; its full log is kept in build/molecule-NAME.log and the
 end of it is shown on failure. A scenario with Ansible Vault secrets (group_vars/all/vault.yml
 and its vault-password) must also never show one of them in that log: every task that
-handles a secret is no_log.
+handles a secret is no_log. The testinfra checks write a JUnit report of their own to
+TEST_RESULTS_DIR (bin/test's build/test-results), so bin/test counts each check per host.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,16 +20,21 @@ import yaml
 from lab import REPO_ROOT
 
 SCENARIOS = sorted(p.parent.name for p in (REPO_ROOT / "molecule").glob("*/molecule.yml"))
+# bin/test runs each scenario in its own pytest, side by side: MOLECULE_SCENARIOS=ha,default.
+if only := os.environ.get("MOLECULE_SCENARIOS"):
+    SCENARIOS = [name for name in SCENARIOS if name in only.split(",")]
 LOG_TAIL_LINES = 120
+RESULTS_DIR = Path(os.environ.get("TEST_RESULTS_DIR", REPO_ROOT / "build" / "test-results"))
 
 
 @pytest.mark.molecule
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario: str) -> None:
+def test_molecule_scenario(scenario: str, request: pytest.FixtureRequest) -> None:
     log_path = REPO_ROOT / "build" / f"molecule-{scenario}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "PY_COLORS": "0"}
+    env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "PY_COLORS": "0",
+           "PYTEST_ADDOPTS": _testinfra_report_options(request.node.callspec.id)}
     with log_path.open("w") as log:
         result = subprocess.run(
             ["molecule", "test", "--scenario-name", scenario],
@@ -41,6 +48,16 @@ def test_molecule_scenario(scenario: str) -> None:
     leaked = sorted(name for name, secret in _vault_secrets(scenario).items()
                     if secret in log_path.read_text())
     assert not leaked, f"secrets {leaked} appear in Ansible's output ({log_path})"
+
+
+def _testinfra_report_options(run_id: str) -> str:
+    """Options for the pytest molecule's testinfra verifier starts: a JUnit report of its own."""
+    name = "testinfra-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", run_id)
+    report = RESULTS_DIR / f"{name}.xml"
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    report.unlink(missing_ok=True)
+    inherited = os.environ.get("PYTEST_ADDOPTS", "")
+    return f"{inherited} --junitxml={report} -o junit_suite_name={name}".strip()
 
 
 def _vault_secrets(scenario: str) -> dict[str, str]:
