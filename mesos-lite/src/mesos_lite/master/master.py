@@ -59,6 +59,7 @@ class Master:
         self.allocator.start()
 
     async def stop(self) -> None:
+        self.timers.stop()
         self.allocator.stop()
         for framework in self.state.frameworks.values():
             if framework.stream is not None:
@@ -66,4 +67,3 @@ class Master:
         for agent in self.state.agents.values():
             if agent.stream is not None:
                 agent.stream.close()
-        self.timers.cancel_all()

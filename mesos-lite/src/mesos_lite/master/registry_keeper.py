@@ -5,10 +5,13 @@ agents (registry GC), and times out agents that do not re-register after a failo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.leadership import Leadership
-from mesos_lite.master.registry import Registrar, RegistryState
+from mesos_lite.master.model import Agent
+from mesos_lite.master.registry import Registrar, RegistryState, encode_admitted, encode_registry
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, wrap
@@ -25,21 +28,50 @@ class RegistryKeeper:
         self.leadership = leadership
         self.timers = timers
         self.registrar: Registrar | None = None
-
-    def registry_state(self) -> RegistryState:
-        admitted = dict(self.state.recovered_agents)
-        admitted.update((agent.id, agent.info_json()) for agent in self.state.agents.values())
-        return RegistryState(
-            admitted=admitted,
-            unreachable=dict(self.state.unreachable_agents),
-            gone=dict(self.state.gone_agents),
-        )
+        # agent id -> (what its AgentInfo is made of, its encoded registry entry)
+        self._encoded: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
     def persist(self) -> None:
-        """Hands the registry to the registrar (only the leader writes it)."""
+        """Asks the registrar to write the registry (only the leader writes it). Changes made
+        until the write starts share it (see Registrar)."""
         if self.registrar is not None and self.leadership.elected:
             self._prune_removed_agents()
-            self.registrar.save(self.registry_state(), self.leadership.master_info())
+            self.registrar.save(self._document)
+
+    def _document(self) -> bytes:
+        return encode_registry(
+            self._admitted_entries(),
+            self.state.unreachable_agents,
+            self.state.gone_agents,
+            self.leadership.master_info(),
+        )
+
+    def _admitted_entries(self) -> list[bytes]:
+        """Every admitted agent's registry entry (recovered ones first), each encoded again
+        only when its AgentInfo changed: re-encoding every agent for every write made
+        registering N agents cost O(N^2)."""
+        previous, self._encoded = self._encoded, {}
+        entries: dict[str, bytes] = {}
+        for agent_id, info in self.state.recovered_agents.items():
+            entries[agent_id] = self._entry(previous, agent_id, (info,), info.copy)
+        for agent in self.state.agents.values():
+            entries[agent.id] = self._entry(previous, agent.id, _info_parts(agent), agent.info_json)
+        return list(entries.values())
+
+    def _entry(
+        self,
+        previous: dict[str, tuple[tuple[Any, ...], bytes]],
+        agent_id: str,
+        parts: tuple[Any, ...],
+        info: Callable[[], dict[str, Any]],
+    ) -> bytes:
+        cached = previous.get(agent_id)
+        if cached is not None and all(a is b for a, b in zip(cached[0], parts, strict=True)):
+            encoded = cached[1]
+        else:
+            encoded = encode_admitted(info())
+        self._encoded[agent_id] = (parts, encoded)
+        return encoded
 
     def _prune_removed_agents(self) -> None:
         """Mesos's registry GC: unreachable and gone agents are forgotten once older than
@@ -97,3 +129,9 @@ class RegistryKeeper:
             for framework in state.frameworks.values():
                 framework.send({"type": "FAILURE", "failure": {"agent_id": wrap(agent_id)}})
         self.persist()
+
+
+def _info_parts(agent: Agent) -> tuple[Any, ...]:
+    """What `Agent.info_json` is made of (compared by identity: the master replaces, never
+    mutates, an agent's resources and attributes when it re-registers)."""
+    return (agent.id, agent.hostname, agent.port, agent.total, agent.attributes)
