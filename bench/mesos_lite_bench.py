@@ -317,6 +317,17 @@ class AgentProcessState:
         self.last_registered_at = 0.0
         self.run_tasks = 0
         self.last_run_task_at = 0.0
+        self.retries = 0
+
+    def count(self, event: dict[str, Any]) -> str:
+        kind = str(event["type"])
+        if kind == "REGISTERED":
+            self.registered += 1
+            self.last_registered_at = time.monotonic()
+        elif kind == "RUN_TASK":
+            self.run_tasks += 1
+            self.last_run_task_at = time.monotonic()
+        return kind
 
     def report(self) -> tuple[int, int, float, int, float]:
         return (
@@ -360,25 +371,25 @@ async def simulate_agents(master_url: str, indices: range, progress: Any, stop: 
             await gate.acquire()
             waiting = True
             try:
-                async with session.post(url, json=body, headers=JSON) as response:
-                    async for event in records(response):
-                        kind = event["type"]
-                        if kind == "REGISTERED":
-                            agent_id = event["agent_id"]
-                            state.registered += 1
-                            state.last_registered_at = time.monotonic()
-                            gate.release()
-                            waiting = False
-                        elif kind == "RUN_TASK":
-                            state.run_tasks += 1
-                            state.last_run_task_at = time.monotonic()
-                        elif kind == "PING":
-                            task = asyncio.get_running_loop().create_task(pong(agent_id))
-                            background.add(task)
-                            task.add_done_callback(background.discard)
-                        changed.set()
-            except aiohttp.ClientError:
-                pass
+                # Like an agent, retry a registration the master did not take (connection
+                # refused or reset under a burst of connections).
+                while waiting:
+                    with contextlib.suppress(aiohttp.ClientError):
+                        async with session.post(url, json=body, headers=JSON) as response:
+                            async for event in records(response):
+                                kind = state.count(event)
+                                if kind == "REGISTERED":
+                                    agent_id = event["agent_id"]
+                                    gate.release()
+                                    waiting = False
+                                elif kind == "PING":
+                                    task = asyncio.get_running_loop().create_task(pong(agent_id))
+                                    background.add(task)
+                                    task.add_done_callback(background.discard)
+                                changed.set()
+                    if waiting:
+                        state.retries += 1
+                        await asyncio.sleep(0.5)
             finally:
                 if waiting:
                     gate.release()

@@ -83,7 +83,8 @@ class Allocator:
         ]
         if not candidates:
             return
-        totals = self._cluster_totals()
+        # DRF orders the frameworks; one framework needs no cluster totals (an O(agents) sum).
+        totals = self._cluster_totals() if len(candidates) > 1 else {}
         clock = time.monotonic()
         new_offers: dict[str, list[Offer]] = {}
         agents = [a for a in self.state.agents.values() if a.active and a.connected]

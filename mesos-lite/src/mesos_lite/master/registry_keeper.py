@@ -5,8 +5,7 @@ agents (registry GC), and times out agents that do not re-register after a failo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from functools import partial
 
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.leadership import Leadership
@@ -28,8 +27,6 @@ class RegistryKeeper:
         self.leadership = leadership
         self.timers = timers
         self.registrar: Registrar | None = None
-        # agent id -> (what its AgentInfo is made of, its encoded registry entry)
-        self._encoded: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
     def persist(self) -> None:
         """Asks the registrar to write the registry (only the leader writes it). Changes made
@@ -47,31 +44,20 @@ class RegistryKeeper:
         )
 
     def _admitted_entries(self) -> list[bytes]:
-        """Every admitted agent's registry entry (recovered ones first), each encoded again
-        only when its AgentInfo changed: re-encoding every agent for every write made
-        registering N agents cost O(N^2)."""
-        previous, self._encoded = self._encoded, {}
-        entries: dict[str, bytes] = {}
-        for agent_id, info in self.state.recovered_agents.items():
-            entries[agent_id] = self._entry(previous, agent_id, (info,), info.copy)
+        """Every admitted agent's registry entry (recovered ones first). A registered agent's
+        entry is encoded again only when its AgentInfo changed: re-encoding every agent for
+        every write made registering N agents cost O(N^2)."""
+        entries = {
+            agent_id: encode_admitted(info)
+            for agent_id, info in self.state.recovered_agents.items()
+        }
         for agent in self.state.agents.values():
-            entries[agent.id] = self._entry(previous, agent.id, _info_parts(agent), agent.info_json)
+            entries[agent.id] = agent.remembered(
+                "registry_entry",
+                (agent.hostname, agent.port, agent.total, agent.attributes),
+                partial(_encoded_info, agent),
+            )
         return list(entries.values())
-
-    def _entry(
-        self,
-        previous: dict[str, tuple[tuple[Any, ...], bytes]],
-        agent_id: str,
-        parts: tuple[Any, ...],
-        info: Callable[[], dict[str, Any]],
-    ) -> bytes:
-        cached = previous.get(agent_id)
-        if cached is not None and all(a is b for a, b in zip(cached[0], parts, strict=True)):
-            encoded = cached[1]
-        else:
-            encoded = encode_admitted(info())
-        self._encoded[agent_id] = (parts, encoded)
-        return encoded
 
     def _prune_removed_agents(self) -> None:
         """Mesos's registry GC: unreachable and gone agents are forgotten once older than
@@ -131,7 +117,5 @@ class RegistryKeeper:
         self.persist()
 
 
-def _info_parts(agent: Agent) -> tuple[Any, ...]:
-    """What `Agent.info_json` is made of (compared by identity: the master replaces, never
-    mutates, an agent's resources and attributes when it re-registers)."""
-    return (agent.id, agent.hostname, agent.port, agent.total, agent.attributes)
+def _encoded_info(agent: Agent) -> bytes:
+    return encode_admitted(agent.info_json())
