@@ -282,6 +282,8 @@ def proc_status_mib(pid: int, field: str = "VmRSS") -> float:
 # Registrations each agent process keeps in flight: agents boot in waves, not as one SYN flood
 # that overflows the master's listen backlog (that measures the kernel's SYN retry back-off).
 REGISTRATIONS_IN_FLIGHT = 250
+# Connections each agent process sends its agents' PONGs on.
+PONG_CONNECTIONS = 8
 # The simulated agent that takes the 10,000-task ACCEPT: big enough for all of them.
 BIG_AGENT_INDEX = 0
 ACCEPT_TASKS = 10_000
@@ -350,12 +352,18 @@ async def simulate_agents(master_url: str, indices: range, progress: Any, stop: 
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
     background: set[asyncio.Task[None]] = set()
 
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    # PONGs share a few connections: one per PONG would take thousands of the master's file
+    # descriptors (10,000 streams already hold half of a 20,000 limit).
+    calls_connector = aiohttp.TCPConnector(limit=PONG_CONNECTIONS)
+    async with (
+        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+        aiohttp.ClientSession(connector=calls_connector) as calls,
+    ):
 
         async def pong(agent_id: dict[str, Any]) -> None:
             body = {"type": "PONG", "agent_id": agent_id}
             with contextlib.suppress(aiohttp.ClientError):
-                async with session.post(url, json=body, headers=JSON):
+                async with calls.post(url, json=body, headers=JSON):
                     pass
 
         async def agent(index: int) -> None:

@@ -32,10 +32,11 @@ class RegistryKeeper:
         """Asks the registrar to write the registry (only the leader writes it). Changes made
         until the write starts share it (see Registrar)."""
         if self.registrar is not None and self.leadership.elected:
-            self._prune_removed_agents()
             self.registrar.save(self._document)
 
     def _document(self) -> bytes:
+        # Pruning is O(removed agents): once per write, not once per change.
+        self._prune_removed_agents()
         return encode_registry(
             self._admitted_entries(),
             self.state.unreachable_agents,

@@ -161,13 +161,16 @@ def _render_agent(agent: Agent) -> dict[str, Any]:
 
 
 def _offer_json(offer: Offer) -> dict[str, Any]:
-    return {
-        "id": offer.id,
-        "framework_id": offer.framework_id,
-        "slave_id": offer.agent_id,
-        "resources": offer.resources.summary(),
-        "allocation_info": {"role": offer.role},
-    }
+    """An outstanding offer of /master/state (an offer never changes: rendered once)."""
+    if offer.rendered is None:
+        offer.rendered = {
+            "id": offer.id,
+            "framework_id": offer.framework_id,
+            "slave_id": offer.agent_id,
+            "resources": offer.resources.summary(),
+            "allocation_info": {"role": offer.role},
+        }
+    return dict(offer.rendered)
 
 
 def framework_summary_json(framework: Framework) -> dict[str, Any]:
