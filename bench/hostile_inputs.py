@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mesos_lite.schema import MESSAGES
-from mesos_lite_bench import command, free_port
+from mesos_lite.testing import free_port, resolve_command
 
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 DEEP: Any = 1
@@ -242,7 +242,7 @@ def run() -> None:
     daemons = [
         subprocess.Popen(
             [
-                command("mesos-lite-master"),
+                resolve_command(["mesos-lite-master"])[0],
                 "--ip=127.0.0.1",
                 f"--port={master_port}",
                 "--hostname=127.0.0.1",
@@ -254,7 +254,7 @@ def run() -> None:
         ),
         subprocess.Popen(
             [
-                command("mesos-lite-agent"),
+                resolve_command(["mesos-lite-agent"])[0],
                 f"--master=127.0.0.1:{master_port}",
                 "--ip=127.0.0.1",
                 f"--port={agent_port}",

@@ -38,6 +38,9 @@ class Allocator:
         # Mesos derives offer ids from the master's id ("<id>-O1").
         self._offer_ids = IdSequence(leadership.id, "O", start=1)
         self._allocation_pending = False
+        # agent id -> its outstanding offers (an agent that leaves has its offers rescinded
+        # without a walk through every framework's offers).
+        self._offers_by_agent: dict[str, dict[str, Offer]] = {}
         self._loop_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -80,7 +83,8 @@ class Allocator:
         ]
         if not candidates:
             return
-        totals = self._cluster_totals()
+        # DRF orders the frameworks; one framework needs no cluster totals (an O(agents) sum).
+        totals = self._cluster_totals() if len(candidates) > 1 else {}
         clock = time.monotonic()
         new_offers: dict[str, list[Offer]] = {}
         agents = [a for a in self.state.agents.values() if a.active and a.connected]
@@ -138,6 +142,7 @@ class Allocator:
                 created=now(),
             )
             framework.offers[offer.id] = offer
+            self._offers_by_agent.setdefault(agent.id, {})[offer.id] = offer
             framework.allocated = framework.allocated + usable
             agent.offered = agent.offered + usable
             if self.config.offer_timeout:
@@ -185,6 +190,11 @@ class Allocator:
         if offer is None:
             return None
         self.timers.cancel(f"offer:{offer_id}")
+        on_agent = self._offers_by_agent.get(offer.agent_id)
+        if on_agent is not None:
+            on_agent.pop(offer_id, None)
+            if not on_agent:
+                del self._offers_by_agent[offer.agent_id]
         agent = self.state.agents.get(offer.agent_id)
         if agent is not None:
             agent.offered = agent.offered - offer.resources
@@ -204,9 +214,8 @@ class Allocator:
             self.rescind_offer(offer, notify=notify)
 
     def rescind_agent_offers(self, agent_id: str) -> None:
-        for framework in self.state.frameworks.values():
-            for offer in [o for o in framework.offers.values() if o.agent_id == agent_id]:
-                self.rescind_offer(offer)
+        for offer in list(self._offers_by_agent.pop(agent_id, {}).values()):
+            self.rescind_offer(offer)
 
     # ----- filters, SUPPRESS and REVIVE -----
     def add_filter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -274,7 +275,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     setup_logging(PROGRAM, flags.log_dir, flags.logging_level, flags.quiet)
     warn_ignored(flags)
     warn_short_reregister_timeout(flags)
-    raise SystemExit(asyncio.run(run(flags)))
+    code = asyncio.run(run(flags))
+    # Everything that must outlive the master is done (registry written, streams ended,
+    # ZooKeeper left): exit without freeing the heap object by object, which takes seconds
+    # with 10,000 agents (Mesos's master exits as promptly).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

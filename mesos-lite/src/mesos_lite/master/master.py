@@ -20,6 +20,7 @@ from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.executors import Executors
 from mesos_lite.master.frameworks import FrameworkLifecycle
 from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.model import Agent, Framework
 from mesos_lite.master.registry_keeper import RegistryKeeper
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import TaskLifecycle
@@ -59,11 +60,14 @@ class Master:
         self.allocator.start()
 
     async def stop(self) -> None:
+        self.timers.stop()
         self.allocator.stop()
-        for framework in self.state.frameworks.values():
-            if framework.stream is not None:
-                framework.stream.close()
-        for agent in self.state.agents.values():
-            if agent.stream is not None:
-                agent.stream.close()
-        self.timers.cancel_all()
+        # Streams are detached before they close, so that their ends are not taken for
+        # disconnections (no failover or re-registration timeouts, no rescinded offers: with
+        # 10,000 agents that work delayed exiting by many seconds).
+        parties: list[Framework | Agent] = [*self.state.frameworks.values()]
+        parties += self.state.agents.values()
+        for party in parties:
+            stream, party.stream = party.stream, None
+            if stream is not None:
+                stream.close()

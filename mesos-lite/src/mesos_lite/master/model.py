@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from mesos_lite.httpd import EventStream
 from mesos_lite.protocol import wrap
 from mesos_lite.resources import Resources
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,6 +78,8 @@ class Offer:
     resources: Resources
     role: str
     created: float
+    # Its /master/state form (see state_json._offer_json).
+    rendered: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -100,13 +105,32 @@ class Agent:
     # Health checks: a PING not answered yet, and how many in a row went unanswered.
     ping_outstanding: bool = False
     missed_pings: int = 0
+    # Derived values kept while what they are made of stays the same objects (the master
+    # replaces an agent's resources, never mutates them): the allocator asks every agent for
+    # what is available every interval, /master/state renders every agent.
+    memo: dict[str, tuple[tuple[Any, ...], Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def pid(self) -> str:
         return f"slave(1)@{self.ip}:{self.port}"
 
     def available(self) -> Resources:
-        return self.total - self.used - self.offered
+        return self.remembered(
+            "available",
+            (self.total, self.used, self.offered),
+            lambda: self.total - self.used - self.offered,
+        )
+
+    def remembered(self, name: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, computed again only when one of `parts` is another object."""
+        kept = self.memo.get(name)
+        if kept is not None and all(a is b for a, b in zip(kept[0], parts, strict=True)):
+            return cast(T, kept[1])
+        value = compute()
+        self.memo[name] = (parts, value)
+        return value
 
     def info_json(self) -> dict[str, Any]:
         return {

@@ -120,7 +120,9 @@ class OfferAcceptance:
                     and not accepted
                 ):
                     executor_resources = parse_resources_json(executor.get("resources", []))
-                available = available - resources - executor_resources
+                available = available - (
+                    resources + executor_resources if executor_resources else resources
+                )
                 executor_id = None
                 if isinstance(executor, dict):
                     executor_id = value_of(executor, "executor_id")
@@ -246,7 +248,7 @@ def _task_problem(
         return f"Task uses invalid resources: {error}"
     if not resources and not executor_resources:
         return "Task uses no resources"
-    needed = resources + executor_resources
+    needed = resources + executor_resources if executor_resources else resources
     if not available.contains(needed):
         return (
             f"Total resources {needed.text()} required by task and its executor is more "

@@ -5,10 +5,12 @@ agents (registry GC), and times out agents that do not re-register after a failo
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.leadership import Leadership
-from mesos_lite.master.registry import Registrar, RegistryState
+from mesos_lite.master.model import Agent
+from mesos_lite.master.registry import Registrar, RegistryState, encode_admitted, encode_registry
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, wrap
@@ -26,20 +28,37 @@ class RegistryKeeper:
         self.timers = timers
         self.registrar: Registrar | None = None
 
-    def registry_state(self) -> RegistryState:
-        admitted = dict(self.state.recovered_agents)
-        admitted.update((agent.id, agent.info_json()) for agent in self.state.agents.values())
-        return RegistryState(
-            admitted=admitted,
-            unreachable=dict(self.state.unreachable_agents),
-            gone=dict(self.state.gone_agents),
+    def persist(self) -> None:
+        """Asks the registrar to write the registry (only the leader writes it). Changes made
+        until the write starts share it (see Registrar)."""
+        if self.registrar is not None and self.leadership.elected:
+            self.registrar.save(self._document)
+
+    def _document(self) -> bytes:
+        # Pruning is O(removed agents): once per write, not once per change.
+        self._prune_removed_agents()
+        return encode_registry(
+            self._admitted_entries(),
+            self.state.unreachable_agents,
+            self.state.gone_agents,
+            self.leadership.master_info(),
         )
 
-    def persist(self) -> None:
-        """Hands the registry to the registrar (only the leader writes it)."""
-        if self.registrar is not None and self.leadership.elected:
-            self._prune_removed_agents()
-            self.registrar.save(self.registry_state(), self.leadership.master_info())
+    def _admitted_entries(self) -> list[bytes]:
+        """Every admitted agent's registry entry (recovered ones first). A registered agent's
+        entry is encoded again only when its AgentInfo changed: re-encoding every agent for
+        every write made registering N agents cost O(N^2)."""
+        entries = {
+            agent_id: encode_admitted(info)
+            for agent_id, info in self.state.recovered_agents.items()
+        }
+        for agent in self.state.agents.values():
+            entries[agent.id] = agent.remembered(
+                "registry_entry",
+                (agent.hostname, agent.port, agent.total, agent.attributes),
+                partial(_encoded_info, agent),
+            )
+        return list(entries.values())
 
     def _prune_removed_agents(self) -> None:
         """Mesos's registry GC: unreachable and gone agents are forgotten once older than
@@ -97,3 +116,7 @@ class RegistryKeeper:
             for framework in state.frameworks.values():
                 framework.send({"type": "FAILURE", "failure": {"agent_id": wrap(agent_id)}})
         self.persist()
+
+
+def _encoded_info(agent: Agent) -> bytes:
+    return encode_admitted(agent.info_json())

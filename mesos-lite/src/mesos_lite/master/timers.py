@@ -12,9 +12,12 @@ class Timers:
 
     def __init__(self) -> None:
         self._handles: dict[str, asyncio.TimerHandle] = {}
+        self._stopped = False
 
     def set(self, key: str, delay: float, callback: Callable[..., None], *args: Any) -> None:
         self.cancel(key)
+        if self._stopped:
+            return
         loop = asyncio.get_running_loop()
         self._handles[key] = loop.call_later(delay, self._fire, key, callback, args)
 
@@ -27,6 +30,11 @@ class Timers:
         if handle is not None:
             handle.cancel()
 
-    def cancel_all(self) -> None:
+    def stop(self) -> None:
+        """The master is exiting: cancels every timer and sets no more. Streams closed on the
+        way out must not start failover or agent grace timeouts (with thousands of streams,
+        those would remove frameworks and kill their tasks while the master exits)."""
+        self._stopped = True
         for handle in self._handles.values():
             handle.cancel()
+        self._handles.clear()
