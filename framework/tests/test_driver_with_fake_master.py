@@ -46,9 +46,7 @@ def test_submit_through_pymesos(master: FakeMaster) -> None:
 
 
 def test_expected_agents_that_never_show_up_time_out_naming_the_gap(master: FakeMaster) -> None:
-    plan = RunPlan(
-        master=parse_master(master.address), timeout=3, expect_agents=4, max_attempts=2
-    )
+    plan = RunPlan(master=parse_master(master.address), timeout=3, expect_agents=4, max_attempts=2)
     report = Driver(plan).run()
     assert not report.ok and report.timed_out
     assert len(report.finished) == 3
@@ -58,9 +56,7 @@ def test_expected_agents_that_never_show_up_time_out_naming_the_gap(master: Fake
 def test_resumed_run_keeps_its_framework_id(master: FakeMaster, tmp_path: Path) -> None:
     path = tmp_path / "run.state"
     state_file.save(path, state_file.SavedRun("probe-resumed", "fw-fake", expected_agents=3))
-    plan = RunPlan(
-        master=parse_master(master.address), timeout=20, max_attempts=2, state_file=path
-    )
+    plan = RunPlan(master=parse_master(master.address), timeout=20, max_attempts=2, state_file=path)
     report = Driver(plan).run()
     assert report.ok, report.summary()
     assert report.framework_id == "fw-fake" and report.run_id == "probe-resumed"

@@ -16,6 +16,7 @@ from mesos_probe.scheduler_host.report import (
     missing_agent,
 )
 
+
 def probe_from(agent: str, hostname: str) -> str:
     """The built-in probe's result as the executor on `agent` (named `hostname`) reports it."""
     return json.dumps(

@@ -105,8 +105,7 @@ SUBMIT_OPTIONS: list[tuple[str, Any, str]] = [
     (
         "--failover-timeout",
         positive_float,
-        "seconds the master keeps the framework after this process disconnects "
-        "(default {default})",
+        "seconds the master keeps the framework after this process disconnects (default {default})",
     ),
     (
         "--lost-agent-timeout",

@@ -188,8 +188,10 @@ class StateKeeper:
         self._last_saved = 0.0
 
     def save_if_due(self, now: float) -> None:
-        if self.path is None or not self.dirty.is_set() or now - self._last_saved <= (
-            STATE_SAVE_SECONDS
+        if (
+            self.path is None
+            or not self.dirty.is_set()
+            or now - self._last_saved <= STATE_SAVE_SECONDS
         ):
             return
         self.dirty.clear()
@@ -250,7 +252,10 @@ class Driver:
         if saved is not None:
             run_id, expected = saved.run_id, saved.expected_agents
             logger.info(
-                "resuming run %s (framework %s) from %s", run_id, saved.framework_id, plan.state_file
+                "resuming run %s (framework %s) from %s",
+                run_id,
+                saved.framework_id,
+                plan.state_file,
             )
         else:
             run_id = new_run_id()

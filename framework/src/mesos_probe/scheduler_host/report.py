@@ -236,9 +236,7 @@ def agent_result(slot: AgentSlot, timed_out: bool) -> AgentResult:
     elif latest is None:
         problem = "no task was launched"
     elif latest.ended_at is None:
-        problem = f"still {latest.state} when the run ended" + (
-            " (timed out)" if timed_out else ""
-        )
+        problem = f"still {latest.state} when the run ended" + (" (timed out)" if timed_out else "")
     else:
         problem = (
             f"{latest.state} after {len(slot.attempts)} attempt(s)"

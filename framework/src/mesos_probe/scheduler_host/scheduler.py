@@ -26,13 +26,13 @@ from mesos_probe.scheduler_host.placement import (
 from mesos_probe.scheduler_host.plan import RunPlan
 from mesos_probe.scheduler_host.progress import Progress
 from mesos_probe.scheduler_host.reconciliation import Reconciliation
+from mesos_probe.scheduler_host.task_info import TaskBuilder
 from mesos_probe.scheduler_host.task_states import (
     ACTIVE_STATES,
     DOUBTFUL_STATES,
     FINISHED,
     TERMINAL_STATES,
 )
-from mesos_probe.scheduler_host.task_info import TaskBuilder
 from mesos_probe.task_spec import decode_result_message
 
 logger = logging.getLogger(__name__)
