@@ -205,18 +205,20 @@ class StateKeeper:
     def _write(self, finished: bool, final: bool) -> None:
         assert self.path is not None
         scheduler = self.scheduler
+        # The snapshot is taken before our own lock: the Scheduler may call stop() (and so
+        # close()) while holding its lock, so ours is only ever taken after the Scheduler's.
+        with scheduler.lock:
+            saved = state_file.SavedRun(
+                run_id=scheduler.placement.run_id,
+                framework_id=scheduler.framework_id,
+                expected_agents=scheduler.placement.expected_agents,
+                finished=finished,
+                slots=[slot.to_dict() for slot in scheduler.placement.slots.values()],
+            )
         with self._lock:
             if self._closed:
                 return
             self._closed = final
-            with scheduler.lock:
-                saved = state_file.SavedRun(
-                    run_id=scheduler.placement.run_id,
-                    framework_id=scheduler.framework_id,
-                    expected_agents=scheduler.placement.expected_agents,
-                    finished=finished,
-                    slots=[slot.to_dict() for slot in scheduler.placement.slots.values()],
-                )
             try:
                 state_file.save(self.path, saved)
             except state_file.StateFileError as error:
