@@ -250,26 +250,7 @@ class Driver:
         deadline = started + plan.timeout
         saved = _load_saved(plan.state_file)
         leader, known_agents = self._survey_master(deadline, saved)
-
-        if saved is not None:
-            run_id, expected = saved.run_id, saved.expected_agents
-            logger.info(
-                "resuming run %s (framework %s) from %s",
-                run_id,
-                saved.framework_id,
-                plan.state_file,
-            )
-        else:
-            run_id = new_run_id()
-            expected = plan.expect_agents or len(known_agents)
-        if expected < 1:
-            raise SubmitError(
-                f"the master at {leader} reports no active agents, so there is nothing to probe "
-                "(start agents, or pass --expect-agents N to wait for them)"
-            )
-        placement = RunPlacement(run_id, expected, plan.max_attempts)
-        for slot in saved.slots if saved is not None else []:
-            placement.restore_slot(slot)
+        placement = self._placement(saved, leader, known_agents)
 
         scheduler = ProbeScheduler(plan, placement, executor_info(plan))
         state = StateKeeper(plan.state_file, scheduler)
@@ -295,9 +276,12 @@ class Driver:
             failover=False,
             timeout=max(1.0, deadline - clock()),
         )
-        logger.info("run %s: one task on each of %d agent(s) via %s", run_id, expected, leader)
-
-        timed_out = False
+        logger.info(
+            "run %s: one task on each of %d agent(s) via %s",
+            placement.run_id,
+            placement.expected_agents,
+            leader,
+        )
         # pymesos can get stuck retrying a dead former leader (see leader_watch).
         watch = LeaderWatch(
             driver,
@@ -308,17 +292,7 @@ class Driver:
             driver.start()
             watch.start()
             try:
-                while not driver.stopped.wait(TICK_SECONDS):
-                    now = clock()
-                    if interrupts.stop.is_set():
-                        break
-                    scheduler.tick(driver)
-                    if self.display is not None:
-                        self.display.update(scheduler.snapshot(), now - started)
-                    state.save_if_due(now)
-                    if now >= deadline:
-                        timed_out = True
-                        break
+                timed_out = self._wait(driver, scheduler, state, interrupts, started, deadline)
             finally:
                 watch.stop()
                 if self.display is not None:
@@ -350,6 +324,53 @@ class Driver:
                 plan.state_file,
             )
         return report
+
+    def _wait(
+        self,
+        driver: ProbeSchedulerDriver,
+        scheduler: ProbeScheduler,
+        state: StateKeeper,
+        interrupts: _Interrupts,
+        started: float,
+        deadline: float,
+    ) -> bool:
+        """Until the Scheduler stops the driver, an interrupt, or the deadline (True)."""
+        while not driver.stopped.wait(TICK_SECONDS):
+            now = self.clock()
+            if interrupts.stop.is_set():
+                return False
+            scheduler.tick(driver)
+            if self.display is not None:
+                self.display.update(scheduler.snapshot(), now - started)
+            state.save_if_due(now)
+            if now >= deadline:
+                return True
+        return False
+
+    def _placement(
+        self, saved: state_file.SavedRun | None, leader: str, known_agents: dict[str, str]
+    ) -> RunPlacement:
+        """A new run's placement, or the saved run's to resume."""
+        if saved is not None:
+            run_id, expected = saved.run_id, saved.expected_agents
+            logger.info(
+                "resuming run %s (framework %s) from %s",
+                run_id,
+                saved.framework_id,
+                self.plan.state_file,
+            )
+        else:
+            run_id = new_run_id()
+            expected = self.plan.expect_agents or len(known_agents)
+        if expected < 1:
+            raise SubmitError(
+                f"the master at {leader} reports no active agents, so there is nothing to probe "
+                "(start agents, or pass --expect-agents N to wait for them)"
+            )
+        placement = RunPlacement(run_id, expected, self.plan.max_attempts)
+        for slot in saved.slots if saved is not None else []:
+            placement.restore_slot(slot)
+        return placement
 
     def _survey_master(
         self, deadline: float, saved: state_file.SavedRun | None
