@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import logging
 import shlex
-import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-import pymesos.process
 from pymesos import MesosSchedulerDriver
 
 from mesos_probe.scheduler_host import outcome, state_file
+from mesos_probe.scheduler_host.interrupts import Interrupts
 from mesos_probe.scheduler_host.leader_lookup import (
     AuthenticationError,
     AuthorizationError,
@@ -141,40 +139,6 @@ class ProbeSchedulerDriver(MesosSchedulerDriver):
         )
 
 
-class _Interrupts:
-    """SIGINT/SIGTERM and pymesos' I/O-thread failures, turned into flags for the main loop.
-
-    pymesos reports a dead I/O thread by interrupting the main thread and re-raising the
-    thread's exception from its SIGINT handler; taking that handler over lets the run stop
-    cleanly and name the cause instead of unwinding from an arbitrary line.
-    """
-
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self.user_interrupt = False
-        self.driver_failure: str | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        failure = getattr(pymesos.process, "_exc_info", None)
-        if signum == signal.SIGINT and failure is not None:
-            pymesos.process._exc_info = None
-            self.driver_failure = str(failure[1]) or type(failure[1]).__name__
-        else:
-            self.user_interrupt = True
-        self.stop.set()
-
-
 class StateKeeper:
     """--state-file while the run goes on: saved when the run changed (at most every
     STATE_SAVE_SECONDS) and once at the end; nothing is written after the end."""
@@ -256,7 +220,7 @@ class Driver:
         state = StateKeeper(plan.state_file, scheduler)
         scheduler.on_change = state.dirty.set
         scheduler.framework_id = saved.framework_id if saved else None
-        interrupts = _Interrupts()
+        interrupts = Interrupts()
 
         def before_stop(failover: bool) -> None:
             # A refused run stays resumable once the credentials or ACLs are fixed, and so
@@ -330,7 +294,7 @@ class Driver:
         driver: ProbeSchedulerDriver,
         scheduler: ProbeScheduler,
         state: StateKeeper,
-        interrupts: _Interrupts,
+        interrupts: Interrupts,
         started: float,
         deadline: float,
     ) -> bool:
@@ -400,7 +364,7 @@ class Driver:
         return leader, known_agents
 
     def _refusal_once(
-        self, master: str, interrupts: _Interrupts, scheduler: ProbeScheduler
+        self, master: str, interrupts: Interrupts, scheduler: ProbeScheduler
     ) -> tuple[int, str] | None:
         """Whether the master refused us, decided once (it may ask the master again)."""
         with self._refusal_lock:
