@@ -224,7 +224,9 @@ class FakeMaster:
         if fail:
             self.events.put(self._update(task, "TASK_FAILED", message="scripted failure"))
         else:
-            result = json.dumps({"hostname": f"{agent}.test", "agent_id": agent})
+            result = json.dumps(
+                {"hostname": f"{agent}.test", "agent_id": agent, "env_agent_id": agent}
+            )
             self.events.put(self._update(task, "TASK_FINISHED", data=result))
 
     @staticmethod

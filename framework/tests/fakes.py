@@ -1,4 +1,4 @@
-"""Test doubles: a scheduler driver that records calls, and offer/status builders."""
+"""Test doubles: a scheduler driver that records calls, offer/status builders, a plan."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import itertools
 from typing import Any
 
 from pymesos import encode_data
+
+from mesos_probe.scheduler_host.driver import executor_info
+from mesos_probe.scheduler_host.leader_lookup import parse_master
+from mesos_probe.scheduler_host.placement import RunPlacement
+from mesos_probe.scheduler_host.plan import RunPlan
+from mesos_probe.scheduler_host.scheduler import ProbeScheduler
 
 _offer_numbers = itertools.count(1)
 _uuid_numbers = itertools.count(1)
@@ -109,6 +115,9 @@ class FakeDriver:
     def reconcileTasks(self, tasks: Any) -> None:
         self._record("reconcile", tasks)
 
+    def stop(self, failover: bool = False) -> None:
+        self._record("stop", failover)
+
     # -- helpers for assertions -------------------------------------------------------------
     def named(self, name: str) -> list[tuple[Any, ...]]:
         return [args for call, args in self.calls if call == name]
@@ -124,8 +133,26 @@ class FakeDriver:
             for offer_id in args[0]
         ]
 
+    def stopped(self) -> bool:
+        """Whether the scheduler stopped the driver (it does once every agent is finished)."""
+        return bool(self.named("stop"))
+
     def clear(self) -> None:
         self.calls.clear()
+
+
+def plan(**fields: Any) -> RunPlan:
+    """A RunPlan for tests: a loopback master, the rest as given or the plan's defaults."""
+    return RunPlan(master=parse_master("127.0.0.1:5050"), **fields)
+
+
+def new_scheduler(
+    run_plan: RunPlan, run_id: str, expected: int, clock: Any = None
+) -> ProbeScheduler:
+    """A scheduler as the Driver builds it, on a fake clock when one is given."""
+    placement = RunPlacement(run_id, expected, run_plan.max_attempts)
+    timing = {"clock": clock, "wall_clock": clock} if clock is not None else {}
+    return ProbeScheduler(run_plan, placement, executor_info(run_plan), **timing)
 
 
 class FakeClock:

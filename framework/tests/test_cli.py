@@ -44,7 +44,7 @@ def test_defaults_without_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     parser = cli.build_parser()
     arguments = parser.parse_args(["submit", "--master", "m:5050"])
     settings = cli.merge_settings(arguments, cli.load_config(None, parser), parser)
-    options = cli.build_options(settings, parser)
+    options = cli.build_plan(settings, parser)
     assert options.executor_python == sys.executable
     assert options.max_attempts == 3 and options.role == "*"
     assert options.user  # the current user
@@ -57,7 +57,7 @@ def test_secret_is_read_from_the_file(tmp_path: Path) -> None:
     settings = settings_for(
         ["--master", "m", "--principal", "fw", "--secret-file", str(secret)], None, tmp_path
     )
-    options = cli.build_options(settings, parser)
+    options = cli.build_plan(settings, parser)
     assert (options.principal, options.secret) == ("fw", "s3cret")
 
 

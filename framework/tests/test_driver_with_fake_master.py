@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from fake_master import FakeMaster
 
-from mesos_probe import state_file
-from mesos_probe.master import parse_master
-from mesos_probe.submission import SubmitOptions, run_submission
+from mesos_probe.scheduler_host import state_file
+from mesos_probe.scheduler_host.driver import Driver
+from mesos_probe.scheduler_host.leader_lookup import parse_master
+from mesos_probe.scheduler_host.plan import RunPlan
 
 
 @pytest.fixture
@@ -22,10 +23,10 @@ def master() -> Iterator[FakeMaster]:
 
 
 def test_submit_through_pymesos(master: FakeMaster) -> None:
-    options = SubmitOptions(
+    plan = RunPlan(
         master=parse_master(master.address), timeout=20, user="probe", max_attempts=2, role="probes"
     )
-    report = run_submission(options)
+    report = Driver(plan).run()
     assert report.ok, report.summary()
     assert sorted(row.agent_id for row in report.agents) == master.agents
     for row in report.agents:
@@ -45,10 +46,8 @@ def test_submit_through_pymesos(master: FakeMaster) -> None:
 
 
 def test_expected_agents_that_never_show_up_time_out_naming_the_gap(master: FakeMaster) -> None:
-    options = SubmitOptions(
-        master=parse_master(master.address), timeout=3, expect_agents=4, max_attempts=2
-    )
-    report = run_submission(options)
+    plan = RunPlan(master=parse_master(master.address), timeout=3, expect_agents=4, max_attempts=2)
+    report = Driver(plan).run()
     assert not report.ok and report.timed_out
     assert len(report.finished) == 3
     assert report.to_dict()["summary"]["missing"] == 1
@@ -57,10 +56,8 @@ def test_expected_agents_that_never_show_up_time_out_naming_the_gap(master: Fake
 def test_resumed_run_keeps_its_framework_id(master: FakeMaster, tmp_path: Path) -> None:
     path = tmp_path / "run.state"
     state_file.save(path, state_file.SavedRun("probe-resumed", "fw-fake", expected_agents=3))
-    options = SubmitOptions(
-        master=parse_master(master.address), timeout=20, max_attempts=2, state_file=path
-    )
-    report = run_submission(options)
+    plan = RunPlan(master=parse_master(master.address), timeout=20, max_attempts=2, state_file=path)
+    report = Driver(plan).run()
     assert report.ok, report.summary()
     assert report.framework_id == "fw-fake" and report.run_id == "probe-resumed"
     # pymesos re-subscribes with the saved id (and reports it as a re-registration).

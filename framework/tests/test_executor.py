@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 import time
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 from probe_command import module_argv, run_argv
 from pymesos import decode_data
 
-from mesos_probe.executor import ProbeExecutor
+from mesos_probe.agent_host.executor import ProbeExecutor
+from mesos_probe.agent_host.probe import agent_probe
 from mesos_probe.task_spec import TaskSpec, decode_result_message
 
 AGENT_INFO = {"hostname": "agent-7.example", "id": {"value": "agent-7"}}
@@ -62,6 +64,52 @@ def launch(
     }
     executor.launchTask(driver, task)
     return executor, driver
+
+
+def _read_or_none(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return stream.read().strip() or None
+    except OSError:
+        return None
+
+
+def test_probe_reports_what_only_its_host_can_tell(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The agent id comes from the environment the agent gave the executor, not from the
+    # TaskInfo the scheduler wrote (agent-7): the two differ here on purpose.
+    monkeypatch.delenv("MESOS_AGENT_ID", raising=False)
+    monkeypatch.setenv("MESOS_SLAVE_ID", "agent-7-from-env")
+    monkeypatch.setenv("MESOS_SANDBOX", "/sandbox/of/t-1")
+    _, driver = launch()
+    result = json.loads(decode_data(driver.wait_for("TASK_FINISHED")["data"]).decode())
+    assert result["env_agent_id"] == "agent-7-from-env"
+    assert result["agent_id"] == "agent-7"
+    assert result["os_hostname"] == socket.gethostname()
+    assert result["sandbox"] == "/sandbox/of/t-1"
+    assert result["machine_id"] == _read_or_none("/etc/machine-id")
+    assert result["boot_id"] == _read_or_none("/proc/sys/kernel/random/boot_id")
+    assert result["boot_id"], "a Linux kernel always has a boot id"
+
+
+def test_probe_prefers_mesos_agent_id_and_says_null_without_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MESOS_AGENT_ID", "new-style")
+    monkeypatch.setenv("MESOS_SLAVE_ID", "old-style")
+    assert agent_probe(AGENT_INFO, "agent-7")["env_agent_id"] == "new-style"
+    monkeypatch.delenv("MESOS_AGENT_ID")
+    monkeypatch.delenv("MESOS_SLAVE_ID")
+    assert agent_probe(AGENT_INFO, "agent-7")["env_agent_id"] is None
+
+
+def test_command_result_carries_the_agent_id_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MESOS_AGENT_ID", raising=False)
+    monkeypatch.setenv("MESOS_SLAVE_ID", "agent-7-from-env")
+    _, driver = launch(command="true")
+    result = json.loads(decode_data(driver.wait_for("TASK_FINISHED")["data"]).decode())
+    assert (result["env_agent_id"], result["hostname"]) == ("agent-7-from-env", "agent-7.example")
 
 
 def test_probe_reports_starting_running_then_finished_with_the_result() -> None:
@@ -153,7 +201,7 @@ def test_acknowledgement_of_the_final_update_is_recognised() -> None:
 
 def test_module_refuses_to_run_outside_an_agent() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MESOS_")}
-    done = run_argv(module_argv("mesos_probe.executor"), env=env)
+    done = run_argv(module_argv("mesos_probe.agent_host.executor"), env=env)
     assert done.returncode == 2
     assert "MESOS_AGENT_ENDPOINT" in done.stderr
     assert "Traceback" not in done.stderr

@@ -1,4 +1,4 @@
-"""`python -m mesos_probe.executor` as a real process, talking to a scripted agent."""
+"""`python -m mesos_probe.agent_host.executor` as a real process, talking to a scripted agent."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def start_executor(agent: FakeAgent, sandbox: Path) -> subprocess.Popen[str]:
         "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": "5secs",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "mesos_probe.executor"],
+        [sys.executable, "-m", "mesos_probe.agent_host.executor"],
         env=env,
         cwd=sandbox,
         stderr=subprocess.PIPE,

@@ -63,12 +63,11 @@ def test_one_finished_task_and_result_per_agent(cluster: ExternalCluster) -> Non
         "finished": len(agents),
         "failed": 0,
     }
-    # The master saw exactly one finished task per agent for this framework.
+    # The master saw exactly one finished task per agent for this framework, and no other.
     tasks = cluster.tasks_of(report["framework_id"])
-    if tasks:
-        finished = [t for t in tasks if t.get("state") == "TASK_FINISHED"]
-        assert sorted(t["slave_id"] for t in finished) == sorted(agents)
-        assert len(tasks) == len(agents)
+    finished = [t for t in tasks if t.get("state") == "TASK_FINISHED"]
+    assert sorted(t["slave_id"] for t in finished) == sorted(agents)
+    assert len(tasks) == len(agents), tasks
 
 
 def test_table_output_has_one_finished_row_per_agent(cluster: ExternalCluster) -> None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mesos_probe.leader_watch import LeaderWatch
+from mesos_probe.scheduler_host.leader_watch import LeaderWatch
 
 DEAD = "10.0.0.1:5050"
 LEADER = "10.0.0.2:5050"
@@ -76,7 +76,7 @@ def test_switches_to_the_leader_once_disconnected_long_enough(
     run.at(0)  # the disconnection is noticed
     run.at(2.9)
     assert run.driver.changes == [] and run.lookups == 0
-    with caplog.at_level(logging.WARNING, logger="mesos_probe.leader_watch"):
+    with caplog.at_level(logging.WARNING, logger="mesos_probe.scheduler_host.leader_watch"):
         run.at(3.0)
     assert run.driver.changes == [LEADER]
     assert f"reconnecting to the leading master {LEADER}" in caplog.text

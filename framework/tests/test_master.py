@@ -9,7 +9,13 @@ import pytest
 from event_stream import QuietHandler, serve_on_loopback
 from mesos_lite.testing import unused_address
 
-from mesos_probe.master import MasterError, current_leader, find_leader, master_state, parse_master
+from mesos_probe.scheduler_host.leader_lookup import (
+    MasterError,
+    current_leader,
+    find_leader,
+    master_state,
+    parse_master,
+)
 
 
 @pytest.mark.parametrize(

@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import json
 
-from mesos_probe.placement import RunPlacement
-from mesos_probe.report import EXIT_INCOMPLETE, EXIT_OK, RunReport, agent_result, missing_agent
+import pytest
 
-PROBE = json.dumps(
-    {
-        "hostname": "h1",
-        "agent_id": "a1",
-        "cpus": 2,
-        "memory": {"total_mib": 512},
-        "load": [0.1, 0.2, 0.3],
-        "kernel": "Linux 6.1",
-        "python": {"version": "3.11.7"},
-    }
+from mesos_probe.scheduler_host.placement import RunPlacement
+from mesos_probe.scheduler_host.report import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    RESULT_REJECTED,
+    RunReport,
+    agent_result,
+    missing_agent,
 )
 
 
-def placement_with(outcomes: dict[str, list[str]]) -> RunPlacement:
+def probe_from(agent: str, hostname: str) -> str:
+    """The built-in probe's result as the executor on `agent` (named `hostname`) reports it."""
+    return json.dumps(
+        {
+            "hostname": hostname,
+            "agent_id": agent,
+            "env_agent_id": agent,
+            "cpus": 2,
+            "memory": {"total_mib": 512},
+            "load": [0.1, 0.2, 0.3],
+            "kernel": "Linux 6.1",
+            "python": {"version": "3.11.7"},
+        }
+    )
+
+
+PROBE = probe_from("a1", "h1")
+
+
+def placement_with(
+    outcomes: dict[str, list[str]], results: dict[str, str] | None = None
+) -> RunPlacement:
+    """Agent aN is on host-aN; a finished task returns results[aN], else its own probe."""
     placement = RunPlacement("r", expected_agents=len(outcomes), max_attempts=3)
     for agent, states in outcomes.items():
         placement.add_slot(agent, f"host-{agent}")
@@ -32,7 +51,11 @@ def placement_with(outcomes: dict[str, list[str]]) -> RunPlacement:
                 now=102.5,
                 reason="REASON_X",
                 message="it broke",
-                result=PROBE if state == "TASK_FINISHED" else None,
+                result=(
+                    (results or {}).get(agent, probe_from(agent, f"host-{agent}"))
+                    if state == "TASK_FINISHED"
+                    else None
+                ),
             )
     return placement
 
@@ -54,7 +77,7 @@ def test_all_finished_is_ok_and_json_has_the_contract_fields() -> None:
         2,
         2.5,
     )
-    assert json.loads(second["result"])["hostname"] == "h1"
+    assert json.loads(second["result"])["hostname"] == "host-a2"
     assert second["failures"][0]["reason"] == "REASON_X"
     table = report.table()
     assert "cpus=2 mem=512MiB" in table and table.count("TASK_FINISHED") == 2
@@ -84,3 +107,48 @@ def test_timed_out_task_is_reported_as_still_running() -> None:
     row = agent_result(placement.slots["a1"], timed_out=True)
     assert row.problem == "still TASK_RUNNING when the run ended (timed out)"
     assert not row.finished
+
+
+def test_a_result_from_another_host_is_rejected() -> None:
+    """A probe from h1 (agent a1) cannot be the result of the task placed on host-a2."""
+    placement = placement_with(
+        {"a1": ["TASK_FINISHED"], "a2": ["TASK_FINISHED"]}, results={"a2": PROBE}
+    )
+    rows = [agent_result(slot, timed_out=False) for slot in placement.slots.values()]
+    report = RunReport(run_id="r", master="m:5050", expected=2, agents=rows)
+    assert not report.ok and report.exit_code() == EXIT_INCOMPLETE
+    first, second = report.to_dict()["agents"]
+    assert first["state"] == "TASK_FINISHED" and first["problem"] is None
+    assert second["state"] == RESULT_REJECTED
+    assert second["problem"] == (
+        "result rejected: the agent's environment says agent a1, but the task was placed on"
+        " agent a2; it names host h1, but the task was placed on host-a2"
+    )
+    assert "FAILED host-a2 (a2): result rejected:" in report.summary()
+    assert report.to_dict()["summary"]["failed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("result", "reason"),
+    [
+        (probe_from("a9", "host-a1"), "environment says agent a9, but the task was placed on"),
+        (probe_from("a1", "host-a9"), "it names host host-a9, but the task was placed on host-a1"),
+        (
+            json.dumps({"hostname": "host-a1", "agent_id": "a1", "env_agent_id": None}),
+            "no agent id from the agent's environment",
+        ),
+        (json.dumps({"env_agent_id": "a1"}), "it carries no hostname"),
+        ("not json", "not the executor's JSON report"),
+        (None, "not the executor's JSON report"),
+    ],
+)
+def test_a_result_that_does_not_prove_its_agent_is_rejected(
+    result: str | None, reason: str
+) -> None:
+    placement = RunPlacement("r", expected_agents=1, max_attempts=1)
+    placement.add_slot("a1", "host-a1")
+    attempt = placement.new_attempt("a1", now=1.0)
+    placement.apply_status(attempt.task_id, "TASK_FINISHED", now=2.0, result=result)
+    row = agent_result(placement.slots["a1"], timed_out=False)
+    assert row.state == RESULT_REJECTED and not row.finished
+    assert row.problem is not None and reason in row.problem

@@ -6,22 +6,21 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeClock, FakeDriver, offer, status
+from fakes import FakeClock, FakeDriver, new_scheduler, offer, plan, status
 
-from mesos_probe.framework_info import RunPlan
-from mesos_probe.placement import SlotPhase
-from mesos_probe.scheduler import DOUBT_RECHECK_SECONDS, ProbeScheduler
+from mesos_probe.scheduler_host.placement import SlotPhase
+from mesos_probe.scheduler_host.reconciliation import DOUBT_RECHECK_SECONDS
+from mesos_probe.scheduler_host.scheduler import ProbeScheduler
 from mesos_probe.task_spec import TaskSpec, encode_result_message
 
 
 def make_scheduler(
     expected: int = 3, max_attempts: int = 3, **plan_fields: Any
 ) -> tuple[ProbeScheduler, FakeDriver, FakeClock]:
-    plan = RunPlan(
-        run_id="run-1", expected_agents=expected, max_attempts=max_attempts, **plan_fields
-    )
     clock = FakeClock()
-    scheduler = ProbeScheduler(plan, clock=clock, wall_clock=clock)
+    scheduler = new_scheduler(
+        plan(max_attempts=max_attempts, **plan_fields), "run-1", expected, clock
+    )
     driver = FakeDriver()
     scheduler.registered(driver, {"value": "fw-1"}, {"hostname": "m", "port": 5050})
     driver.clear()
@@ -66,14 +65,14 @@ def test_one_task_per_agent_from_offers_of_three_agents() -> None:
     spec = TaskSpec.decode(task["data"])
     assert spec.run_id == "run-1" and spec.command is None
     assert task["executor"]["executor_id"] == task["task_id"]
-    assert "-m mesos_probe.executor" in task["executor"]["command"]["value"]
+    assert "-m mesos_probe.agent_host.executor" in task["executor"]["command"]["value"]
     # Everything placed: offers are suppressed.
     assert driver.named("suppress") == [(["*"],)]
     assert scheduler.snapshot().placed == 3
 
 
 def test_task_resources_keep_the_offer_role_and_fit() -> None:
-    scheduler, driver, _ = make_scheduler(expected=1, cpus=0.5, mem=128, roles=("probe",))
+    scheduler, driver, _ = make_scheduler(expected=1, cpus=0.5, mem=128, role="probe")
     scheduler.resourceOffers(driver, [offer("a1", role="probe")])
     task = driver.launched_tasks()[0]
     cpus = [r for r in task["resources"] if r["name"] == "cpus"]
@@ -150,10 +149,10 @@ def test_fails_twice_then_succeeds_keeping_each_reason() -> None:
         scheduler.resourceOffers(driver, [offer("a1")])
         scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_RUNNING", "a1"))
         fail(scheduler, driver, "a1", failure)
-        assert not scheduler.done.is_set()
+        assert not driver.stopped()
     scheduler.resourceOffers(driver, [offer("a1")])
     finish(scheduler, driver, "a1", result='{"hostname": "host-a1"}')
-    assert scheduler.done.is_set()
+    assert driver.stopped()
     slot = scheduler.placement.slots["a1"]
     assert [a.state for a in slot.attempts] == ["TASK_FAILED", "TASK_FAILED", "TASK_FINISHED"]
     assert [a.message for a in slot.attempts[:2]] == ["boom 1", "boom 2"]
@@ -170,7 +169,7 @@ def test_gives_up_after_max_attempts_and_completes_the_run() -> None:
         scheduler.resourceOffers(driver, [offer("a1")])
     assert launched_on(driver).count("a1") == 2  # never a third attempt
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
-    assert scheduler.done.is_set()
+    assert driver.stopped()
 
 
 def test_task_refused_by_the_master_is_not_retried() -> None:
@@ -182,7 +181,7 @@ def test_task_refused_by_the_master_is_not_retried() -> None:
     scheduler.resourceOffers(driver, [offer("a1")])
     assert launched_on(driver).count("a1") == 1
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
-    assert scheduler.done.is_set()
+    assert driver.stopped()
     slot = scheduler.placement.slots["a1"]
     assert slot.attempts[0].reason == "REASON_TASK_UNAUTHORIZED"
     assert slot.attempts[0].message == message
@@ -206,7 +205,7 @@ def test_every_failure_state_counts_as_a_failed_attempt(state: str) -> None:
     scheduler.statusUpdate(driver, status(task_on(driver, "a1"), state, "a1"))
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
     assert scheduler.snapshot().failed_attempts == 1
-    assert scheduler.done.is_set()
+    assert driver.stopped()
 
 
 def test_updates_with_uuid_are_acknowledged_and_reconciliation_answers_are_not() -> None:
@@ -252,7 +251,7 @@ def test_unreachable_task_that_comes_back_running_is_kept_not_duplicated() -> No
     scheduler.resourceOffers(driver, [offer("a1")])
     assert len(driver.launched_tasks()) == 1
     finish(scheduler, driver, "a1")
-    assert scheduler.done.is_set()
+    assert driver.stopped()
 
 
 def test_doubtful_tasks_are_rechecked_periodically() -> None:
@@ -358,7 +357,7 @@ def test_launch_that_fails_to_send_keeps_the_agent_and_reconciles() -> None:
 def test_master_error_ends_the_run() -> None:
     scheduler, driver, _ = make_scheduler(expected=1)
     scheduler.error(driver, "Framework has been removed")
-    assert scheduler.done.is_set()
+    assert driver.stopped()
     assert scheduler.fatal_error == "Framework has been removed"
 
 
@@ -390,11 +389,11 @@ def test_agent_that_stays_lost_is_given_up_after_the_lost_agent_timeout() -> Non
     clock.advance(29)
     scheduler.tick(driver)
     assert scheduler.placement.phase_of("a1") is SlotPhase.AWAITING_RESOLUTION
-    assert not scheduler.done.is_set()
+    assert not driver.stopped()
     clock.advance(2)
     scheduler.tick(driver)
     assert scheduler.placement.phase_of("a1") is SlotPhase.FAILED
-    assert scheduler.done.is_set()
+    assert driver.stopped()
     assert launched_on(driver).count("a1") == 1  # never a second task on it
     assert scheduler.placement.slots["a1"].given_up == (
         "agent lost (removed by the master): task TASK_UNREACHABLE (reason "

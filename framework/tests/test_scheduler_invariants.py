@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fakes import FakeClock, FakeDriver, offer, status
+from fakes import FakeClock, FakeDriver, new_scheduler, offer, plan, status
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesos_probe.framework_info import RunPlan
-from mesos_probe.scheduler import ProbeScheduler
-from mesos_probe.task_states import FAILED_STATES, FINISHED, KNOWN_STATES
+from mesos_probe.scheduler_host.task_states import FAILED_STATES, FINISHED, KNOWN_STATES
 
 AGENTS = ["a0", "a1", "a2", "a3", "a4"]
 STATES = sorted(KNOWN_STATES)
@@ -33,9 +31,8 @@ events = st.lists(
 def test_never_two_live_tasks_on_one_agent(
     events: list[tuple], expected: int, max_attempts: int
 ) -> None:
-    plan = RunPlan(run_id="r", expected_agents=expected, max_attempts=max_attempts)
     clock = FakeClock()
-    scheduler = ProbeScheduler(plan, clock=clock, wall_clock=clock)
+    scheduler = new_scheduler(plan(max_attempts=max_attempts), "r", expected, clock)
     driver = FakeDriver()
     scheduler.registered(driver, {"value": "fw"}, {})
     dead: set[str] = set()  # tasks that got a definitive end (they can never run again)

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from fake_master import FakeMaster
 
-from mesos_probe import state_file
-from mesos_probe.master import parse_master
-from mesos_probe.submission import SubmitError, SubmitOptions, run_submission
+from mesos_probe.scheduler_host import state_file
+from mesos_probe.scheduler_host.driver import Driver, SubmitError
+from mesos_probe.scheduler_host.leader_lookup import parse_master
+from mesos_probe.scheduler_host.plan import RunPlan
 
 
 def test_resume_skips_agents_already_done_and_reuses_the_framework(tmp_path: Path) -> None:
@@ -35,7 +36,7 @@ def test_resume_skips_agents_already_done_and_reuses_the_framework(tmp_path: Pat
                             "launched_at": 1.0,
                             "state": "TASK_FINISHED",
                             "ended_at": 2.0,
-                            "result": '{"hostname": "x"}',
+                            "result": '{"hostname": "agent-0.test", "env_agent_id": "agent-0"}',
                         }
                     ],
                 }
@@ -44,9 +45,9 @@ def test_resume_skips_agents_already_done_and_reuses_the_framework(tmp_path: Pat
     )
     master = FakeMaster(agents=3)
     try:
-        report = run_submission(
-            SubmitOptions(master=parse_master(master.address), timeout=15, state_file=path)
-        )
+        report = Driver(
+            RunPlan(master=parse_master(master.address), timeout=15, state_file=path)
+        ).run()
     finally:
         master.close()
     assert report.ok, report.summary()
@@ -67,6 +68,4 @@ def test_corrupt_state_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     path.write_text("{not json")
     with pytest.raises(SubmitError, match="cannot read state file"):
-        run_submission(
-            SubmitOptions(master=parse_master("127.0.0.1:9"), timeout=1, state_file=path)
-        )
+        Driver(RunPlan(master=parse_master("127.0.0.1:9"), timeout=1, state_file=path)).run()

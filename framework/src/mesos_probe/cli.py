@@ -2,13 +2,13 @@
 
 Settings come from the command line, else from a TOML config file (default
 /etc/mesos-probe/config.toml when it exists; keys are the long option names with
-underscores), else built-in defaults.
+underscores), else the defaults of `RunPlan` (scheduler_host/plan.py), the only place they
+are written. The CLI builds that one plan and hands it to the Driver.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import sys
 import tomllib
@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from mesos_probe import __version__
-from mesos_probe.master import (
+from mesos_probe.scheduler_host.driver import Driver, SubmitError
+from mesos_probe.scheduler_host.leader_lookup import (
     AuthenticationError,
     AuthorizationError,
     MasterError,
     parse_master,
 )
-from mesos_probe.progress import LineClearingHandler, ProgressDisplay
-from mesos_probe.report import EXIT_AUTHENTICATION, EXIT_AUTHORIZATION, EXIT_START
-from mesos_probe.submission import SubmitError, SubmitOptions, run_submission
+from mesos_probe.scheduler_host.plan import RunPlan, plan_default
+from mesos_probe.scheduler_host.progress import LineClearingHandler, ProgressDisplay
+from mesos_probe.scheduler_host.report import EXIT_AUTHENTICATION, EXIT_AUTHORIZATION, EXIT_START
 
 DEFAULT_CONFIG = Path("/etc/mesos-probe/config.toml")
 
@@ -66,59 +67,55 @@ def _master(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-# (flag, type, help, default). Defaults of None are filled in after the config file is read.
-SUBMIT_OPTIONS: list[tuple[str, Any, str, Any]] = [
+# (flag, type, help). "{default}" in the help is the RunPlan default of that option.
+SUBMIT_OPTIONS: list[tuple[str, Any, str]] = [
     (
         "--master",
         _master,
         "leading master as host:port, a comma list h1:p,h2:p, or zk://h1:2181,.../mesos",
-        None,
     ),
     (
         "--expect-agents",
         positive_int,
         "agents that must return a result (default: active agents the master reports)",
-        None,
     ),
-    ("--timeout", positive_float, "seconds for the whole run (default 300)", 300.0),
-    ("--cpus", positive_float, "CPUs per task (default 0.1)", 0.1),
-    ("--mem", positive_float, "memory per task in MB (default 32)", 32.0),
-    ("--command", str, "shell command to run on each agent instead of the probe", None),
-    ("--command-timeout", positive_float, "seconds a --command may run (default: no limit)", None),
+    ("--timeout", positive_float, "seconds for the whole run (default {default})"),
+    ("--cpus", positive_float, "CPUs per task (default {default})"),
+    ("--mem", positive_float, "memory per task in MB (default {default})"),
+    ("--command", str, "shell command to run on each agent instead of the probe"),
+    ("--command-timeout", positive_float, "seconds a --command may run (default: no limit)"),
     (
         "--hold",
         _non_negative_float,
-        "seconds the built-in probe stays running before it reports (default 0)",
-        0.0,
+        "seconds the built-in probe stays running before it reports (default {default})",
     ),
-    ("--name", str, "framework name (default mesos-probe)", "mesos-probe"),
-    ("--role", str, "role to take offers for (default *)", "*"),
-    ("--user", str, "user the tasks run as on the agents (default: the current user)", None),
-    ("--principal", str, "principal to authenticate and register with", None),
-    ("--secret-file", Path, "file holding the principal's secret", None),
-    ("--max-attempts", positive_int, "attempts per agent before giving up (default 3)", 3),
+    ("--name", str, "framework name (default {default})"),
+    ("--role", str, "role to take offers for (default {default})"),
+    ("--user", str, "user the tasks run as on the agents (default: the current user)"),
+    ("--principal", str, "principal to authenticate and register with"),
+    ("--secret-file", Path, "file holding the principal's secret"),
+    ("--max-attempts", positive_int, "attempts per agent before giving up (default {default})"),
     (
         "--executor-python",
         str,
         "Python on the agents that has mesos_probe installed (default: this interpreter)",
-        None,
     ),
-    ("--state-file", Path, "file to keep the run in, so an interrupted run can resume", None),
-    ("--report-file", Path, "also write the JSON report to this file (for tools and tests)", None),
+    ("--state-file", Path, "file to keep the run in, so an interrupted run can resume"),
+    ("--report-file", Path, "also write the JSON report to this file (for tools and tests)"),
     (
         "--failover-timeout",
         positive_float,
-        "seconds the master keeps the framework after this process disconnects (default 600)",
-        600.0,
+        "seconds the master keeps the framework after this process disconnects (default {default})",
     ),
     (
         "--lost-agent-timeout",
         positive_float,
         "seconds an agent whose task is lost or unreachable may take to come back before the "
-        "run gives up on it (default 60)",
-        60.0,
+        "run gives up on it (default {default})",
     ),
 ]
+# Options that are not part of the plan: how the CLI reads the secret and shows the report.
+CLI_ONLY = frozenset({"secret_file", "report_file", "json", "verbose"})
 FLAG_OPTIONS = [
     ("--json", "print the result as JSON instead of a table"),
     ("--verbose", "log in detail (including pymesos)"),
@@ -141,8 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Place one task on every agent, wait until all finished, print results. "
         "Exit 0 only when every expected agent returned a result.",
     )
-    for flag, kind, help_text, _ in SUBMIT_OPTIONS:
-        submit.add_argument(flag, type=kind, default=None, help=help_text)
+    for flag, kind, help_text in SUBMIT_OPTIONS:
+        default = _option_default(_key(flag))
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        submit.add_argument(
+            flag, type=kind, default=None, help=help_text.replace("{default}", shown)
+        )
     for flag, help_text in FLAG_OPTIONS:
         submit.add_argument(flag, action="store_true", default=None, help=help_text)
     submit.add_argument(
@@ -152,6 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"TOML file with defaults for these options (default {DEFAULT_CONFIG} if present)",
     )
     return parser
+
+
+def _key(flag: str) -> str:
+    return flag[2:].replace("-", "_")
+
+
+def _option_default(key: str) -> Any:
+    """The default of an option: the plan's, or None (unset) for the CLI's own options."""
+    return None if key in CLI_ONLY else plan_default(key)
 
 
 def load_config(path: Path | None, parser: argparse.ArgumentParser) -> dict[str, Any]:
@@ -166,7 +176,7 @@ def load_config(path: Path | None, parser: argparse.ArgumentParser) -> dict[str,
             data = tomllib.load(stream)
     except (OSError, tomllib.TOMLDecodeError) as error:
         parser.error(f"config {path}: {error}")
-    known = {flag[2:].replace("-", "_") for flag, *_ in SUBMIT_OPTIONS}
+    known = {_key(flag) for flag, *_ in SUBMIT_OPTIONS}
     known |= {flag[2:] for flag, _ in FLAG_OPTIONS}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -177,11 +187,12 @@ def load_config(path: Path | None, parser: argparse.ArgumentParser) -> dict[str,
 def merge_settings(
     arguments: argparse.Namespace, config: dict[str, Any], parser: argparse.ArgumentParser
 ) -> dict[str, Any]:
-    """Command line first, then the config file, then the defaults."""
+    """Command line first, then the config file, then the defaults (None: computed by the
+    plan, such as the current user)."""
     settings: dict[str, Any] = {}
     source = config.get("__path__")
-    for flag, kind, _, default in SUBMIT_OPTIONS:
-        key = flag[2:].replace("-", "_")
+    for flag, kind, _ in SUBMIT_OPTIONS:
+        key = _key(flag)
         value = getattr(arguments, key)
         if value is None and key in config:
             raw = config[key]
@@ -191,7 +202,7 @@ def merge_settings(
                 value = kind(str(raw))
             except argparse.ArgumentTypeError as error:
                 parser.error(f"config {source}: {key}: {error}")
-        settings[key] = default if value is None else value
+        settings[key] = _option_default(key) if value is None else value
     for flag, _ in FLAG_OPTIONS:
         key = flag[2:]
         value = getattr(arguments, key)
@@ -227,7 +238,9 @@ def read_secret(path: Path, parser: argparse.ArgumentParser) -> str:
     return secret
 
 
-def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> SubmitOptions:
+def build_plan(settings: dict[str, Any], parser: argparse.ArgumentParser) -> RunPlan:
+    """The run's one plan; what the settings leave unset (None) keeps the plan's default,
+    and so does an empty --user or --executor-python (the current user, this interpreter)."""
     if settings["master"] is None:
         parser.error("--master is required (on the command line or in the config file)")
     if settings["hold"] and settings["command"] is not None:
@@ -243,26 +256,14 @@ def build_options(settings: dict[str, Any], parser: argparse.ArgumentParser) -> 
             "unauthenticated",
             settings["principal"],
         )
-    return SubmitOptions(
-        master=settings["master"],
-        timeout=settings["timeout"],
-        expect_agents=settings["expect_agents"],
-        cpus=settings["cpus"],
-        mem=settings["mem"],
-        command=settings["command"],
-        command_timeout=settings["command_timeout"],
-        hold=settings["hold"],
-        name=settings["name"],
-        role=settings["role"],
-        user=settings["user"] or getpass.getuser(),
-        principal=settings["principal"],
-        secret=secret,
-        max_attempts=settings["max_attempts"],
-        executor_python=settings["executor_python"] or sys.executable,
-        state_file=settings["state_file"],
-        failover_timeout=settings["failover_timeout"],
-        lost_agent_timeout=settings["lost_agent_timeout"],
-    )
+    chosen = {
+        key: value
+        for key, value in settings.items()
+        if key not in CLI_ONLY
+        and value is not None
+        and not (key in ("user", "executor_python") and value == "")
+    }
+    return RunPlan(**chosen, secret=secret)
 
 
 def configure_logging(verbose: bool, interactive: bool) -> None:
@@ -300,10 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = merge_settings(arguments, config, parser)
     interactive = sys.stderr.isatty() and not settings["verbose"]
     configure_logging(settings["verbose"], interactive)
-    options = build_options(settings, parser)
+    plan = build_plan(settings, parser)
     display = ProgressDisplay(sys.stderr, interactive)
     try:
-        report = run_submission(options, display)
+        report = Driver(plan, display).run()
     except AuthenticationError as error:
         print(f"mesos-probe: error: {error}", file=sys.stderr)
         return EXIT_AUTHENTICATION

@@ -1,6 +1,7 @@
-"""The scheduler: one task per agent, retried on the same agent, results collected.
+"""The Scheduler: one task per agent, retried on the same agent, results collected; it
+stops the driver itself once every agent is finished.
 
-pymesos calls these callbacks on its I/O thread; the CLI's main thread calls `tick` and
+pymesos calls these callbacks on its I/O thread; the Driver's main loop calls `tick` and
 reads `snapshot`. One lock guards the run's state; driver calls are made while holding it,
 and the driver never calls back into us while holding its own lock, so there is one order.
 """
@@ -16,22 +17,25 @@ from typing import Any, Protocol
 
 from pymesos import Scheduler, decode_data
 
-from mesos_probe.framework_info import RunPlan, task_info
-from mesos_probe.placement import (
+from mesos_probe.scheduler_host.placement import (
     AppliedStatus,
     RunPlacement,
     SlotPhase,
     StatusOutcome,
 )
-from mesos_probe.resources import describe, scalar_totals
+from mesos_probe.scheduler_host.plan import RunPlan
+from mesos_probe.scheduler_host.progress import Progress
+from mesos_probe.scheduler_host.reconciliation import Reconciliation
+from mesos_probe.scheduler_host.task_info import TaskBuilder
+from mesos_probe.scheduler_host.task_states import (
+    ACTIVE_STATES,
+    DOUBTFUL_STATES,
+    FINISHED,
+    TERMINAL_STATES,
+)
 from mesos_probe.task_spec import decode_result_message
-from mesos_probe.task_states import ACTIVE_STATES, DOUBTFUL_STATES, FINISHED, TERMINAL_STATES
 
 logger = logging.getLogger(__name__)
-
-RECONCILE_BACKOFF_START = 2.0
-# While an agent's old task is lost/unreachable, ask the master about it this often.
-DOUBT_RECHECK_SECONDS = 5.0
 
 
 class SchedulerDriverLike(Protocol):
@@ -44,18 +48,7 @@ class SchedulerDriverLike(Protocol):
     def killTask(self, task_id: Any) -> Any: ...
     def acknowledgeStatusUpdate(self, status: Any) -> Any: ...
     def reconcileTasks(self, tasks: Any) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Progress:
-    expected: int
-    placed: int
-    running: int
-    finished: int
-    failed_agents: int
-    failed_attempts: int
-    connected: bool
-    registrations: int
+    def stop(self, failover: bool = False) -> Any: ...
 
 
 @dataclass
@@ -71,23 +64,24 @@ class ProbeScheduler(Scheduler):
     def __init__(
         self,
         plan: RunPlan,
-        placement: RunPlacement | None = None,
+        placement: RunPlacement,
+        executor: dict[str, Any],
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         on_change: Callable[[], None] | None = None,
     ) -> None:
+        """`executor` is the Driver's ExecutorInfo; each task gets a copy with its own
+        executor_id and the executor's resources carved from the task's offer."""
         self.plan = plan
-        self.placement = placement or RunPlacement(
-            plan.run_id, plan.expected_agents, plan.max_attempts
-        )
+        self.placement = placement
+        self.tasks = TaskBuilder(plan, placement.run_id, executor)
         self.clock = clock
         self.wall_clock = wall_clock
         self.on_change = on_change
         self.lock = threading.RLock()
-        self.done = threading.Event()
         self.framework_id: str | None = None
         self.connected = False
-        self.stopping = False  # set before the driver is stopped: the disconnect is ours
+        self.stopping = False  # set when we stop the driver: the disconnect is ours
         self.registrations = 0
         self.suppressed = False
         self.fatal_error: str | None = None
@@ -97,10 +91,7 @@ class ProbeScheduler(Scheduler):
         self.unfit_agents: dict[str, str] = {}
         self._seen_offers: set[str] = set()
         self._hostnames: dict[str, str] = {}
-        self._pending_reconcile: dict[str, str] = {}  # task_id -> agent_id
-        self._next_reconcile_at: float | None = None
-        self._reconcile_backoff = RECONCILE_BACKOFF_START
-        self._next_doubt_check_at = 0.0
+        self.reconciliation = Reconciliation(clock, plan.reconcile_backoff_max)
         self._doubtful_since: dict[str, float] = {}  # agent_id -> when its wait began
 
     # -- pymesos callbacks -------------------------------------------------------------
@@ -175,8 +166,7 @@ class ProbeScheduler(Scheduler):
             slot = self.placement.slots.get(agent_id)
             if slot is not None:
                 for attempt in slot.unresolved_attempts():
-                    self._pending_reconcile[attempt.task_id] = agent_id
-                self._reconcile_now()
+                    self.reconciliation.ask_now(attempt.task_id, agent_id)
 
     def executorLost(
         self, driver: SchedulerDriverLike, executorId: Any, slaveId: Any, status: Any
@@ -192,14 +182,13 @@ class ProbeScheduler(Scheduler):
             found = self.placement.find_task(task_id)
             if found is not None and found[1].state in ACTIVE_STATES:
                 # The agent also sends the task's final state; reconcile in case it is delayed.
-                self._pending_reconcile[task_id] = str(slaveId.get("value"))
-                self._reconcile_now()
+                self.reconciliation.ask_now(task_id, str(slaveId.get("value")))
 
     def error(self, driver: SchedulerDriverLike, message: Any) -> None:
         with self.lock:
             self.fatal_error = str(message)
             logger.error("the master reported an error: %s", message)
-            self.done.set()
+            self.stop(driver)
 
     # -- driven by the CLI's main loop ------------------------------------------------------
     def tick(self, driver: SchedulerDriverLike) -> None:
@@ -208,20 +197,24 @@ class ProbeScheduler(Scheduler):
             if not self.connected:
                 return
             now = self.clock()
-            if now >= self._next_doubt_check_at:
-                self._next_doubt_check_at = now + DOUBT_RECHECK_SECONDS
+            if self.reconciliation.doubt_check_due(now):
                 for slot, attempt in self.placement.unresolved_tasks():
                     if attempt.state in DOUBTFUL_STATES:
-                        self._pending_reconcile.setdefault(attempt.task_id, slot.agent_id)
-                        if self._next_reconcile_at is None:
-                            self._next_reconcile_at = now
-            self._give_up_on_vanished_agents(now)
-            if self._pending_reconcile and (
-                self._next_reconcile_at is not None and now >= self._next_reconcile_at
-            ):
+                        self.reconciliation.recheck(attempt.task_id, slot.agent_id, now)
+            self._give_up_on_vanished_agents(driver, now)
+            if self.reconciliation.due(now):
                 self._send_reconcile(driver, explicit_only=True)
 
-    def _give_up_on_vanished_agents(self, now: float) -> None:
+    def stop(self, driver: SchedulerDriverLike, failover: bool = False) -> None:
+        """Stop the driver (the first call only). `failover` keeps the framework registered
+        with the master, for a run to be resumed."""
+        with self.lock:
+            if self.stopping:
+                return
+            self.stopping = True
+            self._call(driver.stop, failover, what="stop the scheduler driver")
+
+    def _give_up_on_vanished_agents(self, driver: SchedulerDriverLike, now: float) -> None:
         waiting = self.placement.agents_in(SlotPhase.AWAITING_RESOLUTION)
         for agent_id in set(self._doubtful_since) - waiting:
             del self._doubtful_since[agent_id]
@@ -241,7 +234,7 @@ class ProbeScheduler(Scheduler):
             logger.warning("giving up on agent %s (%s): %s", agent_id, slot.hostname, why)
             self.placement.give_up(agent_id, why)
             del self._doubtful_since[agent_id]
-            self._check_complete()
+            self._check_complete(driver)
             self._changed()
 
     def snapshot(self) -> Progress:
@@ -269,35 +262,18 @@ class ProbeScheduler(Scheduler):
         # A new subscription starts unsuppressed; suppress again below if nothing is needed.
         self.suppressed = False
         for slot, attempt in self.placement.unresolved_tasks():
-            self._pending_reconcile[attempt.task_id] = slot.agent_id
-        self._reconcile_backoff = RECONCILE_BACKOFF_START
+            self.reconciliation.ask(attempt.task_id, slot.agent_id)
+        self.reconciliation.restart_backoff()
         self._send_reconcile(driver, explicit_only=False)
         self._update_suppression(driver)
-        self._check_complete()
+        self._check_complete(driver)
         self._changed()
 
     def _send_reconcile(self, driver: SchedulerDriverLike, explicit_only: bool) -> None:
-        tasks = [
-            {"task_id": {"value": task_id}, "agent_id": {"value": agent_id}}
-            for task_id, agent_id in sorted(self._pending_reconcile.items())
-        ]
-        if tasks:
-            logger.info("reconciling %d task(s)", len(tasks))
-            self._call(driver.reconcileTasks, tasks, what="reconcile")
-        if not explicit_only:
-            # Implicit reconciliation: the master reports every task it knows for us, which
-            # catches tasks of this framework that we have no record of.
-            self._call(driver.reconcileTasks, [], what="reconcile")
-        if self._pending_reconcile:
-            self._next_reconcile_at = self.clock() + self._reconcile_backoff
-            self._reconcile_backoff = min(
-                self._reconcile_backoff * 2, self.plan.reconcile_backoff_max
-            )
-        else:
-            self._next_reconcile_at = None
-
-    def _reconcile_now(self) -> None:
-        self._next_reconcile_at = self.clock()
+        self.reconciliation.send(
+            lambda tasks: self._call(driver.reconcileTasks, tasks, what="reconcile"),
+            explicit_only,
+        )
 
     def _handle_offers(self, driver: SchedulerDriverLike, offers: list[Any]) -> None:
         decline_long: list[Any] = []
@@ -340,20 +316,16 @@ class ProbeScheduler(Scheduler):
             self._doubtful_since[agent_id] = self.clock()
             self.lost_agents.discard(agent_id)
             for attempt in placement.slots[agent_id].unresolved_attempts():
-                self._pending_reconcile[attempt.task_id] = agent_id
-            self._reconcile_now()
+                self.reconciliation.ask_now(attempt.task_id, agent_id)
             return "short"
         elif phase is not SlotPhase.NEEDS_LAUNCH:
             return "long"
 
         offered = list(offer.get("resources", []))
         task_id, attempt_number = placement.next_task_id(agent_id)
-        task = task_info(self.plan, task_id, attempt_number, agent_id, offered)
+        task = self.tasks.build(task_id, attempt_number, agent_id, offered)
         if task is None:
-            reason = (
-                f"offer has {describe(scalar_totals(offered))}; a task needs "
-                f"{describe(self.plan.needs)}"
-            )
+            reason = self.tasks.shortfall(offered)
             if self.unfit_agents.get(agent_id) != reason:
                 logger.info("agent %s (%s) cannot take the task: %s", agent_id, hostname, reason)
             self.unfit_agents[agent_id] = reason
@@ -383,8 +355,7 @@ class ProbeScheduler(Scheduler):
         if not sent:
             # Whether the master got it is unknown: the slot stays taken and reconciliation
             # tells us (an unknown task comes back as GONE/LOST and is then retried).
-            self._pending_reconcile[attempt.task_id] = agent_id
-            self._reconcile_now()
+            self.reconciliation.ask_now(attempt.task_id, agent_id)
         return "launched"
 
     def _handle_status(self, driver: SchedulerDriverLike, status: Any) -> None:
@@ -394,7 +365,7 @@ class ProbeScheduler(Scheduler):
         reason = status.get("reason")
         message = status.get("message")
         result = _decode_result(status.get("data")) if state in TERMINAL_STATES else None
-        self._pending_reconcile.pop(task_id, None)
+        self.reconciliation.answered(task_id)
         applied = self.placement.apply_status(
             task_id,
             state,
@@ -421,7 +392,7 @@ class ProbeScheduler(Scheduler):
         if applied.phase is SlotPhase.NEEDS_LAUNCH and newly_needs_launch:
             self._revive(driver)
         self._update_suppression(driver)
-        self._check_complete()
+        self._check_complete(driver)
 
     def _log_status(
         self, applied: AppliedStatus, state: str, reason: str | None, message: str | None
@@ -468,9 +439,10 @@ class ProbeScheduler(Scheduler):
         self.offers.declined += len(offer_ids)
         self._call(driver.declineOffer, offer_ids, {"refuse_seconds": seconds}, what="decline")
 
-    def _check_complete(self) -> None:
+    def _check_complete(self, driver: SchedulerDriverLike) -> None:
         if self.placement.is_complete():
-            self.done.set()
+            logger.info("every agent is finished; stopping the scheduler driver")
+            self.stop(driver)
 
     def _changed(self) -> None:
         if self.on_change is not None:

@@ -1,4 +1,4 @@
-"""The executor mesos-probe starts on each agent: `<python> -m mesos_probe.executor`.
+"""The Executor mesos-probe starts on each agent: `<python> -m mesos_probe.agent_host.executor`.
 
 It runs one probe task per process (each task gets its own executor), reports
 TASK_STARTING and TASK_RUNNING, does the work on its own thread, sends the result as a
@@ -20,8 +20,8 @@ from typing import Any
 from pymesos import Executor, MesosExecutorDriver, encode_data
 from pymesos.utils import parse_duration
 
-from mesos_probe.command_runner import CommandRunner
-from mesos_probe.probe import agent_probe, agent_probe_json
+from mesos_probe.agent_host.command_runner import CommandRunner
+from mesos_probe.agent_host.probe import agent_probe, agent_probe_json
 from mesos_probe.task_spec import TaskSpec, encode_result_message
 
 logger = logging.getLogger("mesos_probe.executor")
@@ -137,6 +137,8 @@ class ProbeExecutor(Executor):
             {
                 "hostname": probe["hostname"],
                 "agent_id": probe["agent_id"],
+                "env_agent_id": probe["env_agent_id"],
+                "os_hostname": probe["os_hostname"],
                 "command": spec.command,
                 "exit_code": outcome.exit_code,
                 "stdout": outcome.stdout,
@@ -255,8 +257,8 @@ def main() -> int:
     missing = [name for name in REQUIRED_ENVIRONMENT if not os.environ.get(name)]
     if missing:
         print(
-            "mesos_probe.executor must be started by a Mesos agent; missing environment: "
-            + ", ".join(missing),
+            "mesos_probe.agent_host.executor must be started by a Mesos agent; "
+            "missing environment: " + ", ".join(missing),
             file=sys.stderr,
         )
         return 2

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesos_probe.placement import AgentSlot
-from mesos_probe.task_states import FINISHED
+from mesos_probe.scheduler_host.placement import AgentSlot
+from mesos_probe.scheduler_host.task_states import FINISHED
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -18,6 +18,8 @@ EXIT_AUTHORIZATION = 5
 EXIT_INTERRUPTED = 130
 
 RESULT_WIDTH = 60
+# The state of a row whose task finished with a result that did not come from its agent.
+RESULT_REJECTED = "RESULT_REJECTED"
 
 
 @dataclass
@@ -182,34 +184,68 @@ def summarize_result(result: str | None, width: int = RESULT_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def rejected_result(slot: AgentSlot, result: str | None) -> str | None:
+    """Why a finished task's result cannot be this agent's, or None when it checks out.
+
+    The executor reports the agent id the agent put in its environment (`env_agent_id`)
+    and the agent's own hostname (`hostname`); both must be those of the agent the task
+    was placed on (its offer's agent id and hostname).
+    """
+    try:
+        data = json.loads(result or "")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return "the result is not the executor's JSON report"
+    problems = []
+    env_agent_id = data.get("env_agent_id")
+    if not env_agent_id:
+        problems.append("it carries no agent id from the agent's environment")
+    elif env_agent_id != slot.agent_id:
+        problems.append(
+            f"the agent's environment says agent {env_agent_id}, but the task was placed on"
+            f" agent {slot.agent_id}"
+        )
+    hostname = data.get("hostname")
+    if not hostname:
+        problems.append("it carries no hostname")
+    elif hostname != slot.hostname:
+        problems.append(f"it names host {hostname}, but the task was placed on {slot.hostname}")
+    if not problems:
+        return None
+    return "result rejected: " + "; ".join(problems)
+
+
 def agent_result(slot: AgentSlot, timed_out: bool) -> AgentResult:
     done = slot.finished_attempt
     latest = slot.latest
     shown = done or latest
+    state = shown.state if shown else "NOT_LAUNCHED"
     failures = [
         attempt.failure_record()
         for attempt in slot.attempts
         if attempt.state != FINISHED and attempt.ended_at is not None
     ]
     problem = None
-    if done is None:
-        if slot.given_up and (latest is None or latest.ended_at is not None):
-            problem = slot.given_up
-        elif latest is None:
-            problem = "no task was launched"
-        elif latest.ended_at is None:
-            problem = f"still {latest.state} when the run ended" + (
-                " (timed out)" if timed_out else ""
-            )
-        else:
-            problem = (
-                f"{latest.state} after {len(slot.attempts)} attempt(s)"
-                f" (reason {latest.reason or '-'}: {latest.message or 'no message'})"
-            )
+    if done is not None:
+        problem = rejected_result(slot, done.result)
+        if problem is not None:
+            state = RESULT_REJECTED
+    elif slot.given_up and (latest is None or latest.ended_at is not None):
+        problem = slot.given_up
+    elif latest is None:
+        problem = "no task was launched"
+    elif latest.ended_at is None:
+        problem = f"still {latest.state} when the run ended" + (" (timed out)" if timed_out else "")
+    else:
+        problem = (
+            f"{latest.state} after {len(slot.attempts)} attempt(s)"
+            f" (reason {latest.reason or '-'}: {latest.message or 'no message'})"
+        )
     return AgentResult(
         agent_id=slot.agent_id,
         hostname=slot.hostname,
-        state=shown.state if shown else "NOT_LAUNCHED",
+        state=state,
         attempts=len(slot.attempts),
         duration_seconds=shown.duration if shown else None,
         result=shown.result if shown else None,

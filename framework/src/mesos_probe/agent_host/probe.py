@@ -1,4 +1,12 @@
-"""The default work of a probe task: describe the agent host it runs on."""
+"""The default work of a probe task: describe the agent host it runs on.
+
+Besides the agent's own name for itself (`hostname`, as in its offers) and the agent id the
+task was launched with (`agent_id`), the probe reports what only the host it runs on can
+tell: `os_hostname`, `machine_id` (/etc/machine-id), `boot_id` (the kernel's), the agent
+id the agent put in the executor's environment (`env_agent_id`) and the `sandbox` path.
+The Driver's report rejects a result whose `env_agent_id` or `hostname` is not the agent's
+the task was placed on; the testinfra checks compare the rest with the hosts themselves.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +33,24 @@ def _meminfo(path: Path = Path("/proc/meminfo")) -> dict[str, int]:
     return values
 
 
+MACHINE_ID = Path("/etc/machine-id")
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def _read_stripped(path: Path) -> str | None:
+    """The file's content, stripped; None when it is missing, unreadable or empty."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def env_agent_id(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The agent's id as the agent gave it to its executor (Mesos sets MESOS_SLAVE_ID)."""
+    return environ.get("MESOS_AGENT_ID") or environ.get("MESOS_SLAVE_ID") or None
+
+
 def agent_probe(agent_info: Mapping[str, Any] | None, agent_id: str | None) -> dict[str, Any]:
     """Facts about this host. `hostname` is the agent's own name for itself, as in its offers."""
     info = agent_info or {}
@@ -42,6 +68,9 @@ def agent_probe(agent_info: Mapping[str, Any] | None, agent_id: str | None) -> d
         "hostname": str(info.get("hostname") or socket.getfqdn()),
         "os_hostname": socket.gethostname(),
         "agent_id": agent_id or str(info.get("id", {}).get("value", "")),
+        "env_agent_id": env_agent_id(),
+        "machine_id": _read_stripped(MACHINE_ID),
+        "boot_id": _read_stripped(BOOT_ID),
         "cpus": os.cpu_count(),
         "usable_cpus": usable_cpus,
         "memory": {

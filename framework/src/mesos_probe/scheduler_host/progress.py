@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TextIO
-
-from mesos_probe.scheduler import Progress
 
 logger = logging.getLogger("mesos_probe.progress")
 
 REDRAW_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Progress:
+    expected: int
+    placed: int
+    running: int
+    finished: int
+    failed_agents: int
+    failed_attempts: int
+    connected: bool
+    registrations: int
 
 
 def describe(progress: Progress) -> str:

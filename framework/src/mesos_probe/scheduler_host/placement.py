@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesos_probe.task_states import (
+from mesos_probe.scheduler_host.task_states import (
     ACTIVE_STATES,
     DOUBTFUL_STATES,
     FAILED_STATES,
