@@ -276,7 +276,9 @@ class SchedulerApi:
         ):
             return None
         task_id = value_of(task_info, "task_id") or ""
-        return run_task_denied_message(task_id, framework.id, user)
+        return run_task_denied_message(
+            principal if isinstance(principal, str) else "", task_id, framework.id, user
+        )
 
     # ----- calls; each returns None for "202 Accepted" -----
     def _call_teardown(self, framework: Framework, body: dict[str, Any]) -> None:
