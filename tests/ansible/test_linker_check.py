@@ -17,7 +17,10 @@ from pathlib import Path
 import yaml
 from lab import REPO_ROOT
 
-MAIN_C = "int zoo_dep(void);\nint throwaway_dep(void);\nint main(void) { return zoo_dep() + throwaway_dep(); }\n"
+MAIN_C = (
+    "int zoo_dep(void);\nint throwaway_dep(void);\n"
+    "int main(void) { return zoo_dep() + throwaway_dep(); }\n"
+)
 PLAIN_MAIN_C = "int main(void) { return 0; }\n"
 
 
@@ -25,7 +28,8 @@ def compile_shared(build: Path, soname: str, symbol: str) -> None:
     source = build / f"{symbol}.c"
     source.write_text(f"int {symbol}(void) {{ return 0; }}\n")
     subprocess.run(
-        ["gcc", "-shared", "-fPIC", f"-Wl,-soname,{soname}", "-o", str(build / soname), str(source)],
+        ["gcc", "-shared", "-fPIC", f"-Wl,-soname,{soname}", "-o", str(build / soname),
+         str(source)],
         check=True,
     )
 
@@ -59,11 +63,14 @@ def run_linker_check(tmp_path: Path, prefix: Path) -> subprocess.CompletedProces
         "hosts": "localhost",
         "connection": "local",
         "gather_facts": False,
-        "vars": {"ansible_python_interpreter": "/usr/bin/python3", "mesos_install_method": "prefix"},
+        "vars": {"ansible_python_interpreter": "/usr/bin/python3",
+                 "mesos_install_method": "prefix"},
         "tasks": [{
             "name": "Run the role's linker check",
-            "ansible.builtin.include_role": {"name": "mesos_common", "tasks_from": "linker_check.yml"},
-            "vars": {"mesos_linker_check_files": [f"{prefix}/sbin/mesos-*", f"{prefix}/lib/libmesos*.so*"]},
+            "ansible.builtin.include_role": {"name": "mesos_common",
+                                             "tasks_from": "linker_check.yml"},
+            "vars": {"mesos_linker_check_files": [f"{prefix}/sbin/mesos-*",
+                                                  f"{prefix}/lib/libmesos*.so*"]},
         }],
     }]
     path = tmp_path / "linker-check.yml"
