@@ -14,22 +14,41 @@ die() {
   exit 1
 }
 
-# The test-host image tag: a hash of its recipe, so it is rebuilt only when the recipe
-# changes. MESOS_TESTHOST_IMAGE overrides it (for a user who can pull an image instead).
+# The Debian releases the test hosts run, oldest first. bootstrap builds an image of each;
+# the default molecule scenario runs on each; the local cluster, the ha scenario and a plain
+# `molecule test` use the first (TESTHOST_DEFAULT_RELEASE).
+TESTHOST_RELEASES=(bookworm trixie)
+TESTHOST_DEFAULT_RELEASE="${TESTHOST_RELEASES[0]}"
+
+# testhost_image [RELEASE]: the test-host image tag of RELEASE (default: the default release),
+# a hash of the recipe, so it is rebuilt only when the recipe changes.
+# MESOS_TESTHOST_IMAGE_<RELEASE> (e.g. MESOS_TESTHOST_IMAGE_TRIXIE) overrides one release, and
+# MESOS_TESTHOST_IMAGE the default release (for a user who can pull an image instead).
 testhost_image() {
-  if [[ -n "${MESOS_TESTHOST_IMAGE:-}" ]]; then
+  local release="${1:-$TESTHOST_DEFAULT_RELEASE}" override
+  override="MESOS_TESTHOST_IMAGE_${release^^}"
+  if [[ -n "${!override:-}" ]]; then
+    echo "${!override}"
+    return
+  fi
+  if [[ "$release" == "$TESTHOST_DEFAULT_RELEASE" && -n "${MESOS_TESTHOST_IMAGE:-}" ]]; then
     echo "$MESOS_TESTHOST_IMAGE"
     return
   fi
   local digest
   digest="$(cd "$TESTHOST_RECIPE_DIR" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
-  echo "mesos-ansible/testhost:$digest"
+  echo "mesos-ansible/testhost:$release-$digest"
 }
 
 activate_venv() {
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"
   export MESOS_TESTHOST_IMAGE="${MESOS_TESTHOST_IMAGE:-$(testhost_image)}"
+  local release
+  for release in "${TESTHOST_RELEASES[@]}"; do
+    export "MESOS_TESTHOST_IMAGE_${release^^}=$(testhost_image "$release")"
+  done
+  export MESOS_TESTHOST_RELEASES="${TESTHOST_RELEASES[*]}"
   export MESOS_LAB_NETWORK="$LAB_NETWORK"
   export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 }

@@ -26,12 +26,14 @@ SYSTEMD_RUN_OPTIONS = [
 ]
 
 
-def lab_image() -> str:
-    """The image tag bin/lib.sh computes (or MESOS_TESTHOST_IMAGE when set)."""
-    if image := os.environ.get("MESOS_TESTHOST_IMAGE"):
+def lab_image(release: str = "") -> str:
+    """The image tag bin/lib.sh computes for ``release`` (default: the first release), or
+    the MESOS_TESTHOST_IMAGE[_<RELEASE>] that overrides it."""
+    override = f"MESOS_TESTHOST_IMAGE_{release.upper()}" if release else "MESOS_TESTHOST_IMAGE"
+    if image := os.environ.get(override):
         return image
     result = subprocess.run(
-        ["bash", "-c", f"source '{REPO_ROOT}/bin/lib.sh' && testhost_image"],
+        ["bash", "-c", f"source '{REPO_ROOT}/bin/lib.sh' && testhost_image {release}"],
         check=True, capture_output=True, text=True,
     )
     return result.stdout.strip()

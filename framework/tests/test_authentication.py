@@ -142,7 +142,10 @@ def test_registration_refused_by_acl_is_exit_5_with_the_masters_message(
 def test_tasks_refused_by_acl_name_each_agent_and_the_reason(
     make_master: type[FakeMaster], secret_file: Path, tmp_path: Path
 ) -> None:
-    refusal = "Not authorized to launch task {task_id} of framework fw-fake under user 'nobody'"
+    refusal = (
+        f"Principal '{PRINCIPAL}' no authorized to launch task {{task_id}} of framework fw-fake "
+        "under user 'nobody'"
+    )
     master = make_master(agents=2, credentials={PRINCIPAL: SECRET}, refuse_tasks=refusal)
     code, stdout, stderr, _ = submit_as_principal(master, tmp_path, secret_file)
     assert code == 1, stderr

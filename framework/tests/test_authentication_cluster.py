@@ -146,8 +146,8 @@ def test_tasks_refused_by_acl_name_each_agent(cluster: LoopbackCluster, tmp_path
         failure = row["failures"][0]
         assert failure["reason"] == "REASON_TASK_UNAUTHORIZED"
         assert failure["message"] == (
-            f"Not authorized to launch task {failure['task_id']} of framework "
-            f"{report['framework_id']} under user '{user}'"
+            f"Principal 'limited-fw' no authorized to launch task {failure['task_id']} of "
+            f"framework {report['framework_id']} under user '{user}'"
         )
         assert f"FAILED {row['hostname']} ({row['agent_id']}): TASK_ERROR" in stderr
 

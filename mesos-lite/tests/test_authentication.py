@@ -268,8 +268,8 @@ def test_run_tasks_acl_gives_task_error(fw_session: SchedulerSession) -> None:
     assert update["reason"] == "REASON_TASK_UNAUTHORIZED"
     assert update["source"] == "SOURCE_MASTER"
     assert update["message"] == (
-        f"Not authorized to launch task as-nobody of framework {fw_session.framework_id} "
-        "under user 'nobody'"
+        f"Principal 'fw' no authorized to launch task as-nobody of framework "
+        f"{fw_session.framework_id} under user 'nobody'"
     )
 
 

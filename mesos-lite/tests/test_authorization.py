@@ -111,8 +111,8 @@ def test_denial_messages_are_mesos_s() -> None:
     assert register_denied_message("f1", ["b", "a"]) == (
         "Not authorized to register framework f1 with roles { a, b }"
     )
-    assert run_task_denied_message("t1", "f1", "root") == (
-        "Not authorized to launch task t1 of framework f1 under user 'root'"
+    assert run_task_denied_message("fw", "t1", "f1", "root") == (
+        "Principal 'fw' no authorized to launch task t1 of framework f1 under user 'root'"
     )
     assert task_user({"command": {"value": "x", "user": "bob"}}, "fwuser") == "bob"
     assert task_user({"executor": {"command": {"user": "eve"}}}, "fwuser") == "eve"

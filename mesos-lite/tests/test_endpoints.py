@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 from mesos_http import (
     OperatorStream,
@@ -77,6 +78,17 @@ def test_state_lists_every_agent(cluster: Cluster) -> None:
         assert agent["pid"].startswith("slave(1)@")
         assert agent["id"].split("-")[-1].startswith("S")
     assert get_json(cluster.master_url, "/state")["id"] == state["id"]
+
+
+def test_agents_name_the_master_by_the_reverse_dns_name_of_its_ip(cluster: Cluster) -> None:
+    # Mesos's agent /state: master_hostname is net::getHostname(master IP) (getnameinfo: the
+    # resolver's name for the IP, or the IP itself), not the master's --hostname.
+    state = cluster.state()
+    master_ip = state["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0]
+    expected = socket.getnameinfo((master_ip, 0), 0)[0]
+    for agent in state["slaves"]:
+        agent_state = get_json(cluster.agent_url(agent["id"]), "/state")
+        assert agent_state["master_hostname"] == expected, (state["hostname"], agent_state)
 
 
 def test_version_looks_like_apache_mesos(master_url: str) -> None:

@@ -156,6 +156,14 @@ def hostname_of(host: Any) -> str:
     return str(host.check_output("hostname"))
 
 
+def reverse_dns_name(host: Any, ip: str) -> str:
+    """The name ``host``'s resolver gives ``ip`` (getnameinfo, as Mesos's net::getHostname
+    asks it: the IP itself when no name resolves)."""
+    return str(host.check_output(
+        "python3 -c 'import socket, sys; print(socket.getnameinfo((sys.argv[1], 0), 0)[0])' %s",
+        ip))
+
+
 def master_url(host: Any) -> str:
     """The master's own endpoint: it listens on its --ip, as Mesos does, not on loopback."""
     return f"http://{env_file(host, MASTER_ENV_FILE)['MESOS_IP']}:{MASTER_PORT}"

@@ -13,6 +13,7 @@ from mesos_facts import (
     hostname_of,
     http_get_json,
     leading_master_state,
+    reverse_dns_name,
     zookeeper_url,
 )
 
@@ -43,5 +44,8 @@ def test_agent_knows_the_leading_master(host: Any) -> None:
     agent_state = http_get_json(host, f"{agent_url(host)}/state")
     leader = leading_master_state()
     assert agent_state["hostname"] == hostname_of(host)
-    assert agent_state["master_hostname"] == leader["hostname"]
+    # Mesos defines master_hostname as the name the agent's resolver gives the leading master's
+    # IP (reverse DNS, or the IP itself when there is none), not the master's --hostname.
+    leader_ip = leader["pid"].rsplit("@", 1)[1].rsplit(":", 1)[0]
+    assert agent_state["master_hostname"] == reverse_dns_name(host, leader_ip)
     assert agent_state["id"] in {slave["id"] for slave in leader["slaves"]}

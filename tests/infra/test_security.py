@@ -185,7 +185,9 @@ def test_acl_refuses_the_tasks_of_a_principal_with_mesos_reason(
                     if line.startswith(f"FAILED {agent.backend.get_hostname()} ")]
         assert len(refusals) == 1, output
         assert "REASON_TASK_UNAUTHORIZED" in refusals[0], refusals[0]
-        assert "Not authorized to launch task" in refusals[0], refusals[0]
+        # Mesos 1.11's words, "no" included (src/master/master.cpp, Master::accept).
+        assert (f"Principal '{UNTRUSTED_PRINCIPAL}' no authorized to launch task"
+                in refusals[0]), refusals[0]
 
 
 def test_mesos_znode_is_world_readable_and_writable_only_by_mesos() -> None:

@@ -284,7 +284,9 @@ def executor_user(executor_info: dict[str, Any], framework_user: str) -> str:
     return framework_user
 
 
-def run_task_denied_message(task_id: str, framework_id: str, user: str) -> str:
+def run_task_denied_message(principal: str, task_id: str, framework_id: str, user: str) -> str:
+    # Mesos 1.11's words, "no" included (master.cpp Master::accept, ActionObject's <<).
     return (
-        f"Not authorized to launch task {task_id} of framework {framework_id} under user '{user}'"
+        f"Principal '{principal}' no authorized to launch task {task_id} of framework "
+        f"{framework_id} under user '{user}'"
     )

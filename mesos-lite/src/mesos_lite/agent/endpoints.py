@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from typing import Any
 
@@ -20,6 +21,17 @@ from mesos_lite.resources import Resources, attributes_summary, parse_resources_
 
 # Mesos reads at most 16 pages per /files/read request.
 MAX_READ_LENGTH = 16 * 4096
+
+
+def _reverse_dns(ip: object) -> str | None:
+    """The master_hostname Mesos reports: the name of the master's IP as getnameinfo gives it
+    (stout's net::getHostname; the IP itself when no name resolves), not its --hostname."""
+    if not isinstance(ip, str) or not ip:
+        return None
+    try:
+        return socket.getnameinfo((ip, 0), 0)[0]
+    except OSError:
+        return None
 
 
 def _task_json(
@@ -143,7 +155,7 @@ class AgentEndpoints:
     def state_body(self) -> dict[str, Any]:
         agent = self.agent
         config = agent.config
-        master_hostname = (agent.master_info or {}).get("hostname")
+        master_hostname = _reverse_dns(((agent.master_info or {}).get("address") or {}).get("ip"))
         body: dict[str, Any] = {
             **version_info(),
             "start_time": agent.start_time,

@@ -179,7 +179,9 @@ class OfferAcceptance:
         ):
             return None
         task_id = value_of(task_info, "task_id") or ""
-        return run_task_denied_message(task_id, framework.id, user)
+        return run_task_denied_message(
+            principal if isinstance(principal, str) else "", task_id, framework.id, user
+        )
 
     def _refused_unauthorized(
         self,
