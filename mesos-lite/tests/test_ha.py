@@ -405,13 +405,22 @@ def ha_masters(
 def test_zookeeper_blip_shorter_than_the_session_keeps_the_leader(
     restartable_zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:
-    masters, agent, _ = ha_masters(restartable_zookeeper, tmp_path, "/mesos-blip", "4secs")
+    # The blip lasts from the stop until the restarted JVM serves again, seconds on a loaded
+    # machine; the session timeout leaves room for that, so the blip is really shorter.
+    session_timeout = 10.0
+    masters, agent, _ = ha_masters(
+        restartable_zookeeper, tmp_path, "/mesos-blip", f"{session_timeout:g}secs"
+    )
     leader_url = f"http://127.0.0.1:{masters[0][1]}"
     try:
         restartable_zookeeper.stop()
+        stopped = time.monotonic()
         time.sleep(0.5)
         restart_zookeeper(restartable_zookeeper)
-        time.sleep(5)  # longer than the session timeout: a lost session would show by now
+        blip = time.monotonic() - stopped
+        assert blip < session_timeout / 2, f"ZooKeeper took {blip:.1f}s to come back"
+        # Past the session timeout: a lost session would show by now.
+        time.sleep(max(0.0, session_timeout + 1 - (time.monotonic() - stopped)))
         assert all(daemon.alive() for daemon, _ in masters)
         assert is_elected(leader_url)
         assert not is_elected(f"http://127.0.0.1:{masters[1][1]}")
