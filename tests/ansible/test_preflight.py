@@ -74,6 +74,8 @@ def test_duplicate_zookeeper_ids_are_refused(tmp_path: Path) -> None:
 STRONG_SECRETS = {
     "probe": "q8Vd2LmX0rTz5sKf", "agent": "Wn4pJ7cE1yHb9uGa", "operator": "Zt6kR3fN8xQe2vBm",
 }
+# A strong secret the masters do not have.
+OTHER_SECRET = "Lk5mQ9wT2zXc7rVb"
 
 
 def secured_inventory(**overrides: object) -> dict[str, object]:
@@ -115,8 +117,24 @@ def secured_inventory(**overrides: object) -> dict[str, object]:
             {"principal": "mesos-agent", "secret": STRONG_SECRETS["agent"]},
             {"principal": "operator", "secret": "changeme-changeme"},
         ]}, "too weak"),
+        # The cross-host credential rules (each agent's and submit host's credential against
+        # every master's list), checked in preflight only.
+        ({"mesos_agent_principal": ""},
+         "the masters authenticate agents (mesos_master_authenticate_agents), so this host"
+         " needs mesos_agent_principal"),
+        ({"mesos_agent_secret": OTHER_SECRET},
+         "its principal 'mesos-agent' is in mesos_master_credentials of master1 with a"
+         " different secret than mesos_agent_secret"),
+        ({"mesos_framework_principal": "intruder-framework"},
+         "its principal 'intruder-framework' is not in mesos_master_credentials of master1"
+         " (mesos_framework_principal)"),
+        ({"mesos_framework_secret": OTHER_SECRET},
+         "its principal 'mesos-probe' is in mesos_master_credentials of master1 with a"
+         " different secret than mesos_framework_secret"),
     ],
-    ids=["authentication-without-credentials", "agent-principal-unknown", "placeholder-secret"],
+    ids=["authentication-without-credentials", "agent-principal-unknown", "placeholder-secret",
+         "agent-without-principal", "agent-secret-differs", "framework-principal-unknown",
+         "framework-secret-differs"],
 )
 def test_insecure_inventory_fails_in_preflight_without_showing_secrets(
     tmp_path: Path, overrides: dict[str, object], message: str
@@ -125,7 +143,7 @@ def test_insecure_inventory_fails_in_preflight_without_showing_secrets(
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0
     assert message in output, output[-3000:]
-    candidates = [*STRONG_SECRETS.values(), "changeme-changeme"]
+    candidates = [*STRONG_SECRETS.values(), "changeme-changeme", OTHER_SECRET]
     shown = [secret for secret in candidates if secret in output]
     assert not shown, f"preflight output shows secrets: {shown}"
 

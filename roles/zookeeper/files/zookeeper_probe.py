@@ -8,8 +8,10 @@ it runs with the host's python3.
     zookeeper_probe.py --word srvr --port 2181                      print the answer once
     zookeeper_probe.py --word srvr --expect "Mode: " --timeout 180   wait for a serving server
     zookeeper_probe.py --restart zookeeper --expect "Mode: " ...     restart the unit, then wait
+    zookeeper_probe.py --word ruok --expect imok --word srvr --expect "Mode: " --timeout 180
+                                                                    wait until both answer so
 
-Exit 0 when the answer contains --expect (or, without --expect, when there is any answer);
+Exit 0 when every answer contains its --expect (or, without one, when there is any answer);
 1 with the last answer or error on stderr otherwise.
 """
 
@@ -40,10 +42,14 @@ def restart(unit: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--word", default="srvr", help="four-letter word to send (default srvr)")
+    parser.add_argument(
+        "--word", action="append", help="four-letter word to send (default srvr; repeatable)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=2181)
-    parser.add_argument("--expect", default="", help="text the answer must contain")
+    parser.add_argument(
+        "--expect", action="append", default=[], help="text the answer to the word must contain"
+    )
     parser.add_argument(
         "--timeout", type=float, default=0, help="seconds to keep asking (default: once)"
     )
@@ -53,13 +59,18 @@ def main() -> int:
 
     if args.restart:
         restart(args.restart)
+    words = args.word or ["srvr"]
+    expects = args.expect + [""] * (len(words) - len(args.expect))
     deadline = time.monotonic() + args.timeout
     while True:
-        try:
-            answer = ask(args.word, args.host, args.port)
-            healthy = bool(answer) and args.expect in answer and NOT_SERVING not in answer
-        except OSError as error:
-            answer, healthy = f"no answer on {args.host}:{args.port}: {error}", False
+        for word, expect in zip(words, expects, strict=False):
+            try:
+                answer = ask(word, args.host, args.port)
+                healthy = bool(answer) and expect in answer and NOT_SERVING not in answer
+            except OSError as error:
+                answer, healthy = f"no answer on {args.host}:{args.port}: {error}", False
+            if not healthy:
+                break
         if healthy or time.monotonic() >= deadline:
             break
         time.sleep(2)
