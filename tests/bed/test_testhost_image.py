@@ -17,6 +17,9 @@ def test_image_boots_systemd_to_running_or_degraded() -> None:
 
 def test_image_has_python3_for_ansible() -> None:
     with lab_host() as host:
+        # Not before boot has ended: systemd-tmpfiles empties /tmp during boot, and would race
+        # with the venv made there (CI saw exactly that on a loaded machine).
+        assert wait_for_boot(host) in {"running", "degraded"}
         version = docker("exec", host, "python3", "-c", "import sys; print(sys.version_info[0])")
         assert version.stdout.strip() == "3"
         venv = docker("exec", host, "python3", "-m", "venv", "--without-pip", "/tmp/check-venv")
@@ -26,6 +29,7 @@ def test_image_has_python3_for_ansible() -> None:
 def test_hosts_on_the_lab_network_reach_each_other_by_name() -> None:
     with lab_host("bedserver") as server, lab_host("bedclient") as client:
         wait_for_boot(server)
+        wait_for_boot(client)
         docker("exec", "-d", server, "python3", "-m", "http.server", "8000", "--directory", "/etc")
         url = f"http://{server}:8000/hostname"
         fetch = (
