@@ -1,0 +1,239 @@
+"""Quota as Apache Mesos 1.11 has it, against a loopback master and agents: UPDATE_QUOTA and
+GET_QUOTA (with the deprecated SET_QUOTA/REMOVE_QUOTA), Mesos's 400s, the `update_quotas` and
+`get_quotas` ACLs, limits holding in the offers a role gets, and quota kept across a master
+restart (registry)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mesos_http import SchedulerSession, framework_info, post_json
+
+from mesos_lite.testing import LoopbackCluster, start_master
+
+pytestmark = pytest.mark.usefixtures("local_only")
+
+SECRETS = {"ops": "ops-Secret-1", "intruder": "intruder-Secret-2"}
+ACLS = {
+    "update_quotas": [
+        {"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}},
+        {"principals": {"type": "ANY"}, "roles": {"type": "NONE"}},
+    ],
+    "get_quotas": [
+        {"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}},
+        {"principals": {"values": ["intruder"]}, "roles": {"values": ["visible"]}},
+        {"principals": {"type": "ANY"}, "roles": {"type": "NONE"}},
+    ],
+}
+
+
+def quantities(**values: float) -> dict[str, Any]:
+    return {name: {"value": value} for name, value in values.items()}
+
+
+def config(role: str, guarantees: dict[str, Any] | None = None, **limits: float) -> dict[str, Any]:
+    body: dict[str, Any] = {"role": role, "limits": quantities(**limits)}
+    if guarantees:
+        body["guarantees"] = guarantees
+    return body
+
+
+class Operator:
+    def __init__(self, master_url: str, principal: str) -> None:
+        self.url = master_url
+        token = base64.b64encode(f"{principal}:{SECRETS[principal]}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}"}
+
+    def call(self, call_type: str, body: Any = None) -> tuple[int, bytes]:
+        payload: dict[str, Any] = {"type": call_type}
+        if body is not None:
+            payload[call_type.lower()] = body
+        status, _, text = post_json(self.url, "/api/v1", payload, self.headers)
+        return status, text
+
+    def update(self, *configs: dict[str, Any], force: bool = False) -> tuple[int, bytes]:
+        return self.call("UPDATE_QUOTA", {"force": force, "quota_configs": list(configs)})
+
+    def quota(self) -> dict[str, Any]:
+        status, text = self.call("GET_QUOTA")
+        assert status == 200, (status, text)
+        answer: dict[str, Any] = json.loads(text)["get_quota"]["status"]
+        return answer
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
+    directory = tmp_path_factory.mktemp("quota")
+    credentials = directory / "credentials"
+    credentials.write_text(
+        json.dumps({"credentials": [{"principal": p, "secret": s} for p, s in SECRETS.items()]})
+    )
+    credentials.chmod(0o600)
+    lite = LoopbackCluster(
+        2,
+        directory,
+        (
+            "--registry=replicated_log",
+            f"--credentials=file://{credentials}",
+            "--authenticate_http_readwrite",
+            f"--acls={json.dumps(ACLS)}",
+        ),
+    ).start()
+    try:
+        yield lite
+    finally:
+        lite.close()
+
+
+@pytest.fixture
+def ops(cluster: LoopbackCluster) -> Iterator[Operator]:
+    operator = Operator(cluster.master_url, "ops")
+    try:
+        yield operator
+    finally:
+        roles = [c["role"] for c in operator.quota().get("configs", [])]
+        assert operator.update(*(config(r) for r in roles)) == (200, b"")
+
+
+def test_update_and_get_quota(ops: Operator) -> None:
+    limited = config("limited", quantities(cpus=0.5), cpus=1, mem=512)
+    assert ops.update(limited) == (200, b"")
+    assert ops.quota() == {
+        "infos": [
+            {"role": "limited", "guarantee": [{"name": "cpus", "type": "SCALAR",
+                                               "scalar": {"value": 0.5}}]}
+        ],
+        "configs": [limited],
+    }
+    # A config without guarantees or limits is the default quota: the role has none left.
+    assert ops.update(config("limited")) == (200, b"")
+    assert ops.quota() == {}
+
+
+BAD_CONFIGS = [
+    (config("r", quantities(cpus=2), cpus=1),
+     "Invalid QuotaConfig: 'QuotaConfig.guarantees' cpus:2 is not contained within the "
+     "'QuotaConfig.limits' cpus:1"),
+    (config("r", quantities(cpus=-1)),
+     "Invalid QuotaConfig: Invalid guarantee configuration {'cpus': -1}: Negative values not "
+     "supported"),
+    (config("r", mem=2e12),
+     "Invalid QuotaConfig: Invalid 'QuotaConfig.limits': {'mem': 2000000000000} is invalid: "
+     "values greater than 1 exabyte (1099511627776) are not supported"),
+    (config("a/b", cpus=1), "Updating quota on nested role 'a/b' is not supported yet"),
+    (config("-r", cpus=1),
+     "Invalid QuotaConfig: Invalid 'QuotaConfig.role': Role component '-r' is invalid because "
+     "it starts with a dash"),
+    ({"limits": quantities(cpus=1)},
+     "Failed to convert JSON into Call protobuf: Missing required fields: "
+     "update_quota.quota_configs[0].role"),
+    ({"role": "r", "limits": {"cpus": 1}},
+     "Failed to convert JSON into Call protobuf: Not expecting a JSON number for field 'limits'"),
+]
+
+
+@pytest.mark.parametrize(("bad", "message"), BAD_CONFIGS)
+def test_bad_quota_configs_get_mesos_text(ops: Operator, bad: dict[str, Any], message: str) -> None:
+    status, text = ops.update(bad)
+    assert (status, text.decode()) == (400, message)
+    assert ops.quota() == {}
+
+
+def test_guarantees_beyond_capacity_need_force(ops: Operator) -> None:
+    huge = config("big", quantities(cpus=100), cpus=100)
+    assert ops.update(huge) == (
+        400,
+        b"Invalid QuotaConfig: total quota guarantees 'cpus:100' exceed cluster capacity "
+        b"'cpus:4; disk:2048; mem:2048' (use 'force' flag to bypass this check)",
+    )
+    assert ops.update(huge, force=True) == (200, b"")
+    assert [c["role"] for c in ops.quota()["configs"]] == ["big"]
+
+
+def test_quota_calls_need_their_acls(cluster: LoopbackCluster, ops: Operator) -> None:
+    intruder = Operator(cluster.master_url, "intruder")
+    assert intruder.update(config("visible", cpus=1)) == (403, b"")
+    assert ops.update(config("visible", cpus=1), config("hidden", cpus=2)) == (200, b"")
+    # GET_QUOTA shows a principal only the roles get_quotas lets it see.
+    visible = {"infos": [{"role": "visible"}], "configs": [config("visible", cpus=1)]}
+    assert intruder.quota() == visible
+    assert [c["role"] for c in ops.quota()["configs"]] == ["visible", "hidden"]
+    assert intruder.call("REMOVE_QUOTA", {"role": "visible"}) == (403, b"")
+
+
+def test_deprecated_set_and_remove_quota(ops: Operator) -> None:
+    request = {"role": "old", "guarantee": [{"name": "cpus", "type": "SCALAR",
+                                              "scalar": {"value": 1}}]}
+    assert ops.call("SET_QUOTA", {"quota_request": request}) == (200, b"")
+    assert ops.quota()["configs"] == [config("old", quantities(cpus=1), cpus=1)]
+    assert ops.call("SET_QUOTA", {"quota_request": request}) == (
+        400,
+        b"Failed to validate set quota request: Cannot set quota for role 'old' which already "
+        b"has quota",
+    )
+    assert ops.call("SET_QUOTA", {"quota_request": {"role": "x", "guarantee": []}}) == (
+        400,
+        b"Failed to validate set quota request: QuotaInfo with empty 'guarantee'",
+    )
+    too_much = {"role": "x", "guarantee": [{"name": "mem", "type": "SCALAR",
+                                            "scalar": {"value": 10**6}}]}
+    status, text = ops.call("SET_QUOTA", {"quota_request": too_much})
+    assert status == 409, text
+    assert text.startswith(b"Quota guarantees overcommit the cluster (use 'force' to bypass")
+    assert ops.call("REMOVE_QUOTA", {"role": "old"}) == (200, b"")
+    assert ops.call("REMOVE_QUOTA", {"role": "old"}) == (
+        400,
+        b"Failed to remove quota: Role 'old' has no quota set",
+    )
+    assert ops.quota() == {}
+
+
+def offered_cpus(framework: SchedulerSession) -> float:
+    """The cpus of the framework's outstanding offers (it never answers them)."""
+    offered: dict[str, float] = {}
+    for event in framework.events_since(0, "OFFERS"):
+        for offer in event["offers"]["offers"]:
+            offered[offer["id"]["value"]] = sum(
+                r["scalar"]["value"] for r in offer["resources"] if r["name"] == "cpus"
+            )
+    for event in framework.events_since(0, "RESCIND"):
+        offered.pop(event["rescind"]["offer_id"]["value"], None)
+    return sum(offered.values())
+
+
+def test_a_role_is_never_offered_beyond_its_limit(cluster: LoopbackCluster, ops: Operator) -> None:
+    assert ops.update(config("capped", cpus=1.5)) == (200, b"")
+    framework = SchedulerSession(cluster.master_url, framework_info("capped", roles=["capped"],
+                                 capabilities=[{"type": "MULTI_ROLE"}]))
+    framework.subscribe()
+    try:
+        framework.next_offers(start=0)
+        time.sleep(1.0)  # several allocation rounds (100ms each)
+        assert offered_cpus(framework) == pytest.approx(1.5)
+        # Lowering the limit rescinds offers down to it.
+        assert ops.update(config("capped", cpus=0.5)) == (200, b"")
+        time.sleep(1.0)
+        assert offered_cpus(framework) <= 0.5 + 1e-9
+        # Without quota the role gets the cluster.
+        assert ops.update(config("capped")) == (200, b"")
+        time.sleep(1.0)
+        assert offered_cpus(framework) == pytest.approx(4)
+    finally:
+        framework.teardown()
+
+
+def test_quota_survives_a_master_restart(cluster: LoopbackCluster, ops: Operator) -> None:
+    kept = config("kept", quantities(mem=64), mem=128)
+    assert ops.update(kept) == (200, b"")
+    assert cluster.master_daemon is not None
+    cluster.master_daemon.stop()
+    cluster.master_daemon, _ = start_master(
+        cluster.workdir, *cluster.master_flags, port=cluster.master_port, name="master"
+    )
+    assert ops.quota()["configs"] == [kept]
+    cluster.wait_for_agents(2)
