@@ -1,7 +1,7 @@
-"""Quota as Apache Mesos 1.11 has it, against a loopback master and agents: UPDATE_QUOTA and
-GET_QUOTA (with the deprecated SET_QUOTA/REMOVE_QUOTA), Mesos's 400s, the `update_quotas` and
-`get_quotas` ACLs, limits holding in the offers a role gets, and quota kept across a master
-restart (registry)."""
+"""Quota and weights as Apache Mesos 1.11 has them, against a loopback master and agents:
+UPDATE_QUOTA and GET_QUOTA (with the deprecated SET_QUOTA/REMOVE_QUOTA), GET/UPDATE_WEIGHTS,
+Mesos's 400s, the `update_quotas`, `get_quotas` and `update_weights` ACLs, limits holding in
+the offers a role gets, and quota and weights kept across a master restart (registry)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ pytestmark = pytest.mark.usefixtures("local_only")
 SECRETS = {"ops": "ops-Secret-1", "intruder": "intruder-Secret-2"}
 ACLS = {
     "update_quotas": [
+        {"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}},
+        {"principals": {"type": "ANY"}, "roles": {"type": "NONE"}},
+    ],
+    "update_weights": [
         {"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}},
         {"principals": {"type": "ANY"}, "roles": {"type": "NONE"}},
     ],
@@ -227,13 +231,42 @@ def test_a_role_is_never_offered_beyond_its_limit(cluster: LoopbackCluster, ops:
         framework.teardown()
 
 
-def test_quota_survives_a_master_restart(cluster: LoopbackCluster, ops: Operator) -> None:
+def weight(role: str, value: float) -> dict[str, Any]:
+    return {"weight": value, "role": role}
+
+
+def test_update_and_get_weights(cluster: LoopbackCluster, ops: Operator) -> None:
+    assert ops.call("UPDATE_WEIGHTS", {"weight_infos": [weight("heavy", 2.5)]}) == (200, b"")
+    status, text = ops.call("GET_WEIGHTS")
+    assert status == 200
+    assert weight("heavy", 2.5) in json.loads(text)["get_weights"]["weight_infos"]
+    assert ops.call("UPDATE_WEIGHTS", {"weight_infos": [weight("heavy", 0)]}) == (
+        400,
+        b"Failed to validate update weights request JSON for role 'heavy': Invalid weight '0': "
+        b"Weights must be positive",
+    )
+    assert ops.call("UPDATE_WEIGHTS", {"weight_infos": [weight("..", 1)]}) == (
+        400,
+        b"Failed to validate update weights request JSON: Invalid role '..': Role '..' cannot "
+        b"include '..' as a path component",
+    )
+    intruder = Operator(cluster.master_url, "intruder")
+    assert intruder.call("UPDATE_WEIGHTS", {"weight_infos": [weight("heavy", 1)]}) == (403, b"")
+
+
+def test_quota_and_weights_survive_a_master_restart(
+    cluster: LoopbackCluster, ops: Operator
+) -> None:
     kept = config("kept", quantities(mem=64), mem=128)
     assert ops.update(kept) == (200, b"")
+    assert ops.call("UPDATE_WEIGHTS", {"weight_infos": [weight("kept", 3)]}) == (200, b"")
     assert cluster.master_daemon is not None
     cluster.master_daemon.stop()
     cluster.master_daemon, _ = start_master(
         cluster.workdir, *cluster.master_flags, port=cluster.master_port, name="master"
     )
     assert ops.quota()["configs"] == [kept]
+    status, text = ops.call("GET_WEIGHTS")
+    assert status == 200, text
+    assert weight("kept", 3) in json.loads(text)["get_weights"]["weight_infos"]
     cluster.wait_for_agents(2)

@@ -254,6 +254,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "update_quota": "UpdateQuota",
         "set_quota": "SetQuota",
         "remove_quota": "RemoveQuota",
+        "update_weights": "UpdateWeights",
     },
     "GetMetrics": {"timeout": "DurationInfo"},
     "SetLoggingLevel": {"level": "uint32!", "duration": "DurationInfo!"},
@@ -275,6 +276,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "SetQuota": {"quota_request": "QuotaRequest!"},
     "QuotaRequest": {"force": "bool", "role": "string", "guarantee": "*Resource"},
     "RemoveQuota": {"role": "string!"},
+    "UpdateWeights": {"weight_infos": "*WeightInfo"},
+    "WeightInfo": {"weight": "double!", "role": "string"},
     # ----- mesos-lite's own master<->agent calls (agent_protocol.py) -----
     "AgentCall": {
         "type": "string!",

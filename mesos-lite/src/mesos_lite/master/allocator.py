@@ -68,6 +68,8 @@ class Allocator:
         # agent id -> the Unavailability its offers carry (agents on a DRAINING machine).
         self.unavailability: dict[str, dict[str, Any]] = {}
         self.quota: QuotaPolicy | None = None
+        # role -> weight (weights.py); a framework's share counts divided by its role's.
+        self.weights: dict[str, float] = {}
 
     def next_offer_id(self) -> str:
         """Offers and inverse offers share Mesos's offer id sequence."""
@@ -133,7 +135,7 @@ class Allocator:
                 continue
             for framework in sorted(
                 candidates,
-                key=lambda f: (quota.rank(f) if quota else 0, _dominant_share(f, totals)),
+                key=lambda f: (quota.rank(f) if quota else 0, self._weighted_share(f, totals)),
             ):
                 offer = self._offer_for(framework, agent, available, clock, quota)
                 if offer is None:
@@ -147,6 +149,12 @@ class Allocator:
             framework.send(
                 {"type": "OFFERS", "offers": {"offers": [self.offer_json(o) for o in offers]}}
             )
+
+    def _weighted_share(self, framework: Framework, totals: dict[str, float]) -> float:
+        share = _dominant_share(framework, totals)
+        if not self.weights:
+            return share
+        return share / self.weights.get(framework_roles(framework.info)[0], 1.0)
 
     def _cluster_totals(self) -> dict[str, float]:
         totals: dict[str, float] = {}

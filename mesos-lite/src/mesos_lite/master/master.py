@@ -9,7 +9,8 @@
 - `task_lifecycle` and `executors` (tasks.py, executors.py): launch, updates, reconciliation, kill;
 - `inverse_offers` and `maintenance` (inverse_offers.py, maintenance.py): the maintenance
   schedule, machine modes, inverse offers;
-- `quotas` (quota.py): per-role guarantees and limits, applied by the allocator.
+- `quotas` and `weights` (quota.py, weights.py): per-role guarantees, limits and weights,
+  applied by the allocator.
 
 The HTTP front ends (scheduler_api.py, agent_link.py, endpoints.py) call these parts.
 """
@@ -31,6 +32,7 @@ from mesos_lite.master.registry_keeper import RegistryKeeper
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import TaskLifecycle
 from mesos_lite.master.timers import Timers
+from mesos_lite.master.weights import Weights
 
 
 class Master:
@@ -67,6 +69,7 @@ class Master:
             self.inverse_offers,
         )
         self.quotas = Quotas(self.state, self.allocator, self.registry)
+        self.weights = Weights(self.state, self.allocator, self.registry)
 
     @property
     def elected(self) -> bool:

@@ -20,6 +20,7 @@ from mesos_lite.master.metrics import metrics_json
 from mesos_lite.master.quota_calls import QuotaCalls
 from mesos_lite.master.scheduler_call_parsing import NOT_ACCEPTABLE
 from mesos_lite.master.view_filter import view_filter_for
+from mesos_lite.master.weights import WeightsCalls
 from mesos_lite.protocol import value_of, wrap
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class OperatorApi:
         self.commands = {
             **MaintenanceCalls(master.maintenance, security).commands(),
             **QuotaCalls(master.quotas, security).commands(),
+            **WeightsCalls(master.weights, security).commands(),
         }
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

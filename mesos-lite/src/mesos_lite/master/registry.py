@@ -8,10 +8,10 @@ content as one JSON document shaped like Mesos's `Registry` message:
      "unreachable": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]},
      "gone": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]},
      "machines": {"machines": [{"info": MachineInfo}]}, "schedules": [maintenance Schedule],
-     "quota_configs": [QuotaConfig]}
+     "quota_configs": [QuotaConfig], "weights": [{"info": WeightInfo}]}
 
-The last three (OTHER_SECTIONS) are kept by the master's parts that own them (maintenance.py,
-quota.py): the registrar stores and recovers them as they are.
+The last four (OTHER_SECTIONS) are kept by the master's parts that own them (maintenance.py,
+quota.py, weights.py): the registrar stores and recovers them as they are.
 
 Where it lives depends on --registry and --zk:
 - replicated_log with --zk: the znode `<zk path>/mesos-lite/registry`. Only the leading master
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 REGISTRY_ZNODE = "mesos-lite/registry"
 REGISTRY_FILE = "registry"
 # Sections of Mesos's Registry message other than agents, owned by other parts of the master.
-OTHER_SECTIONS = ("machines", "schedules", "quota_configs")
+OTHER_SECTIONS = ("machines", "schedules", "quota_configs", "weights")
 # The longest a registry write waits after the previous one (see Registrar._write_pending).
 REGISTRY_MAX_BATCH_PAUSE = 0.5
 
