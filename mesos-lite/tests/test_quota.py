@@ -9,12 +9,14 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mesos_http import SchedulerSession, framework_info, post_json
 
 from mesos_lite.testing import LoopbackCluster, start_master
+from mesos_lite.testing.network import wait_until
 
 pytestmark = pytest.mark.usefixtures("local_only")
 
@@ -270,3 +272,17 @@ def test_quota_and_weights_survive_a_master_restart(
     assert status == 200, text
     assert weight("kept", 3) in json.loads(text)["get_weights"]["weight_infos"]
     cluster.wait_for_agents(2)
+
+
+def test_a_malformed_quota_section_fails_recovery(tmp_path: Path) -> None:
+    """A registry whose quota section is not QuotaConfigs is corrupt: the master exits with
+    the reason, as on any registry it cannot recover, rather than leading without it."""
+    work_dir = tmp_path / "master"
+    work_dir.mkdir()
+    (work_dir / "registry").write_text(json.dumps({"quota_configs": [{"limits": 5}]}))
+    master, _ = start_master(tmp_path, "--registry=replicated_log", wait=False)
+    try:
+        wait_until(lambda: not master.alive(), 20, "the master to exit")
+        assert "Recovery failed: malformed registry section" in master.output()
+    finally:
+        master.stop()

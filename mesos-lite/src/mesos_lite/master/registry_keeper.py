@@ -11,7 +11,13 @@ from typing import Any, Protocol
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.leadership import Leadership
 from mesos_lite.master.model import Agent
-from mesos_lite.master.registry import Registrar, RegistryState, encode_admitted, encode_registry
+from mesos_lite.master.registry import (
+    Registrar,
+    RegistryCorruptError,
+    RegistryState,
+    encode_admitted,
+    encode_registry,
+)
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, wrap
@@ -98,7 +104,8 @@ class RegistryKeeper:
 
     def recover(self, recovered: RegistryState) -> None:
         """On election: agents the previous leader admitted must re-register within
-        --agent_reregister_timeout; until then they are `recovered`."""
+        --agent_reregister_timeout; until then they are `recovered`. The other parts recover
+        their sections (RegistryCorruptError if one cannot)."""
         state = self.state
         state.recovered_agents = {
             agent_id: info
@@ -108,7 +115,10 @@ class RegistryKeeper:
         state.unreachable_agents.update(recovered.unreachable)
         state.gone_agents.update(recovered.gone)
         for part in self.parts:
-            part.recover_sections(recovered.sections)
+            try:
+                part.recover_sections(recovered.sections)
+            except (AttributeError, KeyError, TypeError, ValueError) as error:
+                raise RegistryCorruptError(f"malformed registry section: {error!r}") from None
         if state.recovered_agents:
             timeout = self.config.agent_reregister_timeout
             logger.info(
