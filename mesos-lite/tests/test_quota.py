@@ -242,6 +242,9 @@ def test_update_and_get_weights(cluster: LoopbackCluster, ops: Operator) -> None
     status, text = ops.call("GET_WEIGHTS")
     assert status == 200
     assert weight("heavy", 2.5) in json.loads(text)["get_weights"]["weight_infos"]
+    status, text = ops.call("GET_ROLES")
+    roles = json.loads(text)["get_roles"]["roles"]
+    assert {"name": "heavy", "weight": 2.5, "frameworks": []} in roles
     assert ops.call("UPDATE_WEIGHTS", {"weight_infos": [weight("heavy", 0)]}) == (
         400,
         b"Failed to validate update weights request JSON for role 'heavy': Invalid weight '0': "

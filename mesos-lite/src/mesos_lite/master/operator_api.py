@@ -80,7 +80,7 @@ class OperatorApi:
             "GET_FRAMEWORKS": lambda: v1.get_frameworks(master),
             "GET_TASKS": lambda: v1.get_tasks(state),
             "GET_EXECUTORS": lambda: v1.get_executors(state),
-            "GET_ROLES": lambda: v1.get_roles(state),
+            "GET_ROLES": lambda: v1.get_roles(state, master.weights.weights, master.quotas.quotas),
             "GET_MASTER": lambda: v1.get_master(master),
         }
         # Calls that change the cluster, each family in its own module.
