@@ -265,6 +265,17 @@ def test_quota_and_weights_survive_a_master_restart(
     kept = config("kept", quantities(mem=64), mem=128)
     assert ops.update(kept) == (200, b"")
     assert ops.call("UPDATE_WEIGHTS", {"weight_infos": [weight("kept", 3)]}) == (200, b"")
+    # The maintenance schedule is kept by the same registry.
+    schedule = {
+        "windows": [
+            {
+                "machine_ids": [{"hostname": "agent0.test", "ip": "127.0.0.1"}],
+                "unavailability": {"start": {"nanoseconds": 10**18}},
+            }
+        ]
+    }
+    update = {"schedule": schedule}
+    assert ops.call("UPDATE_MAINTENANCE_SCHEDULE", update) == (200, b"")
     assert cluster.master_daemon is not None
     cluster.master_daemon.stop()
     cluster.master_daemon, _ = start_master(
@@ -274,6 +285,9 @@ def test_quota_and_weights_survive_a_master_restart(
     status, text = ops.call("GET_WEIGHTS")
     assert status == 200, text
     assert weight("kept", 3) in json.loads(text)["get_weights"]["weight_infos"]
+    status, text = ops.call("GET_MAINTENANCE_SCHEDULE")
+    assert json.loads(text)["get_maintenance_schedule"] == update
+    assert ops.call("UPDATE_MAINTENANCE_SCHEDULE", {"schedule": {}}) == (200, b"")
     cluster.wait_for_agents(2)
 
 
