@@ -5,15 +5,14 @@ START/STOP_MAINTENANCE removing, refusing and readmitting agents."""
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mesos_http import SchedulerSession, command_task, framework_info, post_json
+from mesos_http import SchedulerSession, command_task, framework_info
+from operator_client import OperatorClient, secured_cluster
 
 from mesos_lite.testing import LoopbackCluster
 from mesos_lite.testing.network import wait_until
@@ -44,51 +43,21 @@ def window(*machines: dict[str, str], duration: dict[str, int] = HOUR) -> dict[s
     return {"machine_ids": list(machines), "unavailability": {"start": START, "duration": duration}}
 
 
-def secured_cluster(directory: Path, agents: int) -> LoopbackCluster:
-    credentials = directory / "credentials"
-    credentials.write_text(
-        json.dumps({"credentials": [{"principal": p, "secret": s} for p, s in SECRETS.items()]})
-    )
-    credentials.chmod(0o600)
-    return LoopbackCluster(
-        agents,
-        directory,
-        (
-            f"--credentials=file://{credentials}",
-            "--authenticate_http_readwrite",
-            f"--acls={json.dumps(ACLS)}",
-        ),
-    ).start()
-
-
-class Operator:
+class Operator(OperatorClient):
     def __init__(self, master_url: str, principal: str | None = "ops") -> None:
-        self.url = master_url
-        self.headers: dict[str, str] = {}
-        if principal is not None:
-            token = base64.b64encode(f"{principal}:{SECRETS[principal]}".encode()).decode()
-            self.headers = {"Authorization": f"Basic {token}"}
-
-    def call(self, call_type: str, body: Any = None) -> tuple[int, bytes]:
-        payload: dict[str, Any] = {"type": call_type}
-        if body is not None:
-            payload[call_type.lower()] = body
-        status, _, text = post_json(self.url, "/api/v1", payload, self.headers)
-        return status, text
-
-    def query(self, call_type: str) -> dict[str, Any]:
-        status, text = self.call(call_type)
-        assert status == 200, (status, text)
-        answer: dict[str, Any] = json.loads(text)[call_type.lower()]
-        return answer
+        super().__init__(master_url, (principal, SECRETS[principal]) if principal else None)
 
     def schedule(self, *windows: dict[str, Any]) -> tuple[int, bytes]:
         return self.call("UPDATE_MAINTENANCE_SCHEDULE", {"schedule": {"windows": list(windows)}})
 
 
+def maintenance_cluster(directory: Path) -> LoopbackCluster:
+    return secured_cluster(directory, 2, SECRETS, ACLS)
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
-    lite = secured_cluster(tmp_path_factory.mktemp("maintenance"), 2)
+    lite = maintenance_cluster(tmp_path_factory.mktemp("maintenance"))
     try:
         yield lite
     finally:
@@ -256,7 +225,7 @@ def test_inverse_offers_reach_the_framework_and_its_answers_show(
 @pytest.fixture
 def doomed(tmp_path: Path) -> Iterator[LoopbackCluster]:
     """Its own cluster: START_MAINTENANCE shuts an agent down."""
-    lite = secured_cluster(tmp_path, 2)
+    lite = maintenance_cluster(tmp_path)
     try:
         yield lite
     finally:

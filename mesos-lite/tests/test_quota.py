@@ -5,7 +5,6 @@ the offers a role gets, and quota and weights kept across a master restart (regi
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Iterator
@@ -13,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mesos_http import SchedulerSession, framework_info, post_json
+from mesos_http import SchedulerSession, framework_info
+from operator_client import OperatorClient, secured_cluster
 
 from mesos_lite.testing import LoopbackCluster, start_master
 from mesos_lite.testing.network import wait_until
@@ -49,47 +49,22 @@ def config(role: str, guarantees: dict[str, Any] | None = None, **limits: float)
     return body
 
 
-class Operator:
+class Operator(OperatorClient):
     def __init__(self, master_url: str, principal: str) -> None:
-        self.url = master_url
-        token = base64.b64encode(f"{principal}:{SECRETS[principal]}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {token}"}
-
-    def call(self, call_type: str, body: Any = None) -> tuple[int, bytes]:
-        payload: dict[str, Any] = {"type": call_type}
-        if body is not None:
-            payload[call_type.lower()] = body
-        status, _, text = post_json(self.url, "/api/v1", payload, self.headers)
-        return status, text
+        super().__init__(master_url, (principal, SECRETS[principal]))
 
     def update(self, *configs: dict[str, Any], force: bool = False) -> tuple[int, bytes]:
         return self.call("UPDATE_QUOTA", {"force": force, "quota_configs": list(configs)})
 
     def quota(self) -> dict[str, Any]:
-        status, text = self.call("GET_QUOTA")
-        assert status == 200, (status, text)
-        answer: dict[str, Any] = json.loads(text)["get_quota"]["status"]
-        return answer
+        status: dict[str, Any] = self.query("GET_QUOTA")["status"]
+        return status
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
     directory = tmp_path_factory.mktemp("quota")
-    credentials = directory / "credentials"
-    credentials.write_text(
-        json.dumps({"credentials": [{"principal": p, "secret": s} for p, s in SECRETS.items()]})
-    )
-    credentials.chmod(0o600)
-    lite = LoopbackCluster(
-        2,
-        directory,
-        (
-            "--registry=replicated_log",
-            f"--credentials=file://{credentials}",
-            "--authenticate_http_readwrite",
-            f"--acls={json.dumps(ACLS)}",
-        ),
-    ).start()
+    lite = secured_cluster(directory, 2, SECRETS, ACLS, "--registry=replicated_log")
     try:
         yield lite
     finally:

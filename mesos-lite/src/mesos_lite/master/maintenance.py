@@ -69,17 +69,22 @@ def validate_machine(machine_id: dict[str, Any]) -> None:
             raise MaintenanceError(f"Failed to parse IPv4: {ip}") from None
 
 
+def _validate_once(machine_id: dict[str, Any], seen: set[MachineKey]) -> None:
+    """A valid machine not among those `seen` (which it joins)."""
+    validate_machine(machine_id)
+    if machine_key(machine_id) in seen:
+        raise MaintenanceError(
+            f"Machine '{machine_text(machine_id)}' appears more than once in the schedule"
+        )
+    seen.add(machine_key(machine_id))
+
+
 def validate_machines(machine_ids: list[dict[str, Any]]) -> None:
     if not machine_ids:
         raise MaintenanceError("List of machines is empty")
     seen: set[MachineKey] = set()
     for machine_id in machine_ids:
-        validate_machine(machine_id)
-        if machine_key(machine_id) in seen:
-            raise MaintenanceError(
-                f"Machine '{machine_text(machine_id)}' appears more than once in the schedule"
-            )
-        seen.add(machine_key(machine_id))
+        _validate_once(machine_id, seen)
 
 
 def validate_schedule(schedule: dict[str, Any], machines: dict[MachineKey, Machine]) -> None:
@@ -92,12 +97,7 @@ def validate_schedule(schedule: dict[str, Any], machines: dict[MachineKey, Machi
         if duration < 0:
             raise MaintenanceError("Unavailability 'duration' is negative")
         for machine_id in machine_ids:
-            validate_machine(machine_id)
-            if machine_key(machine_id) in updated:
-                raise MaintenanceError(
-                    f"Machine '{machine_text(machine_id)}' appears more than once in the schedule"
-                )
-            updated.add(machine_key(machine_id))
+            _validate_once(machine_id, updated)
     for key, machine in machines.items():
         if machine.mode == DOWN and key not in updated:
             raise MaintenanceError(
