@@ -278,3 +278,30 @@ def test_a_malformed_quota_section_fails_recovery(tmp_path: Path) -> None:
         assert "Recovery failed: malformed registry section" in master.output()
     finally:
         master.stop()
+
+
+def test_guarantees_are_held_back_from_other_roles(cluster: LoopbackCluster, ops: Operator) -> None:
+    """Unsatisfied guarantees keep their share of the unallocated resources from other roles
+    (Mesos's required headroom), and the guaranteed role gets them when it comes."""
+    assert ops.update(config("guaranteed", quantities(cpus=3))) == (200, b"")
+
+    def subscribed(role: str) -> SchedulerSession:
+        info = framework_info(role, roles=[role], capabilities=[{"type": "MULTI_ROLE"}])
+        framework = SchedulerSession(cluster.master_url, info)
+        framework.subscribe()
+        return framework
+
+    other = subscribed("other")
+    guaranteed: SchedulerSession | None = None
+    try:
+        other.next_offers(start=0)
+        time.sleep(1.0)
+        assert offered_cpus(other) == pytest.approx(1)
+        guaranteed = subscribed("guaranteed")
+        guaranteed.next_offers(start=0)
+        time.sleep(1.0)
+        assert offered_cpus(guaranteed) == pytest.approx(3)
+    finally:
+        other.teardown()
+        if guaranteed is not None:
+            guaranteed.teardown()
