@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mesos_http import SchedulerSession, framework_info
 from operator_client import OperatorClient, secured_cluster
+from schema_strategies import valid_message
 
 from mesos_lite.testing import LoopbackCluster, start_master
 from mesos_lite.testing.network import wait_until
@@ -305,3 +308,34 @@ def test_guarantees_are_held_back_from_other_roles(cluster: LoopbackCluster, ops
         other.teardown()
         if guaranteed is not None:
             guaranteed.teardown()
+
+
+CHANGING_CALLS = {
+    "UPDATE_QUOTA": "UpdateQuota",
+    "SET_QUOTA": "SetQuota",
+    "REMOVE_QUOTA": "RemoveQuota",
+    "UPDATE_WEIGHTS": "UpdateWeights",
+    "UPDATE_MAINTENANCE_SCHEDULE": "UpdateMaintenanceSchedule",
+    "START_MAINTENANCE": "Machines",
+    "STOP_MAINTENANCE": "Machines",
+}
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), call_type=st.sampled_from(sorted(CHANGING_CALLS)))
+def test_well_typed_changing_calls_never_get_a_5xx(
+    ops: Operator, data: st.DataObject, call_type: str
+) -> None:
+    """Calls the validation layer lets through (any well-typed body) get 200 or Mesos's 4xx
+    from the handlers, never a 5xx or a traceback."""
+    body = data.draw(valid_message(CHANGING_CALLS[call_type]))
+    status, text = ops.call(call_type, body)
+    assert status in (200, 400, 403, 409), (status, text[:300], body)
+    assert b"Traceback" not in text
+    # Leave no machine DOWN or scheduled for the next example or test.
+    down = ops.query("GET_MAINTENANCE_STATUS")["status"].get("down_machines", [])
+    if down:
+        assert ops.call("STOP_MAINTENANCE", {"machines": down}) == (200, b""), down
+    assert ops.call("UPDATE_MAINTENANCE_SCHEDULE", {"schedule": {}}) == (200, b"")
