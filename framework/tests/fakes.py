@@ -100,6 +100,9 @@ class FakeDriver:
     def declineOffer(self, offer_ids: Any, filters: Any = None) -> None:
         self._record("decline", offer_ids, filters)
 
+    def declineInverseOffer(self, offer_ids: Any, filters: Any = None) -> None:
+        self._record("declineInverseOffer", offer_ids, filters)
+
     def suppressOffers(self, roles: Any = ()) -> None:
         self._record("suppress", roles)
 

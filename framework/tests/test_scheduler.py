@@ -416,3 +416,33 @@ def test_lost_agent_that_offers_again_is_waited_for_not_given_up() -> None:
     scheduler.statusUpdate(driver, status(task, "TASK_RUNNING", "a1", with_uuid=False))
     assert scheduler.placement.phase_of("a1") is SlotPhase.ACTIVE
     assert len(driver.launched_tasks()) == 1
+
+
+def test_inverse_offers_are_declined_through_pymesos_dispatch() -> None:
+    """pymesos hands INVERSE_OFFERS to `inverseOffers`; the probe declines them (the polite
+    answer for a framework that does not move work off draining machines)."""
+    from pymesos import MesosSchedulerDriver
+
+    scheduler, _, _ = make_scheduler()
+    mesos_driver = MesosSchedulerDriver(scheduler, {"user": "u", "name": "n"}, "127.0.0.1:1")
+    declined: list[Any] = []
+    mesos_driver.declineInverseOffer = (
+        lambda offer_ids, filters=None: declined.append(offer_ids)
+    )
+    inverse = {
+        "id": {"value": "io-1"},
+        "agent_id": {"value": "a1"},
+        "framework_id": {"value": "fw-1"},
+        "unavailability": {"start": {"nanoseconds": 1}},
+    }
+    mesos_driver.on_event(
+        {"type": "INVERSE_OFFERS", "inverse_offers": {"inverse_offers": [inverse]}}
+    )
+    assert declined == [[{"value": "io-1"}]]
+    mesos_driver.on_event(
+        {
+            "type": "RESCIND_INVERSE_OFFER",
+            "rescind_inverse_offer": {"inverse_offer_id": {"value": "io-1"}},
+        }
+    )
+    assert declined == [[{"value": "io-1"}]]

@@ -56,6 +56,11 @@ def valid_value(field: _Field, depth: int) -> st.SearchStrategy[Any]:
                 lambda v: {"value": v}, st.from_regex(r"[a-z0-9.-]{1,12}", fullmatch=True)
             )
         return valid_message(field.target, depth + 1)
+    if kind == "map":
+        return st.dictionaries(
+            st.sampled_from(["cpus", "mem", "gpus"]), valid_message(field.target, depth + 1),
+            max_size=2,
+        )
     if kind == "string":
         return st.text(max_size=8)
     if kind == "role":
@@ -99,6 +104,8 @@ def hostile_value(field: _Field) -> st.SearchStrategy[Any]:
         return st.one_of(st.sampled_from(HOSTILE_ROLES), st.integers(), nested)
     if kind == "message":
         return st.one_of(st.integers(), st.text(max_size=5), st.booleans(), nested)
+    if kind == "map":
+        return st.one_of(st.integers(), st.just({"cpus": 5}), st.just({"cpus": "x"}), nested)
     if kind == "string":
         return st.one_of(st.integers(), st.booleans(), st.just({"a": 1}), nested)
     if kind == "bool":

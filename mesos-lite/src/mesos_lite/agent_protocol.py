@@ -37,3 +37,6 @@ class MasterToAgent:
     MESSAGE: Final = "MESSAGE"
     UPDATE_FRAMEWORK: Final = "UPDATE_FRAMEWORK"
     PING: Final = "PING"
+    # Mesos's ShutdownMessage: the agent shuts its executors down and exits ("message" says
+    # why: a machine brought DOWN for maintenance, or refused while DOWN).
+    SHUTDOWN: Final = "SHUTDOWN"

@@ -2,8 +2,9 @@
 
 One table for every call kind: `MESSAGES[name][field] = type`, where a type is a scalar
 (`string`, `bool`, `double`, `int32`, `uint32`, `int64`, `uint64`, `bytes`), `enum:<Name>`
-(values in `ENUMS`), or another message name; a leading `*` marks a repeated field and a
-trailing `!` a proto2 `required` one. Fields a message has but mesos-lite never reads are left
+(values in `ENUMS`), `map:<Message>` (a proto map from strings to that message: a JSON
+object), or another message name; a leading `*` marks a repeated field and a trailing `!` a
+proto2 `required` one. Fields a message has but mesos-lite never reads are left
 out: as in Mesos's JSON-to-protobuf conversion, unknown keys are ignored, known ones are typed.
 IDs whose values Mesos checks with validateID when it parses the call are `id:<Message>`;
 those of tasks and executors in a LAUNCH are checked per task (task_validation.py: TASK_ERROR,
@@ -249,6 +250,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "reactivate_agent": "AgentRef",
         "start_maintenance": "Machines",
         "stop_maintenance": "Machines",
+        "update_maintenance_schedule": "UpdateMaintenanceSchedule",
+        "update_quota": "UpdateQuota",
+        "set_quota": "SetQuota",
+        "remove_quota": "RemoveQuota",
+        "update_weights": "UpdateWeights",
     },
     "GetMetrics": {"timeout": "DurationInfo"},
     "SetLoggingLevel": {"level": "uint32!", "duration": "DurationInfo!"},
@@ -259,6 +265,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "DrainAgent": {"agent_id": "AgentID!", "max_grace_period": "DurationInfo", "mark_gone": "bool"},
     "Machines": {"machines": "*MachineID"},
     "MachineID": {"hostname": "string", "ip": "string"},
+    # maintenance.proto
+    "UpdateMaintenanceSchedule": {"schedule": "Schedule!"},
+    "Schedule": {"windows": "*Window"},
+    "Window": {"machine_ids": "*MachineID", "unavailability": "Unavailability!"},
+    "Unavailability": {"start": "TimeInfo!", "duration": "DurationInfo"},
+    # quota.proto
+    "UpdateQuota": {"force": "bool", "quota_configs": "*QuotaConfig"},
+    "QuotaConfig": {"role": "string!", "guarantees": "map:Scalar", "limits": "map:Scalar"},
+    "SetQuota": {"quota_request": "QuotaRequest!"},
+    "QuotaRequest": {"force": "bool", "role": "string", "guarantee": "*Resource"},
+    "RemoveQuota": {"role": "string!"},
+    "UpdateWeights": {"weight_infos": "*WeightInfo"},
+    "WeightInfo": {"weight": "double!", "role": "string"},
     # ----- mesos-lite's own master<->agent calls (agent_protocol.py) -----
     "AgentCall": {
         "type": "string!",

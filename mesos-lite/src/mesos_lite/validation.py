@@ -76,7 +76,9 @@ class _PathError(Exception):
 
 class _Field(NamedTuple):
     name: str
-    kind: str  # a scalar name, "enum", "message", "id" (a message validated by id) or "role"
+    # a scalar name, "enum", "message", "id" (a message validated by id), "map" (string keys,
+    # message values) or "role"
+    kind: str
     target: str  # the enum or message name
     repeated: bool
     required: bool
@@ -99,6 +101,8 @@ def _compile(fields: dict[str, str]) -> _Message:
             kind, target = "enum", core[5:]
         elif core.startswith("id:"):
             kind, target = "id", core[3:]
+        elif core.startswith("map:"):
+            kind, target = "map", core[4:]
         elif core in MESSAGES:
             kind, target = "message", core
         else:
@@ -200,6 +204,18 @@ def _check_value(field: _Field, value: Any, depth: int) -> None:
             problem = id_problem(value["value"])
             if problem is not None:
                 raise _PathError(ValidateError, "'{path}' is invalid: " + problem, [])
+    elif kind == "map":
+        if type(value) is not dict:
+            raise _wrong_type(field, value)
+        entry = _Field(field.name, "message", field.target, False, False)
+        for key, item in value.items():
+            try:
+                if type(item) is not dict:
+                    raise _wrong_type(entry, item)
+                _check_value(entry, item, depth + 1)
+            except _PathError as error:
+                error.parts.insert(0, f"[{key}]")
+                raise
     elif kind == "string":
         if type(value) is not str:
             raise _wrong_type(field, value)

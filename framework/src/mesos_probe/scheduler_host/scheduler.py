@@ -43,6 +43,7 @@ class SchedulerDriverLike(Protocol):
 
     def launchTasks(self, offer_ids: Any, tasks: Any, filters: Any = None) -> Any: ...
     def declineOffer(self, offer_ids: Any, filters: Any = None) -> Any: ...
+    def declineInverseOffer(self, offer_ids: Any, filters: Any = None) -> Any: ...
     def suppressOffers(self, roles: Any = ()) -> Any: ...
     def reviveOffers(self, roles: Any = ()) -> Any: ...
     def killTask(self, task_id: Any) -> Any: ...
@@ -133,6 +134,20 @@ class ProbeScheduler(Scheduler):
         with self.lock:
             self.offers.rescinded += 1
             logger.debug("offer %s rescinded", offerId.get("value"))
+
+    def inverseOffers(self, driver: SchedulerDriverLike, offers: list[Any]) -> None:
+        # Maintenance on an agent's machine. A probe run is short and runs where it was placed:
+        # it does not move work off a draining machine, and tells the master so (operators see
+        # the answer in GET_MAINTENANCE_STATUS) rather than leaving the inverse offer open.
+        logger.info(
+            "declining %d inverse offers (maintenance on agents %s)",
+            len(offers),
+            ", ".join(str(o.get("agent_id", {}).get("value")) for o in offers),
+        )
+        driver.declineInverseOffer([o["id"] for o in offers])
+
+    def inverseOfferRescinded(self, driver: SchedulerDriverLike, offerId: Any) -> None:
+        logger.debug("inverse offer %s rescinded", offerId.get("value"))
 
     def statusUpdate(self, driver: SchedulerDriverLike, status: Any) -> None:
         with self.lock:

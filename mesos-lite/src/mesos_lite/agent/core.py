@@ -63,6 +63,11 @@ class Agent(AgentState):
         """Replaced by the daemon with one that logs and exits 1."""
         logger.error(message)
 
+    def on_shutdown_requested(self, message: str) -> None:
+        """The master asked this agent to shut down (Mesos's ShutdownMessage); replaced by
+        the daemon with one that stops the agent (executors shut down) and exits 0."""
+        logger.info("Agent asked to shut down by the master because '%s'", message)
+
     async def stop(self) -> None:
         """Shut every executor down (grace period, then kill), then close the master link."""
         self.stopping = True
@@ -137,6 +142,8 @@ class Agent(AgentState):
             framework = self.frameworks.get(value_of(info, "id") or "")
             if framework is not None:
                 framework.info = info
+        elif kind == MasterToAgent.SHUTDOWN:
+            self.on_shutdown_requested(str(event.get("message", "")))
         else:
             logger.warning("Ignoring unknown master event %r", kind)
 

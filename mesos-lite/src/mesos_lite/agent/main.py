@@ -246,6 +246,13 @@ async def run(flags: LoadedFlags) -> int:
 
     agent.on_fatal_error = exit_with_error  # type: ignore[method-assign]
 
+    def exit_on_request(message: str) -> None:
+        logger.info("Agent asked to shut down by the master because '%s'", message)
+        if not exit_code.done():
+            exit_code.set_result(0)
+
+    agent.on_shutdown_requested = exit_on_request  # type: ignore[method-assign]
+
     async def on_started() -> None:
         nonlocal detector
         logger.info(

@@ -12,6 +12,7 @@ from aiohttp import web
 from mesos_lite.agent_protocol import AGENT_PATH, AgentToMaster, MasterToAgent
 from mesos_lite.authentication import basic_credentials, check_secret
 from mesos_lite.httpd import CallError, EventStream, read_json_call
+from mesos_lite.master.maintenance import REFUSED_MESSAGE
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Agent
 from mesos_lite.protocol import value_of
@@ -185,6 +186,26 @@ class AgentLink:
                 )
                 raise CallError(409, f"Agent {existing.id} is already registered and connected")
 
+    @staticmethod
+    async def _refuse_down_machine(
+        request: web.Request, hostname: str, ip: str
+    ) -> web.StreamResponse:
+        """As Mesos: an agent on a DOWN machine is told to shut down."""
+        logger.warning(
+            "Refusing registration of agent at %s because the machine '%s (%s)' that it is "
+            "running on is `DOWN`",
+            ip,
+            hostname,
+            ip,
+        )
+        stream = EventStream(request)
+
+        async def on_open() -> None:
+            stream.send({"type": MasterToAgent.SHUTDOWN, "message": REFUSED_MESSAGE})
+            stream.close()
+
+        return await stream.serve(on_open)
+
     def _agent_for(self, body: dict[str, Any]) -> Agent:
         agent_id = value_of(body, "agent_id")
         agent = self.master.state.agents.get(agent_id or "")
@@ -204,6 +225,9 @@ class AgentLink:
         except ResourceError as error:
             raise CallError(400, f"Invalid agent resources: {error}") from None
         ip = str(body.get("ip") or request.remote or "127.0.0.1")
+        hostname = str(info.get("hostname", ip))
+        if self.master.maintenance.refuses(hostname, ip):
+            return await self._refuse_down_machine(request, hostname, ip)
         version = str(body.get("version", ""))
         stream = EventStream(request)
         holder: dict[str, Agent] = {}

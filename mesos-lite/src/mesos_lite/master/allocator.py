@@ -1,6 +1,8 @@
 """The allocator: offers of unused agent resources to frameworks, fairly (DRF) across them,
 with refusal filters, SUPPRESS/REVIVE, --min_allocatable_resources and --offer_timeout
-(Mesos's HierarchicalDRF allocator and the master's offer bookkeeping)."""
+(Mesos's HierarchicalDRF allocator and the master's offer bookkeeping). Quota (quota.py)
+bounds each round through a QuotaRound; maintenance (inverse_offers.py) runs after each round
+and marks the offers of agents under maintenance with their unavailability."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import asyncio
 import logging
 import random
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from mesos_lite.ids import IdSequence
 from mesos_lite.master.config import MasterConfig
@@ -27,6 +30,24 @@ MIN_ALLOCATABLE_CPUS = 0.01
 MIN_ALLOCATABLE_MEM = 32.0
 
 
+class QuotaRound(Protocol):
+    """Quota's say in one allocation round (quota.py)."""
+
+    def rank(self, framework: Framework) -> int:
+        """Frameworks of lower rank are offered first (roles short of their guarantees)."""
+        ...
+
+    def fit(self, role: str, resources: Resources) -> Resources:
+        """What of `resources` `role` may be offered now (its limits, others' guarantees)."""
+        ...
+
+    def book(self, role: str, resources: Resources) -> None: ...
+
+
+class QuotaPolicy(Protocol):
+    def start_round(self) -> QuotaRound | None: ...
+
+
 class Allocator:
     def __init__(
         self, config: MasterConfig, state: MasterState, leadership: Leadership, timers: Timers
@@ -42,6 +63,17 @@ class Allocator:
         # without a walk through every framework's offers).
         self._offers_by_agent: dict[str, dict[str, Offer]] = {}
         self._loop_task: asyncio.Task[None] | None = None
+        # Called after every allocation round (inverse offers).
+        self.round_hooks: list[Callable[[], None]] = []
+        # agent id -> the Unavailability its offers carry (agents on a DRAINING machine).
+        self.unavailability: dict[str, dict[str, Any]] = {}
+        self.quota: QuotaPolicy | None = None
+        # role -> weight (weights.py); a framework's share counts divided by its role's.
+        self.weights: dict[str, float] = {}
+
+    def next_offer_id(self) -> str:
+        """Offers and inverse offers share Mesos's offer id sequence."""
+        return self._offer_ids.next()
 
     def start(self) -> None:
         self._loop_task = asyncio.get_running_loop().create_task(self._allocation_loop())
@@ -76,6 +108,13 @@ class Allocator:
     def allocate(self) -> None:
         if not self.leadership.elected:
             return
+        try:
+            self._allocate_offers()
+        finally:
+            for hook in self.round_hooks:
+                hook()
+
+    def _allocate_offers(self) -> None:
         candidates = [
             f
             for f in self.state.frameworks.values()
@@ -85,6 +124,7 @@ class Allocator:
             return
         # DRF orders the frameworks; one framework needs no cluster totals (an O(agents) sum).
         totals = self._cluster_totals() if len(candidates) > 1 else {}
+        quota = self.quota.start_round() if self.quota is not None else None
         clock = time.monotonic()
         new_offers: dict[str, list[Offer]] = {}
         agents = [a for a in self.state.agents.values() if a.active and a.connected]
@@ -93,8 +133,11 @@ class Allocator:
             available = agent.available()
             if not available:
                 continue
-            for framework in sorted(candidates, key=lambda f: _dominant_share(f, totals)):
-                offer = self._offer_for(framework, agent, available, clock)
+            for framework in sorted(
+                candidates,
+                key=lambda f: (quota.rank(f) if quota else 0, self._weighted_share(f, totals)),
+            ):
+                offer = self._offer_for(framework, agent, available, clock, quota)
                 if offer is None:
                     continue
                 new_offers.setdefault(framework.id, []).append(offer)
@@ -107,6 +150,12 @@ class Allocator:
                 {"type": "OFFERS", "offers": {"offers": [self.offer_json(o) for o in offers]}}
             )
 
+    def _weighted_share(self, framework: Framework, totals: dict[str, float]) -> float:
+        share = _dominant_share(framework, totals)
+        if not self.weights:
+            return share
+        return share / self.weights.get(framework_roles(framework.info)[0], 1.0)
+
     def _cluster_totals(self) -> dict[str, float]:
         totals: dict[str, float] = {}
         for agent in self.state.agents.values():
@@ -115,12 +164,19 @@ class Allocator:
         return totals
 
     def _offer_for(
-        self, framework: Framework, agent: Agent, available: Resources, clock: float
+        self,
+        framework: Framework,
+        agent: Agent,
+        available: Resources,
+        clock: float,
+        quota: QuotaRound | None,
     ) -> Offer | None:
         for role in framework_roles(framework.info):
             if role in framework.suppressed_roles:
                 continue
             usable = available.for_roles([role])
+            if quota is not None:
+                usable = quota.fit(role, usable)
             if not usable or (
                 usable.scalar("cpus") < MIN_ALLOCATABLE_CPUS
                 and usable.scalar("mem") < MIN_ALLOCATABLE_MEM
@@ -141,6 +197,8 @@ class Allocator:
                 role=role,
                 created=now(),
             )
+            if quota is not None:
+                quota.book(role, usable)
             framework.offers[offer.id] = offer
             self._offers_by_agent.setdefault(agent.id, {})[offer.id] = offer
             framework.allocated = framework.allocated + usable
@@ -159,7 +217,7 @@ class Allocator:
     def offer_json(self, offer: Offer) -> dict[str, Any]:
         agent = self.state.agents[offer.agent_id]
         executor_ids = [wrap(e) for (f, e) in agent.executors if f == offer.framework_id]
-        return {
+        body: dict[str, Any] = {
             "id": wrap(offer.id),
             "framework_id": wrap(offer.framework_id),
             "agent_id": wrap(offer.agent_id),
@@ -174,6 +232,10 @@ class Allocator:
             "executor_ids": executor_ids,
             "allocation_info": {"role": offer.role},
         }
+        unavailability = self.unavailability.get(offer.agent_id)
+        if unavailability is not None:
+            body["unavailability"] = unavailability
+        return body
 
     # ----- outstanding offers -----
     def _offer_expired(self, framework_id: str, offer_id: str) -> None:

@@ -180,10 +180,10 @@ async def run(flags: LoadedFlags) -> int:
         logger.info("Recovering from registrar (%s)", registrar.store.description)
         try:
             state = await registrar.recover()
+            master.registry.recover(state)
         except RegistryError as error:
             commit_suicide(f"Recovery failed: {error}")
             return
-        master.registry.recover(state)
         master.leadership.become_leader()
         master.registry.persist()
 

@@ -6,7 +6,11 @@
 - `registry` (registry_keeper.py): the registry of admitted agents, recovered on election;
 - `framework_lifecycle` (frameworks.py): SUBSCRIBE, failover, removal;
 - `agent_registration` and `agent_health` (agent_registration.py, agent_health.py);
-- `task_lifecycle` and `executors` (tasks.py, executors.py): launch, updates, reconciliation, kill.
+- `task_lifecycle` and `executors` (tasks.py, executors.py): launch, updates, reconciliation, kill;
+- `inverse_offers` and `maintenance` (inverse_offers.py, maintenance.py): the maintenance
+  schedule, machine modes, inverse offers;
+- `quotas` and `weights` (quota.py, weights.py): per-role guarantees, limits and weights,
+  applied by the allocator.
 
 The HTTP front ends (scheduler_api.py, agent_link.py, endpoints.py) call these parts.
 """
@@ -19,12 +23,16 @@ from mesos_lite.master.allocator import Allocator
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.executors import Executors
 from mesos_lite.master.frameworks import FrameworkLifecycle
+from mesos_lite.master.inverse_offers import InverseOffers
 from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.maintenance import Maintenance
 from mesos_lite.master.model import Agent, Framework
+from mesos_lite.master.quota import Quotas
 from mesos_lite.master.registry_keeper import RegistryKeeper
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import TaskLifecycle
 from mesos_lite.master.timers import Timers
+from mesos_lite.master.weights import Weights
 
 
 class Master:
@@ -51,6 +59,17 @@ class Master:
         self.agent_health = AgentHealth(
             config, self.state, self.timers, self.allocator, self.task_lifecycle, self.registry
         )
+        self.inverse_offers = InverseOffers(self.state, self.allocator)
+        self.maintenance = Maintenance(
+            self.state,
+            self.timers,
+            self.allocator,
+            self.registry,
+            self.task_lifecycle,
+            self.inverse_offers,
+        )
+        self.quotas = Quotas(self.state, self.allocator, self.registry)
+        self.weights = Weights(self.state, self.allocator, self.registry)
 
     @property
     def elected(self) -> bool:

@@ -14,10 +14,13 @@ from mesos_lite.authentication import HttpSecurity, forbidden
 from mesos_lite.build_info import version_info
 from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
 from mesos_lite.master import state_v1_json as v1
+from mesos_lite.master.maintenance_calls import MaintenanceCalls
 from mesos_lite.master.master import Master
 from mesos_lite.master.metrics import metrics_json
+from mesos_lite.master.quota_calls import QuotaCalls
 from mesos_lite.master.scheduler_call_parsing import NOT_ACCEPTABLE
 from mesos_lite.master.view_filter import view_filter_for
+from mesos_lite.master.weights import WeightsCalls
 from mesos_lite.protocol import value_of, wrap
 
 logger = logging.getLogger(__name__)
@@ -77,8 +80,14 @@ class OperatorApi:
             "GET_FRAMEWORKS": lambda: v1.get_frameworks(master),
             "GET_TASKS": lambda: v1.get_tasks(state),
             "GET_EXECUTORS": lambda: v1.get_executors(state),
-            "GET_ROLES": lambda: v1.get_roles(state),
+            "GET_ROLES": lambda: v1.get_roles(state, master.weights.weights, master.quotas.quotas),
             "GET_MASTER": lambda: v1.get_master(master),
+        }
+        # Calls that change the cluster, each family in its own module.
+        self.commands = {
+            **MaintenanceCalls(master.maintenance, security).commands(),
+            **QuotaCalls(master.quotas, security).commands(),
+            **WeightsCalls(master.weights, security).commands(),
         }
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -92,6 +101,9 @@ class OperatorApi:
             return self._teardown_call(request, body)
         if not isinstance(call_type, str):
             raise CallError(400, "Failed to validate master::Call: Expecting 'type' to be present")
+        command = self.commands.get(call_type)
+        if command is not None:
+            return await command(request, body)
         query = self.queries.get(call_type)
         if query is None:
             if call_type in KNOWN_OPERATOR_CALLS:
@@ -161,9 +173,7 @@ class OperatorApi:
                 {
                     "type": "SUBSCRIBED",
                     "subscribed": {
-                        "get_state": self._visible(
-                            request, "GET_STATE", v1.get_state(self.master)
-                        ),
+                        "get_state": self._visible(request, "GET_STATE", v1.get_state(self.master)),
                         "heartbeat_interval_seconds": OPERATOR_HEARTBEAT_SECONDS,
                     },
                 }

@@ -6,7 +6,12 @@ content as one JSON document shaped like Mesos's `Registry` message:
     {"master": {"info": MasterInfo of the last writer},
      "slaves": {"slaves": [{"info": AgentInfo}, ...]},
      "unreachable": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]},
-     "gone": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]}}
+     "gone": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]},
+     "machines": {"machines": [{"info": MachineInfo}]}, "schedules": [maintenance Schedule],
+     "quota_configs": [QuotaConfig], "weights": [{"info": WeightInfo}]}
+
+The last four (OTHER_SECTIONS) are kept by the master's parts that own them (maintenance.py,
+quota.py, weights.py): the registrar stores and recovers them as they are.
 
 Where it lives depends on --registry and --zk:
 - replicated_log with --zk: the znode `<zk path>/mesos-lite/registry`. Only the leading master
@@ -40,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 REGISTRY_ZNODE = "mesos-lite/registry"
 REGISTRY_FILE = "registry"
+# Sections of Mesos's Registry message other than agents, owned by other parts of the master.
+OTHER_SECTIONS = ("machines", "schedules", "quota_configs", "weights")
 # The longest a registry write waits after the previous one (see Registrar._write_pending).
 REGISTRY_MAX_BATCH_PAUSE = 0.5
 
@@ -63,6 +70,8 @@ class RegistryState:
     # agent id -> time (seconds since the epoch) it was marked unreachable / gone
     unreachable: dict[str, float] = field(default_factory=dict)
     gone: dict[str, float] = field(default_factory=dict)
+    # OTHER_SECTIONS, as stored
+    sections: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, body: Any) -> RegistryState:
@@ -75,6 +84,7 @@ class RegistryState:
                 state.admitted[str(info["id"]["value"])] = info
             state.unreachable = _untimestamped(body.get("unreachable", {}))
             state.gone = _untimestamped(body.get("gone", {}))
+            state.sections = {name: body[name] for name in OTHER_SECTIONS if name in body}
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise RegistryCorruptError(f"malformed registry entry: {error!r}") from None
         return state
@@ -90,6 +100,7 @@ def encode_registry(
     unreachable: dict[str, float],
     gone: dict[str, float],
     master_info: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
 ) -> bytes:
     """The registry document (shaped as this module's docstring shows, keys sorted) from
     entries encoded by `encode_admitted`: the registry keeper encodes an agent once per
@@ -99,12 +110,14 @@ def encode_registry(
     def encoded(value: Any) -> bytes:
         return json.dumps(value, sort_keys=True).encode("utf-8")
 
-    sections = [b'"gone": ' + encoded({"slaves": _timestamped(gone)})]
+    parts = {"gone": encoded({"slaves": _timestamped(gone)})}
     if master_info is not None:
-        sections.append(b'"master": ' + encoded({"info": master_info}))
-    sections.append(b'"slaves": {"slaves": [' + b", ".join(admitted) + b"]}")
-    sections.append(b'"unreachable": ' + encoded({"slaves": _timestamped(unreachable)}))
-    return b"{" + b", ".join(sections) + b"}"
+        parts["master"] = encoded({"info": master_info})
+    parts["slaves"] = b'{"slaves": [' + b", ".join(admitted) + b"]}"
+    parts["unreachable"] = encoded({"slaves": _timestamped(unreachable)})
+    for name, value in (sections or {}).items():
+        parts[name] = encoded(value)
+    return b"{" + b", ".join(f'"{name}": '.encode() + parts[name] for name in sorted(parts)) + b"}"
 
 
 def _timestamped(entries: dict[str, float]) -> list[dict[str, Any]]:
@@ -342,6 +355,11 @@ class Registrar:
         self._pending = document
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+
+    async def written(self) -> None:
+        """Waits until the changes asked for so far are stored (batches keep their pauses)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
 
     async def flush(self) -> None:
         """Waits for the writes asked for so far (without pausing between batches)."""

@@ -6,16 +6,31 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any, Protocol
 
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.leadership import Leadership
 from mesos_lite.master.model import Agent
-from mesos_lite.master.registry import Registrar, RegistryState, encode_admitted, encode_registry
+from mesos_lite.master.registry import (
+    Registrar,
+    RegistryCorruptError,
+    RegistryState,
+    encode_admitted,
+    encode_registry,
+)
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, wrap
 
 logger = logging.getLogger(__name__)
+
+
+class RegistryPart(Protocol):
+    """A part of the master that keeps sections of the registry (registry.OTHER_SECTIONS)."""
+
+    def registry_sections(self) -> dict[str, Any]: ...
+
+    def recover_sections(self, sections: dict[str, Any]) -> None: ...
 
 
 class RegistryKeeper:
@@ -27,12 +42,20 @@ class RegistryKeeper:
         self.leadership = leadership
         self.timers = timers
         self.registrar: Registrar | None = None
+        self.parts: list[RegistryPart] = []
 
     def persist(self) -> None:
         """Asks the registrar to write the registry (only the leader writes it). Changes made
         until the write starts share it (see Registrar)."""
         if self.registrar is not None and self.leadership.elected:
             self.registrar.save(self._document)
+
+    async def persist_now(self) -> None:
+        """persist(), and wait until the registry holds the change (Mesos answers an operator
+        call that changes the registry once the registrar applied it)."""
+        self.persist()
+        if self.registrar is not None and self.leadership.elected:
+            await self.registrar.written()
 
     def _document(self) -> bytes:
         # Pruning is O(removed agents): once per write, not once per change.
@@ -42,7 +65,14 @@ class RegistryKeeper:
             self.state.unreachable_agents,
             self.state.gone_agents,
             self.leadership.master_info(),
+            self._other_sections(),
         )
+
+    def _other_sections(self) -> dict[str, Any]:
+        sections: dict[str, Any] = {}
+        for part in self.parts:
+            sections.update(part.registry_sections())
+        return sections
 
     def _admitted_entries(self) -> list[bytes]:
         """Every admitted agent's registry entry (recovered ones first). A registered agent's
@@ -74,7 +104,8 @@ class RegistryKeeper:
 
     def recover(self, recovered: RegistryState) -> None:
         """On election: agents the previous leader admitted must re-register within
-        --agent_reregister_timeout; until then they are `recovered`."""
+        --agent_reregister_timeout; until then they are `recovered`. The other parts recover
+        their sections (RegistryCorruptError if one cannot)."""
         state = self.state
         state.recovered_agents = {
             agent_id: info
@@ -83,6 +114,11 @@ class RegistryKeeper:
         }
         state.unreachable_agents.update(recovered.unreachable)
         state.gone_agents.update(recovered.gone)
+        for part in self.parts:
+            try:
+                part.recover_sections(recovered.sections)
+            except (AttributeError, KeyError, TypeError, ValueError) as error:
+                raise RegistryCorruptError(f"malformed registry section: {error!r}") from None
         if state.recovered_agents:
             timeout = self.config.agent_reregister_timeout
             logger.info(

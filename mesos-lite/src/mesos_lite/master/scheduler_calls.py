@@ -48,9 +48,9 @@ class SchedulerCalls:
             "UPDATE_FRAMEWORK": self.update_framework,
             "RECONCILE_OPERATIONS": self.reconcile_operations,
             "UNKNOWN": self.unknown,
-            # Inverse offers and operation feedback: accepted, nothing to do.
-            "ACCEPT_INVERSE_OFFERS": _accepted,
-            "DECLINE_INVERSE_OFFERS": _accepted,
+            "ACCEPT_INVERSE_OFFERS": self.accept_inverse_offers,
+            "DECLINE_INVERSE_OFFERS": self.decline_inverse_offers,
+            # Operation feedback: accepted, nothing to do.
             "ACKNOWLEDGE_OPERATION_STATUS": _accepted,
         }
 
@@ -72,6 +72,17 @@ class SchedulerCalls:
                 continue
             allocator.add_filter(framework, offer.agent_id, offer.resources, refuse)
             allocator.request_allocation()
+
+    def accept_inverse_offers(self, framework: Framework, body: dict[str, Any]) -> None:
+        self._answer_inverse_offers(framework, body.get("accept_inverse_offers"), "ACCEPT")
+
+    def decline_inverse_offers(self, framework: Framework, body: dict[str, Any]) -> None:
+        self._answer_inverse_offers(framework, body.get("decline_inverse_offers"), "DECLINE")
+
+    def _answer_inverse_offers(self, framework: Framework, call: Any, answer: str) -> None:
+        call = call if isinstance(call, dict) else {}
+        ids = [item["value"] for item in call.get("inverse_offer_ids", [])]
+        self.master.inverse_offers.respond(framework, ids, answer, call.get("filters", {}))
 
     def revive(self, framework: Framework, body: dict[str, Any]) -> None:
         self.master.allocator.revive(framework, _roles(body.get("revive")))

@@ -3,6 +3,7 @@ GET_ROLES, and the objects of the operator event stream)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mesos_lite.master.master import Master
@@ -94,14 +95,22 @@ def get_executors(state: MasterState) -> dict[str, Any]:
     return {"executors": executors, "orphan_executors": []}
 
 
-def get_roles(state: MasterState) -> dict[str, Any]:
-    roles: dict[str, list[str]] = {}
+def get_roles(
+    state: MasterState, weights: Mapping[str, float] | None = None, quota_roles: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Roles known to the master: those of frameworks, and those given a weight or quota."""
+    weights = weights or {}
+    roles: dict[str, list[str]] = {role: [] for role in [*weights, *quota_roles]}
     for framework in state.frameworks.values():
         for role in framework_roles(framework.info):
             roles.setdefault(role, []).append(framework.id)
     return {
         "roles": [
-            {"name": name, "weight": 1.0, "frameworks": [wrap(f) for f in ids]}
+            {
+                "name": name,
+                "weight": weights.get(name, 1.0),
+                "frameworks": [wrap(f) for f in ids],
+            }
             for name, ids in sorted(roles.items())
         ]
     }

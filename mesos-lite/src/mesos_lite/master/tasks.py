@@ -162,6 +162,20 @@ class TaskLifecycle:
                 framework.tasks.pop(task.id, None)
                 framework.completed_tasks.append(task)
 
+    def remove_agent_tasks(self, framework: Framework, agent_id: str, message: str) -> None:
+        """An operator removed the agent (Machine DOWN): its tasks go TASK_GONE_BY_OPERATOR
+        (partition-aware frameworks) or TASK_LOST, and are complete (Master::__removeSlave
+        without an unreachable time)."""
+        aware = is_partition_aware(framework.info)
+        state = "TASK_GONE_BY_OPERATOR" if aware else "TASK_LOST"
+        reason = "REASON_SLAVE_REMOVED_BY_OPERATOR" if aware else "REASON_SLAVE_REMOVED"
+        for task in [t for t in framework.tasks.values() if t.agent_id == agent_id]:
+            status = master_status(task, state, reason, message)
+            self.apply_status(framework, task, status, state)
+            framework.send({"type": "UPDATE", "update": {"status": status}})
+            framework.tasks.pop(task.id, None)
+            framework.completed_tasks.append(task)
+
     def complete_all(self, framework: Framework) -> None:
         """The framework is removed: its running tasks count as killed, all are complete."""
         for task in list(framework.tasks.values()):
