@@ -37,3 +37,5 @@ class MasterToAgent:
     MESSAGE: Final = "MESSAGE"
     UPDATE_FRAMEWORK: Final = "UPDATE_FRAMEWORK"
     PING: Final = "PING"
+    # The agent was marked gone: it shuts everything down and exits (Mesos's ShutdownMessage).
+    SHUTDOWN: Final = "SHUTDOWN"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from mesos_lite.agent import checkpoint
@@ -62,6 +63,9 @@ class Agent(AgentState):
     def on_fatal_error(self, message: str) -> None:
         """Replaced by the daemon with one that logs and exits 1."""
         logger.error(message)
+
+    def on_shutdown_requested(self) -> None:
+        """Replaced by the daemon with one that shuts down and exits 0."""
 
     async def stop(self) -> None:
         """Shut every executor down (grace period, then kill), then close the master link."""
@@ -137,8 +141,21 @@ class Agent(AgentState):
             framework = self.frameworks.get(value_of(info, "id") or "")
             if framework is not None:
                 framework.info = info
+        elif kind == MasterToAgent.SHUTDOWN:
+            self._shut_down_by_master(str(event.get("message", "")))
         else:
             logger.warning("Ignoring unknown master event %r", kind)
+
+    def _shut_down_by_master(self, message: str) -> None:
+        """The master marked this agent gone: like Mesos's agent, it forgets its id (the next
+        start registers a new agent), shuts its executors down and exits."""
+        logger.info(
+            "Agent asked to shut down by master %s because '%s'", self.link.address, message
+        )
+        latest = checkpoint.latest_link(self.config.work_dir)
+        if os.path.lexists(latest):
+            os.unlink(latest)
+        self.on_shutdown_requested()
 
     # ----- what the executor API reports (`executor_api.py`) -----
     def executor_subscribed(self, run: ExecutorRun, stream: EventStream) -> None:

@@ -42,17 +42,22 @@ class RegistryKeeper:
             self.state.unreachable_agents,
             self.state.gone_agents,
             self.leadership.master_info(),
+            self.state.operator_marks,
         )
 
     def _admitted_entries(self) -> list[bytes]:
         """Every admitted agent's registry entry (recovered ones first). A registered agent's
         entry is encoded again only when its AgentInfo changed: re-encoding every agent for
         every write made registering N agents cost O(N^2)."""
+        marks = self.state.operator_marks
         entries = {
-            agent_id: encode_admitted(info)
+            agent_id: encode_admitted(info, marks.get(agent_id))
             for agent_id, info in self.state.recovered_agents.items()
         }
         for agent in self.state.agents.values():
+            if agent.id in marks:  # a few agents at most: not worth remembering
+                entries[agent.id] = encode_admitted(agent.info_json(), marks[agent.id])
+                continue
             entries[agent.id] = agent.remembered(
                 "registry_entry",
                 (agent.hostname, agent.port, agent.total, agent.attributes),
@@ -83,6 +88,7 @@ class RegistryKeeper:
         }
         state.unreachable_agents.update(recovered.unreachable)
         state.gone_agents.update(recovered.gone)
+        state.operator_marks.update(recovered.operator_marks)
         if state.recovered_agents:
             timeout = self.config.agent_reregister_timeout
             logger.info(
