@@ -204,7 +204,8 @@ def test_drain_kills_tasks_then_drained_and_reactivate(lab: Lab) -> None:
     try:
         task_id = f"drained-{uuid.uuid4().hex[:6]}"
         offer = session.next_offers(start=0, agent_id=agent_id)[0]
-        task = command_task(offer, "sleep 60", task_id)
+        # The task ignores SIGTERM: only the grace period's end (SIGKILL) stops it.
+        task = command_task(offer, "trap '' TERM; sleep 60", task_id)
         task["kill_policy"] = {"grace_period": {"nanoseconds": 30_000_000_000}}
         assert session.launch(offer, [task])[0] == 202
         session.wait_update(task_id, {"TASK_RUNNING"})
