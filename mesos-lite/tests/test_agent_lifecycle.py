@@ -9,7 +9,7 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,14 @@ class Lab:
         assert status == 200
         agents = json.loads(body)["get_agents"]["agents"]
         return next((a for a in agents if a["agent_info"]["id"]["value"] == agent_id), None)
+
+    def registry(self) -> dict[str, Any]:
+        return dict(json.loads((self.directory / "master" / "registry").read_text()))
+
+    def wait_for_registry(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The registry file once `predicate` holds (the registrar writes in batches)."""
+        wait_until(lambda: predicate(self.registry()), 10, "the registry was written")
+        return self.registry()
 
     def call(self, call_type: str, agent_id: str, **extra: Any) -> tuple[int, bytes]:
         status, _, body = post_json(
@@ -145,8 +153,7 @@ def test_deactivate_rescinds_offers_survives_restart_and_reactivate_offers_again
         assert lab.call("REACTIVATE_AGENT", agent_id) == (400, b"Agent is not deactivated")
     finally:
         session.close()
-    registry = json.loads((lab.directory / "master" / "registry").read_text())
-    assert [s.get("deactivated") for s in registry["slaves"]["slaves"]] == [None]
+    lab.wait_for_registry(lambda r: [s.get("deactivated") for s in r["slaves"]["slaves"]] == [None])
 
 
 def test_agent_calls_answer_as_mesos_for_unknown_agents_and_bad_bodies(lab: Lab) -> None:
@@ -237,10 +244,10 @@ def test_drain_kills_tasks_then_drained_and_reactivate(lab: Lab) -> None:
         assert slave is not None
         assert slave["active"] is False
         assert "estimated_drain_start_time_seconds" in slave
-        registry = json.loads((lab.directory / "master" / "registry").read_text())
-        entry = registry["slaves"]["slaves"][0]
-        assert entry["drain_info"]["state"] == "DRAINED"
-        assert entry["deactivated"] is True
+        registry = lab.wait_for_registry(
+            lambda r: r["slaves"]["slaves"][0].get("drain_info", {}).get("state") == "DRAINED"
+        )
+        assert registry["slaves"]["slaves"][0]["deactivated"] is True
 
         lab.restart_master()
         wait_until(lambda: lab.slave(agent_id) is not None, 20, "the agent re-registered")
@@ -268,11 +275,15 @@ def test_drain_with_mark_gone_ends_gone(lab: Lab) -> None:
         assert session.launch(offer, [command_task(offer, "sleep 60", task_id)])[0] == 202
         session.wait_update(task_id, {"TASK_RUNNING"})
         assert lab.call("DRAIN_AGENT", agent_id, mark_gone=True) == (200, b"")
-        session.wait_update(task_id, {"TASK_KILLED", "TASK_GONE_BY_OPERATOR"}, timeout=20)
+        final = session.wait_update(task_id, {"TASK_KILLED", "TASK_GONE_BY_OPERATOR"}, timeout=20)
+        # The draining agent reports its killed task gone (the agent is about to be).
+        assert final["state"] == "TASK_GONE_BY_OPERATOR"
+        assert final["source"] != "SOURCE_MASTER"
         wait_until(lambda: lab.slave(agent_id) is None, 10, "the drained agent is gone")
         wait_until(lambda: not agent.alive(), 15, "the gone agent shut down")
-        registry = json.loads((lab.directory / "master" / "registry").read_text())
+        registry = lab.wait_for_registry(lambda r: bool(r["gone"]["slaves"]))
         assert [g["id"]["value"] for g in registry["gone"]["slaves"]] == [agent_id]
+        assert registry["slaves"]["slaves"] == []
     finally:
         session.close()
 
@@ -320,11 +331,12 @@ def test_a_gone_agent_coming_back_is_refused_after_a_master_restart(lab: Lab) ->
     agent.stop(signal.SIGKILL)
     assert lab.call("MARK_AGENT_GONE", agent_id) == (200, b"")
     lab.restart_master()
-    registry = json.loads((lab.directory / "master" / "registry").read_text())
-    assert agent_id in [g["id"]["value"] for g in registry["gone"]["slaves"]]
+    registry = lab.wait_for_registry(lambda r: bool(r["gone"]["slaves"]))
+    assert [g["id"]["value"] for g in registry["gone"]["slaves"]] == [agent_id]
     assert lab.call("MARK_AGENT_GONE", agent_id) == (200, b"")
     # It comes back with its checkpointed id: told to shut down, and not admitted.
-    back, _ = start_agent(lab.directory, lab.url, *AGENT_FLAGS, name="e", port=port)
+    # (It may be gone before it answers /health: not waited for.)
+    back, _ = start_agent(lab.directory, lab.url, *AGENT_FLAGS, name="e", port=port, wait=False)
     lab.agents.append((back, port))
     wait_until(lambda: not back.alive(), 20, "the returning gone agent was shut down")
     assert back.process.returncode == 0

@@ -15,7 +15,7 @@ import logging
 import os
 from typing import Any
 
-from mesos_lite.agent import checkpoint
+from mesos_lite.agent import checkpoint, draining
 from mesos_lite.agent.config import AgentConfig
 from mesos_lite.agent.containerizer import Containerizer
 from mesos_lite.agent.master_link import MasterLink
@@ -141,6 +141,8 @@ class Agent(AgentState):
             framework = self.frameworks.get(value_of(info, "id") or "")
             if framework is not None:
                 framework.info = info
+        elif kind == MasterToAgent.DRAIN:
+            draining.drain(self, tasks, event.get("config") or {})
         elif kind == MasterToAgent.SHUTDOWN:
             self._shut_down_by_master(str(event.get("message", "")))
         else:

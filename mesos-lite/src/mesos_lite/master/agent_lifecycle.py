@@ -2,8 +2,8 @@
 transitions): deactivation, reactivation, draining and marking an agent gone.
 
 A deactivated agent gets no offers (its outstanding ones are rescinded) but keeps running
-its tasks. A drained agent is deactivated and has its tasks killed (kill grace periods
-capped by max_grace_period); once no task is left on it, it is DRAINED, or, with
+its tasks. A drained agent is deactivated and kills its tasks (agent/draining.py: kill
+grace periods capped by max_grace_period); once no task is left on it, it is DRAINED, or, with
 mark_gone, gone. A gone agent is removed for good: its tasks are TASK_GONE_BY_OPERATOR
 (TASK_LOST for frameworks that are not partition-aware), it is told to shut down, and it is
 refused if it comes back. All of it is kept in the registry (state.operator_marks,
@@ -22,7 +22,7 @@ from mesos_lite.master.registry_keeper import RegistryKeeper
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import TaskLifecycle, master_status
 from mesos_lite.master.timers import Timers
-from mesos_lite.protocol import TERMINAL_STATES, is_partition_aware, now, wrap
+from mesos_lite.protocol import is_partition_aware, now, wrap
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class AgentLifecycle:
             logger.info("Transitioning agent %s to the DRAINING state", agent_id)
             self._deactivate(agent)
             self._note_drain_start(agent_id)
-            self._kill_tasks(agent, config)
+            self._send_drain(agent, config)
             self._check_drained(agent_id)
 
     def _note_drain_start(self, agent_id: str) -> None:
@@ -121,26 +121,10 @@ class AgentLifecycle:
         if "drain_started" not in marks.get(agent_id, {}):
             marks[agent_id] = {**marks.get(agent_id, {}), "drain_started": now()}
 
-    def _kill_tasks(self, agent: Agent, config: dict[str, Any]) -> None:
-        """Kills every task on the agent, its kill policy's grace period capped by
-        max_grace_period (as Mesos's agent does on a DrainSlaveMessage)."""
-        cap = _nanoseconds(config.get("max_grace_period"))
-        for framework in self.state.frameworks.values():
-            for task in [t for t in framework.tasks.values() if t.agent_id == agent.id]:
-                if task.state in TERMINAL_STATES:
-                    continue
-                policy = task.info.get("kill_policy")
-                grace = _grace_nanoseconds(policy)
-                if cap is not None:
-                    grace = cap if grace is None else min(grace, cap)
-                message: dict[str, Any] = {
-                    "type": MasterToAgent.KILL_TASK,
-                    "framework_id": wrap(framework.id),
-                    "task_id": wrap(task.id),
-                }
-                if grace is not None:
-                    message["kill_policy"] = {"grace_period": {"nanoseconds": grace}}
-                self.state.send_to_agent(agent.id, message)
+    def _send_drain(self, agent: Agent, config: dict[str, Any]) -> None:
+        """The agent kills its tasks, grace periods capped by max_grace_period (Mesos's
+        DrainSlaveMessage; sent again when a draining agent re-registers)."""
+        self.state.send_to_agent(agent.id, {"type": MasterToAgent.DRAIN, "config": config})
 
     def _check_drained(self, agent_id: str) -> None:
         """DRAINING → DRAINED (or gone, with mark_gone) once no task is left on the agent
@@ -173,7 +157,7 @@ class AgentLifecycle:
         info = self.drain_info(agent.id)
         if info is not None:
             self._note_drain_start(agent.id)
-            self._kill_tasks(agent, info.get("config", {}))
+            self._send_drain(agent, info.get("config", {}))
             self._check_drained(agent.id)
 
     # ----- gone -----
@@ -212,17 +196,3 @@ class AgentLifecycle:
                 framework.executors.pop(key, None)
             if agent is not None:
                 framework.send({"type": "FAILURE", "failure": {"agent_id": wrap(agent_id)}})
-
-
-def _nanoseconds(duration: Any) -> int | None:
-    """A google.protobuf.Duration ({seconds, nanos}) in nanoseconds."""
-    if not isinstance(duration, dict):
-        return None
-    return int(duration.get("seconds", 0)) * 1_000_000_000 + int(duration.get("nanos", 0))
-
-
-def _grace_nanoseconds(kill_policy: Any) -> int | None:
-    if not isinstance(kill_policy, dict):
-        return None
-    grace = kill_policy.get("grace_period")
-    return int(grace["nanoseconds"]) if isinstance(grace, dict) else None
