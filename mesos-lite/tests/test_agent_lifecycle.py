@@ -99,6 +99,24 @@ def aware_framework(name: str) -> dict[str, Any]:
     return framework_info(name, capabilities=[{"type": "PARTITION_AWARE"}])
 
 
+def running_task(
+    lab: Lab, agent_id: str, name: str, command: str = "sleep 60", **task_fields: Any
+) -> tuple[SchedulerSession, str]:
+    """A partition-aware framework with one command task RUNNING on the agent."""
+    session = SchedulerSession(f"http://{lab.url}", aware_framework(name))
+    session.subscribe()
+    try:
+        task_id = f"{name}-{uuid.uuid4().hex[:6]}"
+        offer = session.next_offers(start=0, agent_id=agent_id)[0]
+        task = {**command_task(offer, command, task_id), **task_fields}
+        assert session.launch(offer, [task])[0] == 202
+        session.wait_update(task_id, {"TASK_RUNNING"})
+    except BaseException:
+        session.close()
+        raise
+    return session, task_id
+
+
 def offers_from(session: SchedulerSession, agent_id: str, mark: int) -> list[dict[str, Any]]:
     return [
         offer
@@ -206,16 +224,15 @@ def test_unauthorized_principals_are_refused(tmp_path: Path) -> None:
 def test_drain_kills_tasks_then_drained_and_reactivate(lab: Lab) -> None:
     _, port = lab.add_agent("b")
     agent_id = lab.agent_id(port)
-    session = SchedulerSession(f"http://{lab.url}", aware_framework("drain"))
-    session.subscribe()
+    # The task ignores SIGTERM: only the grace period's end (SIGKILL) stops it.
+    session, task_id = running_task(
+        lab,
+        agent_id,
+        "drained",
+        "trap '' TERM; sleep 60",
+        kill_policy={"grace_period": {"nanoseconds": 30_000_000_000}},
+    )
     try:
-        task_id = f"drained-{uuid.uuid4().hex[:6]}"
-        offer = session.next_offers(start=0, agent_id=agent_id)[0]
-        # The task ignores SIGTERM: only the grace period's end (SIGKILL) stops it.
-        task = command_task(offer, "trap '' TERM; sleep 60", task_id)
-        task["kill_policy"] = {"grace_period": {"nanoseconds": 30_000_000_000}}
-        assert session.launch(offer, [task])[0] == 202
-        session.wait_update(task_id, {"TASK_RUNNING"})
         started = time.monotonic()
         status, body = lab.call("DRAIN_AGENT", agent_id, max_grace_period={"seconds": 1})
         assert (status, body) == (200, b"")
@@ -267,13 +284,8 @@ def test_drain_kills_tasks_then_drained_and_reactivate(lab: Lab) -> None:
 def test_drain_with_mark_gone_ends_gone(lab: Lab) -> None:
     agent, port = lab.add_agent("c")
     agent_id = lab.agent_id(port)
-    session = SchedulerSession(f"http://{lab.url}", aware_framework("drain-gone"))
-    session.subscribe()
+    session, task_id = running_task(lab, agent_id, "drain-gone")
     try:
-        task_id = f"gone-{uuid.uuid4().hex[:6]}"
-        offer = session.next_offers(start=0, agent_id=agent_id)[0]
-        assert session.launch(offer, [command_task(offer, "sleep 60", task_id)])[0] == 202
-        session.wait_update(task_id, {"TASK_RUNNING"})
         assert lab.call("DRAIN_AGENT", agent_id, mark_gone=True) == (200, b"")
         final = session.wait_update(task_id, {"TASK_KILLED", "TASK_GONE_BY_OPERATOR"}, timeout=20)
         # The draining agent reports its killed task gone (the agent is about to be).
@@ -291,13 +303,8 @@ def test_drain_with_mark_gone_ends_gone(lab: Lab) -> None:
 def test_mark_agent_gone_ends_its_tasks_and_refuses_it_back(lab: Lab) -> None:
     agent, port = lab.add_agent("d")
     agent_id = lab.agent_id(port)
-    aware = SchedulerSession(f"http://{lab.url}", aware_framework("gone-aware"))
-    aware.subscribe()
+    aware, task_id = running_task(lab, agent_id, "gone-aware")
     try:
-        task_id = f"on-gone-{uuid.uuid4().hex[:6]}"
-        offer = aware.next_offers(start=0, agent_id=agent_id)[0]
-        assert aware.launch(offer, [command_task(offer, "sleep 60", task_id)])[0] == 202
-        aware.wait_update(task_id, {"TASK_RUNNING"})
         mark = aware.mark()
         assert lab.call("MARK_AGENT_GONE", agent_id) == (200, b"")
         gone = aware.wait_update(task_id, {"TASK_GONE_BY_OPERATOR", "TASK_LOST"}, start=mark)

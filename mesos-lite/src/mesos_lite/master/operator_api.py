@@ -66,6 +66,8 @@ class OperatorApi:
         }
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not self.master.elected:  # as Mesos: before the body is even read
+            raise await self.master.leadership.redirect_to_current_leader(request.path_qs)
         body = await read_json_call(request, "Call")
         call_type = validated_type(body, "master")
         if call_type == "SUBSCRIBE":
