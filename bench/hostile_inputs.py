@@ -370,8 +370,9 @@ def report(master_port: int, agent_port: int, work_dir: Path) -> None:
         f"{work_dir}/../../../etc",
     ]
     answers = [
-        get(agent_port, f"{endpoint}?path={quote(path, safe='/%')}")
-        for path in paths
+        get(port, f"{endpoint}?path={quote(path, safe='/%')}")
+        for port in (agent_port, master_port)
+        for path in [*paths, "/master/log/../../etc/passwd", "/slave/log/x"]
         for endpoint in ("/files/read", "/files/browse", "/files/download")
     ]
     count("/files paths outside any sandbox", answers)
