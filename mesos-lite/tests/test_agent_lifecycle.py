@@ -250,6 +250,7 @@ def test_drain_kills_tasks_then_drained_and_reactivate(lab: Lab) -> None:
         )
         killed = session.wait_update(task_id, {"TASK_KILLED", "TASK_FAILED"}, timeout=20)
         assert killed["state"] == "TASK_KILLED"
+        assert killed["reason"] == "REASON_AGENT_DRAINING"
         # max_grace_period capped the task's 30s grace period.
         assert time.monotonic() - started < 15
         wait_until(
@@ -290,6 +291,7 @@ def test_drain_with_mark_gone_ends_gone(lab: Lab) -> None:
         final = session.wait_update(task_id, {"TASK_KILLED", "TASK_GONE_BY_OPERATOR"}, timeout=20)
         # The draining agent reports its killed task gone (the agent is about to be).
         assert final["state"] == "TASK_GONE_BY_OPERATOR"
+        assert final["reason"] == "REASON_AGENT_DRAINING"
         assert final["source"] != "SOURCE_MASTER"
         wait_until(lambda: lab.slave(agent_id) is None, 10, "the drained agent is gone")
         wait_until(lambda: not agent.alive(), 15, "the gone agent shut down")

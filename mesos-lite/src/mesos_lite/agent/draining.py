@@ -1,7 +1,8 @@
 """An agent being drained (Mesos's Slave::drain on a DrainSlaveMessage): every task is
-killed, its kill policy's grace period capped by the drain's max_grace_period; with
-mark_gone, the terminal updates of its tasks say TASK_GONE_BY_OPERATOR (the agent will be
-marked gone, and frameworks must learn that rather than a kill they did not ask for)."""
+killed, its kill policy's grace period capped by the drain's max_grace_period; the kills
+are reported with REASON_AGENT_DRAINING and, with mark_gone, to partition-aware frameworks
+as TASK_GONE_BY_OPERATOR (the agent is about to be marked gone). Draining ends once the
+agent has no framework left."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from mesos_lite.agent.state import AgentState
-from mesos_lite.protocol import TERMINAL_STATES
+from mesos_lite.protocol import TERMINAL_STATES, is_partition_aware
 
-if TYPE_CHECKING:  # task_lifecycle.py asks drained_state() of every update
+if TYPE_CHECKING:  # task_lifecycle.py asks drained_status() of every update
     from mesos_lite.agent.task_lifecycle import TaskLifecycle
 
 logger = logging.getLogger(__name__)
@@ -30,12 +31,21 @@ def drain(state: AgentState, tasks: TaskLifecycle, config: dict[str, Any]) -> No
                 tasks.kill_task(framework.id, task_id, _capped(task.get("kill_policy"), cap))
 
 
-def drained_state(state: AgentState, task_state: str) -> str:
-    """The state a task's update carries while the agent drains."""
+def drained_status(state: AgentState, framework_id: str, status: dict[str, Any]) -> dict[str, Any]:
+    """A task's update as a draining agent sends it (Mesos's Slave::statusUpdate): a kill
+    says REASON_AGENT_DRAINING, and, when the agent will be marked gone, a partition-aware
+    framework hears TASK_GONE_BY_OPERATOR."""
     config = state.drain_config
-    if config and config.get("mark_gone") and task_state in TERMINAL_STATES:
-        return "TASK_GONE_BY_OPERATOR"
-    return task_state
+    if config and not state.frameworks:
+        logger.info("Agent finished draining")
+        state.drain_config = config = None
+    if not config or status.get("state") not in ("TASK_KILLING", "TASK_KILLED"):
+        return status
+    status = {**status, "reason": "REASON_AGENT_DRAINING"}
+    framework = state.frameworks.get(framework_id)
+    if config.get("mark_gone") and framework is not None and is_partition_aware(framework.info):
+        status["state"] = "TASK_GONE_BY_OPERATOR"
+    return status
 
 
 def _capped(kill_policy: Any, cap: int | None) -> dict[str, Any] | None:
