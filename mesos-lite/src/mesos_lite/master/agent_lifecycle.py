@@ -156,7 +156,7 @@ class AgentLifecycle:
             self._deactivate(agent)
         info = self.drain_info(agent.id)
         if info is not None:
-            self._note_drain_start(agent.id)
+            # No estimated drain start time here: Mesos sets it only on DRAIN_AGENT.
             self._send_drain(agent, info.get("config", {}))
             self._check_drained(agent.id)
 
