@@ -136,6 +136,8 @@ def test_deactivate_rescinds_offers_survives_restart_and_reactivate_offers_again
     try:
         offer = session.next_offers(start=0, agent_id=agent_id)[0]
         assert lab.call("DEACTIVATE_AGENT", agent_id) == (200, b"")
+        # Answered once the registry holds it, as Mesos answers after its registrar.
+        assert [s.get("deactivated") for s in lab.registry()["slaves"]["slaves"]] == [True]
         rescind = session.wait_for(lambda e: e["type"] == "RESCIND", 5)
         assert rescind["rescind"]["offer_id"] == offer["id"]
         mark = session.mark()
@@ -171,7 +173,7 @@ def test_deactivate_rescinds_offers_survives_restart_and_reactivate_offers_again
         assert lab.call("REACTIVATE_AGENT", agent_id) == (400, b"Agent is not deactivated")
     finally:
         session.close()
-    lab.wait_for_registry(lambda r: [s.get("deactivated") for s in r["slaves"]["slaves"]] == [None])
+    assert [s.get("deactivated") for s in lab.registry()["slaves"]["slaves"]] == [None]
 
 
 def test_agent_calls_answer_as_mesos_for_unknown_agents_and_bad_bodies(lab: Lab) -> None:

@@ -369,6 +369,11 @@ class Registrar:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_pending())
 
+    async def written(self) -> None:
+        """Waits until the changes asked for so far are stored (batches keep their pauses)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+
     async def flush(self) -> None:
         """Waits for the writes asked for so far (without pausing between batches)."""
         self._hurry.set()

@@ -34,6 +34,13 @@ class RegistryKeeper:
         if self.registrar is not None and self.leadership.elected:
             self.registrar.save(self._document)
 
+    async def persist_now(self) -> None:
+        """persist(), and wait until the registry holds the change (Mesos answers an operator
+        call that changes the registry once the registrar applied it)."""
+        self.persist()
+        if self.registrar is not None and self.leadership.elected:
+            await self.registrar.written()
+
     def _document(self) -> bytes:
         # Pruning is O(removed agents): once per write, not once per change.
         self._prune_removed_agents()
