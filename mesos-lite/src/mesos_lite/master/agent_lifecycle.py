@@ -179,7 +179,8 @@ class AgentLifecycle:
                 agent.stream.send({"type": MasterToAgent.SHUTDOWN, "message": GONE_MESSAGE})
                 agent.stream.close()
                 agent.stream = None
-            state.emit("agent_removed", agent_id)
+            # No AGENT_REMOVED operator event: Mesos 1.11 sends it only when an agent
+            # unregisters (Master::_removeSlave), not for gone or unreachable ones.
         for framework in state.frameworks.values():
             aware = is_partition_aware(framework.info)
             for task in [t for t in framework.tasks.values() if t.agent_id == agent_id]:
