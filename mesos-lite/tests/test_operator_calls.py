@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mesos_http import SchedulerSession, get_json, post_json, request
+from mesos_http import SchedulerSession, framework_info, get_json, post_json, request
 
-from mesos_lite.testing import ExternalCluster, start_master, wait_until
+from mesos_lite.testing import (
+    ExternalCluster,
+    start_agent,
+    start_master,
+    wait_for_agents,
+    wait_until,
+)
 
 Cluster = ExternalCluster
 API = "/api/v1"
@@ -270,4 +276,52 @@ def test_unauthorized_set_logging_level_is_403(tmp_path: Path) -> None:
         assert status == 403
         assert level_of(url) == 0
     finally:
+        master.stop()
+
+
+def test_agent_files_need_access_sandboxes_and_serve_slave_log(tmp_path: Path) -> None:
+    """The agent's sandboxes are guarded by access_sandboxes (object: the executor's user),
+    its log is attached as /slave/log (access_mesos_logs), for the v1 calls as for /files."""
+    acls = {
+        "permissive": True,
+        "access_sandboxes": [
+            {"principals": {"type": "ANY"}, "users": {"values": ["root"]}},
+            {"principals": {"type": "ANY"}, "users": {"type": "NONE"}},
+        ],
+    }
+    master, port = start_master(tmp_path, "--registry=in_memory", "--allocation_interval=100ms")
+    agent, agent_port = start_agent(
+        tmp_path,
+        f"127.0.0.1:{port}",
+        "--resources=cpus:1;mem:512",
+        f"--acls={json.dumps(acls)}",
+        f"--log_dir={tmp_path / 'agent-logs'}",
+    )
+    agent_url = f"127.0.0.1:{agent_port}"
+    session = SchedulerSession(f"http://127.0.0.1:{port}", framework_info("acl", user="nobody"))
+    try:
+        wait_for_agents(f"http://127.0.0.1:{port}", 1)
+        session.subscribe()
+        running = session.launch_running("sleep 30", "guarded")
+        sandbox = next(
+            e["directory"]
+            for f in get_json(agent_url, "/state")["frameworks"]
+            for e in f["executors"]
+            if e["id"] == "guarded"
+        )
+        # The executor runs as 'nobody': the ACL lets anyone read only root's sandboxes.
+        status, _, body = call(agent_url, {"type": "LIST_FILES", "list_files": {"path": sandbox}})
+        assert (status, body) == (403, b"")
+        read = {"type": "READ_FILE", "read_file": {"path": f"{sandbox}/stdout", "offset": 0}}
+        assert call(agent_url, read)[:3:2] == (403, b"")
+        assert request(agent_url, "GET", f"/files/browse?path={sandbox}")[0] == 403
+        read = {"type": "READ_FILE", "read_file": {"path": "/slave/log", "offset": 0}}
+        status, _, body = call(agent_url, read)
+        assert status == 200, body
+        log = base64.b64decode(json.loads(body)["read_file"]["data"]).decode()
+        assert "mesos-lite agent" in log
+        session.call("KILL", {"task_id": {"value": "guarded"}, "agent_id": running["agent_id"]})
+    finally:
+        session.close()
+        agent.stop()
         master.stop()

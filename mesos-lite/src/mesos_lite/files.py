@@ -5,7 +5,8 @@ READ_FILE, over the paths the daemon attached.
 An attachment maps a virtual path to a real file or directory, with the ACL action that
 guards it: the master attaches its log file as `/master/log` and the agent its log as
 `/slave/log` (access_mesos_logs), the agent every executor run's sandbox under its own
-path. Paths are opened by agent/sandbox_files.py, never through a link.
+path (access_sandboxes, whose object is the user the executor runs as). Paths are opened
+by agent/sandbox_files.py, never through a link.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ AGENT_LOG = "/slave/log"
 
 class Attachment(NamedTuple):
     real_path: str
-    # The ACL action that must approve a request for it (object ANY), or None.
+    # The ACL action that must approve a request for it, and its object (None: ANY).
     action: str | None = None
+    object: str | None = None
 
 
 def log_attachment(log_dir: str | None, program: str) -> Attachment | None:
@@ -114,8 +116,9 @@ class Files:
         attached = self.attachments()
         real = {virtual: a.real_path for virtual, a in attached.items()}
         root, components = sandbox_files.attached_root(path, real)
-        action = next(a.action for a in attached.values() if a.real_path == root)
-        if action is not None and not self.security.approved(request, action, None):
+        attachment = next(a for a in attached.values() if a.real_path == root)
+        action = attachment.action
+        if action is not None and not self.security.approved(request, action, attachment.object):
             raise CallError(403, "")
         return sandbox_files.open_beneath(root, components)
 

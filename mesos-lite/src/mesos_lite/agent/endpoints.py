@@ -12,6 +12,7 @@ from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.view_filter import AgentViewFilter
 from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
+from mesos_lite.authorization import executor_user
 from mesos_lite.build_info import version_info
 from mesos_lite.files import AGENT_LOG, Attachment, Files, log_attachment
 from mesos_lite.httpd import json_response, read_json_call
@@ -209,13 +210,15 @@ class AgentEndpoints:
     # ----- files -----
     def _attached(self) -> dict[str, Attachment]:
         """What the agent serves, as Mesos attaches it: every executor run's sandbox (live
-        and completed) under its own path, and its log file as /slave/log."""
+        and completed) under its own path, readable as the access_sandboxes ACL allows for
+        the user the executor runs as, and its log file as /slave/log."""
         agent = self.agent
-        attached = {
-            run.directory: Attachment(run.directory)
-            for framework in [*agent.frameworks.values(), *agent.completed_frameworks]
-            for run in [*framework.executors.values(), *framework.completed_executors]
-        }
+        attached: dict[str, Attachment] = {}
+        for framework in [*agent.frameworks.values(), *agent.completed_frameworks]:
+            framework_user = str(framework.info.get("user", ""))
+            for run in [*framework.executors.values(), *framework.completed_executors]:
+                user = executor_user(run.info, framework_user)
+                attached[run.directory] = Attachment(run.directory, "access_sandboxes", user)
         if self._log is not None:
             attached[AGENT_LOG] = self._log
         return attached

@@ -9,7 +9,6 @@ the way fails the open instead of leading out.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from collections.abc import Iterator, Mapping
@@ -81,16 +80,6 @@ def open_beneath(root: str, components: list[str]) -> OpenedFile:
         os.close(fd)
         raise CallError(404, "") from None
     return OpenedFile(fd, info)
-
-
-@contextlib.contextmanager
-def opened(path: str, attached: Mapping[str, str]) -> Iterator[OpenedFile]:
-    root, components = attached_root(path, attached)
-    handle = open_beneath(root, components)
-    try:
-        yield handle
-    finally:
-        handle.close()
 
 
 def list_directory(handle: OpenedFile) -> list[tuple[str, os.stat_result]]:
