@@ -231,6 +231,21 @@ def templates(framework_id: str, agent_id: str) -> dict[str, list[dict[str, Any]
             {"type": "READ_FILE", "read_file": {"path": "/x", "offset": 0, "length": 1}},
             {"type": "LIST_FILES", "list_files": {"path": "/x"}},
             {"type": "TEARDOWN", "teardown": {"framework_id": {"value": "no-such"}}},
+            {
+                "type": "SET_LOGGING_LEVEL",
+                "set_logging_level": {"level": 1, "duration": {"nanoseconds": 1000}},
+            },
+            {"type": "DEACTIVATE_AGENT", "deactivate_agent": {"agent_id": {"value": "no-such"}}},
+            {"type": "REACTIVATE_AGENT", "reactivate_agent": {"agent_id": {"value": "no-such"}}},
+            {"type": "MARK_AGENT_GONE", "mark_agent_gone": {"agent_id": {"value": "no-such"}}},
+            {
+                "type": "DRAIN_AGENT",
+                "drain_agent": {
+                    "agent_id": {"value": "no-such"},
+                    "max_grace_period": {"seconds": 1, "nanos": 0},
+                    "mark_gone": False,
+                },
+            },
         ],
     }
 
@@ -355,8 +370,9 @@ def report(master_port: int, agent_port: int, work_dir: Path) -> None:
         f"{work_dir}/../../../etc",
     ]
     answers = [
-        get(agent_port, f"{endpoint}?path={quote(path, safe='/%')}")
-        for path in paths
+        get(port, f"{endpoint}?path={quote(path, safe='/%')}")
+        for port in (agent_port, master_port)
+        for path in [*paths, "/master/log/../../etc/passwd", "/slave/log/x"]
         for endpoint in ("/files/read", "/files/browse", "/files/download")
     ]
     count("/files paths outside any sandbox", answers)

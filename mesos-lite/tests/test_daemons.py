@@ -427,6 +427,10 @@ def test_high_availability_redirect_and_failover(
         status, headers, _ = post_json(standby_url, "/api/v1/scheduler", subscribe)
         assert status == 307
         assert headers["Location"] == f"//127.0.0.1:{first_port}/api/v1/scheduler"
+        # So do operator calls (a standby must not take DEACTIVATE_AGENT and the like).
+        status, headers, _ = post_json(standby_url, "/api/v1", {"type": "GET_AGENTS"})
+        assert status == 307
+        assert headers["Location"] == f"//127.0.0.1:{first_port}/api/v1"
         assert get_json(standby_url, "/metrics/snapshot")["master/elected"] == 0
         assert get_json(leader_url, "/metrics/snapshot")["master/elected"] == 1
 

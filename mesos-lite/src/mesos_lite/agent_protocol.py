@@ -37,6 +37,8 @@ class MasterToAgent:
     MESSAGE: Final = "MESSAGE"
     UPDATE_FRAMEWORK: Final = "UPDATE_FRAMEWORK"
     PING: Final = "PING"
-    # Mesos's ShutdownMessage: the agent shuts its executors down and exits ("message" says
-    # why: a machine brought DOWN for maintenance, or refused while DOWN).
+    # Kill every task (grace periods capped by config.max_grace_period); with
+    # config.mark_gone, terminal updates become TASK_GONE_BY_OPERATOR (DrainSlaveMessage).
+    DRAIN: Final = "DRAIN"
+    # The agent was marked gone: it shuts everything down and exits (Mesos's ShutdownMessage).
     SHUTDOWN: Final = "SHUTDOWN"

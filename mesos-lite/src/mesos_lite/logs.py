@@ -10,6 +10,9 @@ import time
 
 _FORMAT = "%(levelname).1s%(asctime)s.%(msecs)03d %(process)d %(name)s] %(message)s"
 _DATE = "%m%d %H:%M:%S"
+# The daemons' program names (glog's log file names start with them).
+MASTER_PROGRAM = "mesos-master"
+AGENT_PROGRAM = "mesos-agent"
 _LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
 

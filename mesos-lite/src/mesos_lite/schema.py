@@ -27,6 +27,29 @@ ENUMS: dict[str, frozenset[str]] = {
         "RECONCILE_OPERATIONS MESSAGE REQUEST SUPPRESS UPDATE_FRAMEWORK"
     ),
     "ExecutorCallType": _values("UNKNOWN SUBSCRIBE UPDATE MESSAGE HEARTBEAT"),
+    # The operator API's call types (master.proto, agent.proto). OperatorCall.type is read as
+    # a string: stout drops an unknown value of this optional enum, leaving the call without
+    # a type, and operator_calls.py answers as Mesos's call validation does.
+    "MasterCallType": _values(
+        "UNKNOWN GET_HEALTH GET_FLAGS GET_VERSION GET_METRICS GET_LOGGING_LEVEL "
+        "SET_LOGGING_LEVEL LIST_FILES READ_FILE GET_STATE GET_AGENTS GET_FRAMEWORKS "
+        "GET_EXECUTORS GET_OPERATIONS GET_TASKS GET_ROLES GET_WEIGHTS UPDATE_WEIGHTS GET_MASTER "
+        "SUBSCRIBE RESERVE_RESOURCES UNRESERVE_RESOURCES CREATE_VOLUMES DESTROY_VOLUMES "
+        "GROW_VOLUME SHRINK_VOLUME GET_MAINTENANCE_STATUS GET_MAINTENANCE_SCHEDULE "
+        "UPDATE_MAINTENANCE_SCHEDULE START_MAINTENANCE STOP_MAINTENANCE DRAIN_AGENT "
+        "DEACTIVATE_AGENT REACTIVATE_AGENT GET_QUOTA UPDATE_QUOTA SET_QUOTA REMOVE_QUOTA "
+        "TEARDOWN MARK_AGENT_GONE"
+    ),
+    "AgentCallType": _values(
+        "UNKNOWN GET_HEALTH GET_FLAGS GET_VERSION GET_METRICS GET_LOGGING_LEVEL "
+        "SET_LOGGING_LEVEL LIST_FILES READ_FILE GET_STATE GET_CONTAINERS GET_FRAMEWORKS "
+        "GET_EXECUTORS GET_OPERATIONS GET_TASKS GET_AGENT GET_RESOURCE_PROVIDERS "
+        "LAUNCH_NESTED_CONTAINER WAIT_NESTED_CONTAINER KILL_NESTED_CONTAINER "
+        "REMOVE_NESTED_CONTAINER LAUNCH_NESTED_CONTAINER_SESSION ATTACH_CONTAINER_INPUT "
+        "ATTACH_CONTAINER_OUTPUT LAUNCH_CONTAINER WAIT_CONTAINER KILL_CONTAINER "
+        "REMOVE_CONTAINER ADD_RESOURCE_PROVIDER_CONFIG UPDATE_RESOURCE_PROVIDER_CONFIG "
+        "REMOVE_RESOURCE_PROVIDER_CONFIG MARK_RESOURCE_PROVIDER_GONE PRUNE_IMAGES"
+    ),
     "FrameworkCapability": _values(
         "UNKNOWN REVOCABLE_RESOURCES TASK_KILLING_STATE GPU_RESOURCES SHARED_RESOURCES "
         "PARTITION_AWARE MULTI_ROLE RESERVATION_REFINEMENT REGION_AWARE"
@@ -262,7 +285,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ReadFile": {"path": "string!", "offset": "uint64!", "length": "uint64"},
     "Teardown": {"framework_id": "FrameworkID!"},
     "AgentRef": {"agent_id": "AgentID!"},
-    "DrainAgent": {"agent_id": "AgentID!", "max_grace_period": "DurationInfo", "mark_gone": "bool"},
+    "DrainAgent": {"agent_id": "AgentID!", "max_grace_period": "Duration", "mark_gone": "bool"},
+    # google.protobuf.Duration (DrainAgent's max_grace_period), in stout's JSON form.
+    "Duration": {"seconds": "int64", "nanos": "int32"},
     "Machines": {"machines": "*MachineID"},
     "MachineID": {"hostname": "string", "ip": "string"},
     # maintenance.proto

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
-from mesos_lite.agent import checkpoint
+from mesos_lite.agent import checkpoint, draining
 from mesos_lite.agent.config import AgentConfig
 from mesos_lite.agent.containerizer import Containerizer
 from mesos_lite.agent.master_link import MasterLink
@@ -63,10 +64,8 @@ class Agent(AgentState):
         """Replaced by the daemon with one that logs and exits 1."""
         logger.error(message)
 
-    def on_shutdown_requested(self, message: str) -> None:
-        """The master asked this agent to shut down (Mesos's ShutdownMessage); replaced by
-        the daemon with one that stops the agent (executors shut down) and exits 0."""
-        logger.info("Agent asked to shut down by the master because '%s'", message)
+    def on_shutdown_requested(self) -> None:
+        """Replaced by the daemon with one that shuts down and exits 0."""
 
     async def stop(self) -> None:
         """Shut every executor down (grace period, then kill), then close the master link."""
@@ -142,10 +141,23 @@ class Agent(AgentState):
             framework = self.frameworks.get(value_of(info, "id") or "")
             if framework is not None:
                 framework.info = info
+        elif kind == MasterToAgent.DRAIN:
+            draining.drain(self, tasks, event.get("config") or {})
         elif kind == MasterToAgent.SHUTDOWN:
-            self.on_shutdown_requested(str(event.get("message", "")))
+            self._shut_down_by_master(str(event.get("message", "")))
         else:
             logger.warning("Ignoring unknown master event %r", kind)
+
+    def _shut_down_by_master(self, message: str) -> None:
+        """The master marked this agent gone: like Mesos's agent, it forgets its id (the next
+        start registers a new agent), shuts its executors down and exits."""
+        logger.info(
+            "Agent asked to shut down by master %s because '%s'", self.link.address, message
+        )
+        latest = checkpoint.latest_link(self.config.work_dir)
+        if os.path.lexists(latest):
+            os.unlink(latest)
+        self.on_shutdown_requested()
 
     # ----- what the executor API reports (`executor_api.py`) -----
     def executor_subscribed(self, run: ExecutorRun, stream: EventStream) -> None:

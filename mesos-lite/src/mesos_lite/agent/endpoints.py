@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from typing import Any
 
 from aiohttp import web
 
-from mesos_lite.agent import sandbox_files
 from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.view_filter import AgentViewFilter
 from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
+from mesos_lite.authorization import executor_user
 from mesos_lite.build_info import version_info
-from mesos_lite.httpd import CallError, json_response, read_json_call
+from mesos_lite.files import AGENT_LOG, Attachment, Files, log_attachment
+from mesos_lite.httpd import json_response, read_json_call
+from mesos_lite.logging_level import LoggingLevel
+from mesos_lite.logs import AGENT_PROGRAM
+from mesos_lite.operator_calls import not_implemented, validated_type
 from mesos_lite.protocol import AGENT_CAPABILITIES, TERMINAL_STATES, value_of
 from mesos_lite.resources import Resources, attributes_summary, parse_resources_json
-
-# Mesos reads at most 16 pages per /files/read request.
-MAX_READ_LENGTH = 16 * 4096
 
 
 def _reverse_dns(ip: object) -> str | None:
@@ -57,6 +57,9 @@ class AgentEndpoints:
     def __init__(self, agent: Agent, security: HttpSecurity | None = None) -> None:
         self.agent = agent
         self.security = security or HttpSecurity(lambda path: None)
+        self._log = log_attachment(agent.config.log_dir, AGENT_PROGRAM)
+        self.files = Files(self.security, self._attached)
+        self.logging_level = LoggingLevel(self.security)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -70,11 +73,8 @@ class AgentEndpoints:
             web.get("/flags", self.flags),
             web.get("/slave(1)/flags", self.flags),
             web.get("/metrics/snapshot", self.metrics),
-            web.get("/files/read", self.files_read),
-            web.get("/files/read.json", self.files_read),
-            web.get("/files/browse", self.files_browse),
-            web.get("/files/browse.json", self.files_browse),
-            web.get("/files/download", self.files_download),
+            *self.files.routes(),
+            self.logging_level.route(),
             web.route("*", "/api/v1", self.operator_api),
         ]
 
@@ -208,84 +208,27 @@ class AgentEndpoints:
         return body
 
     # ----- files -----
-    def _attached(self) -> list[str]:
+    def _attached(self) -> dict[str, Attachment]:
         """What the agent serves, as Mesos attaches it: every executor run's sandbox (live
-        and completed) and --log_dir."""
+        and completed) under its own path, readable as the access_sandboxes ACL allows for
+        the user the executor runs as, and its log file as /slave/log."""
         agent = self.agent
-        roots = [
-            run.directory
-            for framework in [*agent.frameworks.values(), *agent.completed_frameworks]
-            for run in [*framework.executors.values(), *framework.completed_executors]
-        ]
-        if agent.config.log_dir:
-            roots.append(agent.config.log_dir)
-        return roots
-
-    @staticmethod
-    def _number(request: web.Request, name: str) -> int | None:
-        text = request.query.get(name)
-        if text is None:
-            return None
-        try:
-            value = int(text)
-        except ValueError:
-            raise CallError(
-                400, f"Failed to parse {name}: Failed to convert '{text}' to number.\n"
-            ) from None
-        if value < -1:
-            raise CallError(400, f"Negative {name} provided: {value}.\n")
-        return value
-
-    async def files_read(self, request: web.Request) -> web.Response:
-        """Mesos's /files/read: offset -1 (or none) asks for the size; reads are capped at
-        16 pages."""
-        path = sandbox_files.requested_path(request.query.get("path"))
-        offset = self._number(request, "offset")
-        if offset is None:
-            offset = -1
-        length = self._number(request, "length")
-        if length == -1:
-            length = None
-        with sandbox_files.opened(path, self._attached()) as handle:
-            if handle.is_directory:
-                raise CallError(400, "Cannot read a directory.\n")
-            if not handle.is_regular:
-                raise CallError(400, "Cannot read a file that is not a regular file.\n")
-            size = handle.info.st_size
-            if offset == -1:
-                return json_response({"data": "", "offset": size})
-            if offset >= size or length == 0:
-                return json_response({"data": "", "offset": offset})
-            if length is None:
-                length = size - offset
-            data = os.pread(handle.fd, min(length, MAX_READ_LENGTH), offset)
-        return json_response({"data": data.decode("utf-8", errors="replace"), "offset": offset})
-
-    async def files_browse(self, request: web.Request) -> web.Response:
-        path = sandbox_files.requested_path(request.query.get("path"))
-        with sandbox_files.opened(path, self._attached()) as handle:
-            if not handle.is_directory:
-                return json_response([sandbox_files.entry_json(path, handle.info)])
-            return json_response(sandbox_files.list_directory(path, handle))
-
-    async def files_download(self, request: web.Request) -> web.StreamResponse:
-        path = sandbox_files.requested_path(request.query.get("path"))
-        with sandbox_files.opened(path, self._attached()) as handle:
-            if handle.is_directory:
-                raise CallError(400, "Cannot download a directory.\n")
-            if not handle.is_regular:
-                raise CallError(400, "Cannot download a file that is not a regular file.\n")
-            response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-            await response.prepare(request)
-            for chunk in sandbox_files.read_chunks(handle):
-                await response.write(chunk)
-            await response.write_eof()
-        return response
+        attached: dict[str, Attachment] = {}
+        for framework in [*agent.frameworks.values(), *agent.completed_frameworks]:
+            framework_user = str(framework.info.get("user", ""))
+            for run in [*framework.executors.values(), *framework.completed_executors]:
+                user = executor_user(run.info, framework_user)
+                attached[run.directory] = Attachment(run.directory, "access_sandboxes", user)
+        if self._log is not None:
+            attached[AGENT_LOG] = self._log
+        return attached
 
     # ----- v1 operator API -----
     async def operator_api(self, request: web.Request) -> web.Response:
         body = await read_json_call(request, "Call")
-        call_type = body.get("type")
+        call_type = validated_type(body, "agent")
+        if call_type == "SET_LOGGING_LEVEL":
+            return self.logging_level.set_call(request, body)
         if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
             return forbidden()
         handlers = {
@@ -298,6 +241,9 @@ class AgentEndpoints:
                 "metrics": [{"name": k, "value": v} for k, v in self.metrics_body().items()]
             },
             "GET_AGENT": lambda: {"agent_info": self.agent.agent_info()},
+            "GET_LOGGING_LEVEL": self.logging_level.get_call,
+            "LIST_FILES": lambda: self.files.list_files(request, body),
+            "READ_FILE": lambda: self.files.read_file(request, body),
             "GET_STATE": lambda: {
                 "get_tasks": self._v1_tasks(),
                 "get_frameworks": {
@@ -320,14 +266,9 @@ class AgentEndpoints:
                 ]
             },
         }
-        if not isinstance(call_type, str):
-            raise CallError(400, "Failed to validate agent::Call: Expecting 'type' to be present")
         handler = handlers.get(call_type)
         if handler is None:
-            raise CallError(
-                400,
-                f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
-            )
+            raise not_implemented(call_type)
         result = handler()
         view = self._view_filter(request)
         if view is not None and isinstance(result, dict):

@@ -30,7 +30,7 @@ from mesos_lite.daemon import (
 )
 from mesos_lite.flag_catalog import AGENT_ONLY_FLAGS
 from mesos_lite.flags import Flag, LoadedFlags, flags_as_strings, warn_ignored
-from mesos_lite.logs import setup_logging
+from mesos_lite.logs import AGENT_PROGRAM, setup_logging
 from mesos_lite.resources import (
     ResourceError,
     Resources,
@@ -41,7 +41,7 @@ from mesos_lite.security_flags import AGENT_SECURITY_FLAGS, SecurityFlagError, a
 from mesos_lite.zookeeper import MasterDetector, ZooKeeperUrl
 
 logger = logging.getLogger(__name__)
-PROGRAM = "mesos-agent"
+PROGRAM = AGENT_PROGRAM
 
 AGENT_FLAGS = [
     *SHARED_IMPLEMENTED,
@@ -244,13 +244,11 @@ async def run(flags: LoadedFlags) -> int:
         if not exit_code.done():
             exit_code.set_result(1)
 
-    agent.on_fatal_error = exit_with_error  # type: ignore[method-assign]
-
-    def exit_on_request(message: str) -> None:
-        logger.info("Agent asked to shut down by the master because '%s'", message)
+    def exit_on_request() -> None:
         if not exit_code.done():
             exit_code.set_result(0)
 
+    agent.on_fatal_error = exit_with_error  # type: ignore[method-assign]
     agent.on_shutdown_requested = exit_on_request  # type: ignore[method-assign]
 
     async def on_started() -> None:

@@ -1,17 +1,17 @@
 """Files the agent serves on /files/*: opened beneath an attached root, never through a link.
 
-Mesos serves only the paths the agent attached (each executor run's sandbox, the agent's
-logs). A task owns its sandbox and may put symlinks (or swap a file for one between a check
-and an open) in it, so a path is opened one component at a time relative to the directory
-above it, with O_NOFOLLOW: a link anywhere on the way fails the open instead of leading out.
+Mesos serves only the paths a daemon attached (mesos_lite/files.py: each executor run's
+sandbox and the agent's log; the master's log). A task owns its sandbox and may put symlinks
+(or swap a file for one between a check and an open) in it, so a path is opened one
+component at a time relative to the directory above it, with O_NOFOLLOW: a link anywhere on
+the way fails the open instead of leading out.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from mesos_lite.httpd import CallError
@@ -29,16 +29,21 @@ def requested_path(text: str | None) -> str:
     return os.path.normpath("/" + text.lstrip("/"))
 
 
-def attached_root(path: str, roots: Iterable[str]) -> tuple[str, list[str]]:
-    """The attached root holding `path` and the components below it; 404 when none does
-    (as Mesos answers for a path that is not attached)."""
-    for attached in roots:
-        root = os.path.normpath(attached)
-        if path == root:
-            return root, []
-        if path.startswith(root.rstrip("/") + "/"):
-            return root, path[len(root.rstrip("/")) + 1 :].split("/")
-    raise CallError(404, "")
+def attached_root(path: str, attached: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The real path attached (virtual path -> real file or directory) at the longest
+    virtual prefix of `path`, and the components below it; 404 when none is (as Mesos
+    answers for a path that is not attached)."""
+    best: str | None = None
+    for virtual in attached:
+        root = os.path.normpath(virtual)
+        beneath = path == root or path.startswith(root.rstrip("/") + "/")
+        if beneath and (best is None or len(root) > len(os.path.normpath(best))):
+            best = virtual
+    if best is None:
+        raise CallError(404, "")
+    root = os.path.normpath(best).rstrip("/")
+    below = path[len(root) + 1 :] if len(path) > len(root) else ""
+    return attached[best], below.split("/") if below else []
 
 
 @dataclass
@@ -59,9 +64,10 @@ class OpenedFile:
 
 
 def open_beneath(root: str, components: list[str]) -> OpenedFile:
-    """Opens root/components... without following any link; 404 if it is not there."""
+    """Opens root/components... without following any link; 404 if it is not there (a
+    root that is a file has nothing below it)."""
     try:
-        fd = os.open(root, _FLAGS | os.O_DIRECTORY)
+        fd = os.open(root, _FLAGS | (os.O_DIRECTORY if components else 0))
     except OSError:
         raise CallError(404, "") from None
     try:
@@ -76,37 +82,15 @@ def open_beneath(root: str, components: list[str]) -> OpenedFile:
     return OpenedFile(fd, info)
 
 
-@contextlib.contextmanager
-def opened(path: str, roots: Iterable[str]) -> Iterator[OpenedFile]:
-    root, components = attached_root(path, roots)
-    handle = open_beneath(root, components)
-    try:
-        yield handle
-    finally:
-        handle.close()
-
-
-def entry_json(path: str, info: os.stat_result) -> dict[str, object]:
-    return {
-        "path": path,
-        "nlink": info.st_nlink,
-        "size": info.st_size,
-        "mtime": info.st_mtime,
-        "mode": stat.filemode(info.st_mode),
-        "uid": str(info.st_uid),
-        "gid": str(info.st_gid),
-    }
-
-
-def list_directory(path: str, handle: OpenedFile) -> list[dict[str, object]]:
-    """The entries of the opened directory (links described, not followed)."""
+def list_directory(handle: OpenedFile) -> list[tuple[str, os.stat_result]]:
+    """The entries of the opened directory, by name (links described, not followed)."""
     entries = []
     for name in sorted(os.listdir(handle.fd)):
         try:
             info = os.stat(name, dir_fd=handle.fd, follow_symlinks=False)
         except OSError:
             continue
-        entries.append(entry_json(os.path.join(path, name), info))
+        entries.append((name, info))
     return entries
 
 

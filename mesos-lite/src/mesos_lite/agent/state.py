@@ -25,6 +25,8 @@ class AgentState:
         self.frameworks: dict[str, FrameworkRun] = {}
         self.completed_frameworks: list[FrameworkRun] = []
         self.counters: dict[str, int] = {}
+        # Set while the master drains this agent (DrainConfig: max_grace_period, mark_gone).
+        self.drain_config: dict[str, Any] | None = None
         # Set when the agent shuts down: its executors' ends are then not reported.
         self.stopping = False
         self._background: set[asyncio.Task[Any]] = set()

@@ -11,6 +11,7 @@ from typing import Any
 
 from mesos_lite.agent.checkpoint import Checkpointer
 from mesos_lite.agent.containerizer import Containerizer, command_executor_info
+from mesos_lite.agent.draining import drained_status
 from mesos_lite.agent.master_link import MasterLink
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.state import AgentState
@@ -238,6 +239,7 @@ class TaskLifecycle:
         self, framework_id: str, status: dict[str, Any], run: ExecutorRun | None
     ) -> None:
         """An update from an executor (or the agent itself), to deliver reliably."""
+        status = drained_status(self._state, framework_id, status)
         task_id = value_of(status, "task_id") or ""
         state = str(status.get("state", ""))
         if run is not None:

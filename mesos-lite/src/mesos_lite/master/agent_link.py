@@ -12,6 +12,7 @@ from aiohttp import web
 from mesos_lite.agent_protocol import AGENT_PATH, AgentToMaster, MasterToAgent
 from mesos_lite.authentication import basic_credentials, check_secret
 from mesos_lite.httpd import CallError, EventStream, read_json_call
+from mesos_lite.master.agent_lifecycle import GONE_MESSAGE
 from mesos_lite.master.maintenance import REFUSED_MESSAGE
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Agent
@@ -242,6 +243,15 @@ class AgentLink:
                 stream.send({"type": MasterToAgent.PING})
 
         async def on_open() -> None:
+            agent_id = value_of(info, "id")
+            if agent_id is not None and agent_id in self.master.state.gone_agents:
+                logger.warning(
+                    "Refusing re-registration of agent %s because it is already marked gone",
+                    agent_id,
+                )
+                stream.send({"type": MasterToAgent.SHUTDOWN, "message": GONE_MESSAGE})
+                stream.close()
+                return
             holder["agent"] = self.master.agent_registration.register(
                 info, ip, version, stream, body
             )

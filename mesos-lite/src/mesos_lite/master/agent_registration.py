@@ -5,6 +5,7 @@ a re-registering agent still runs."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from mesos_lite.agent_protocol import MasterToAgent
@@ -40,6 +41,9 @@ class AgentRegistration:
         self.registry = registry
         # Mesos derives agent ids from the master's id ("<id>-S0").
         self._agent_ids = IdSequence(leadership.id, "S")
+        # Called with every agent (re-)registered (agent_lifecycle.py keeps deactivated and
+        # draining agents so).
+        self.on_admitted: Callable[[Agent], None] = lambda agent: None
 
     def register(
         self,
@@ -105,6 +109,7 @@ class AgentRegistration:
                 "master_info": self.leadership.master_info(),
             }
         )
+        self.on_admitted(agent)
         self.allocator.request_allocation()
         return agent
 

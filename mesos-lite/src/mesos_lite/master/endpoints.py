@@ -49,6 +49,8 @@ class MasterEndpoints:
             web.route("*", "/master/teardown", self.teardown),
             web.route("*", "/teardown", self.teardown),
             web.route("*", "/api/v1", self.operator_api.handle),
+            *self.operator_api.files.routes(),
+            self.operator_api.logging_level.route(),
         ]
 
     async def health(self, request: web.Request) -> web.Response:
@@ -110,7 +112,10 @@ class MasterEndpoints:
         state = self.master.state
         return json_response(
             {
-                "slaves": [state_json.agent_json(a) for a in state.agents.values()],
+                "slaves": [
+                    state_json.agent_json(a, state.operator_marks.get(a.id))
+                    for a in state.agents.values()
+                ],
                 "recovered_slaves": state_json.recovered_agents_json(state),
             }
         )

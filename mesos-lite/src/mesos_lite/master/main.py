@@ -24,7 +24,7 @@ from mesos_lite.daemon import (
 )
 from mesos_lite.flag_catalog import MASTER_ONLY_FLAGS
 from mesos_lite.flags import Flag, LoadedFlags, flags_as_strings, warn_ignored
-from mesos_lite.logs import setup_logging
+from mesos_lite.logs import MASTER_PROGRAM, setup_logging
 from mesos_lite.master.agent_link import AgentLink
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.endpoints import MasterEndpoints
@@ -40,7 +40,7 @@ from mesos_lite.security_flags import (
 from mesos_lite.zookeeper import MasterContender, ZooKeeperUrl
 
 logger = logging.getLogger(__name__)
-PROGRAM = "mesos-master"
+PROGRAM = MASTER_PROGRAM
 MIN_AGENT_REREGISTER_TIMEOUT = 600.0
 
 MASTER_FLAGS = [

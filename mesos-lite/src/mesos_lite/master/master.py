@@ -6,6 +6,7 @@
 - `registry` (registry_keeper.py): the registry of admitted agents, recovered on election;
 - `framework_lifecycle` (frameworks.py): SUBSCRIBE, failover, removal;
 - `agent_registration` and `agent_health` (agent_registration.py, agent_health.py);
+- `agent_lifecycle` (agent_lifecycle.py): deactivation, draining, marking agents gone;
 - `task_lifecycle` and `executors` (tasks.py, executors.py): launch, updates, reconciliation, kill;
 - `inverse_offers` and `maintenance` (inverse_offers.py, maintenance.py): the maintenance
   schedule, machine modes, inverse offers;
@@ -18,6 +19,7 @@ The HTTP front ends (scheduler_api.py, agent_link.py, endpoints.py) call these p
 from __future__ import annotations
 
 from mesos_lite.master.agent_health import AgentHealth
+from mesos_lite.master.agent_lifecycle import AgentLifecycle
 from mesos_lite.master.agent_registration import AgentRegistration
 from mesos_lite.master.allocator import Allocator
 from mesos_lite.master.config import MasterConfig
@@ -70,6 +72,10 @@ class Master:
         )
         self.quotas = Quotas(self.state, self.allocator, self.registry)
         self.weights = Weights(self.state, self.allocator, self.registry)
+        self.agent_lifecycle = AgentLifecycle(
+            self.state, self.timers, self.allocator, self.task_lifecycle, self.registry
+        )
+        self.agent_registration.on_admitted = self.agent_lifecycle.admitted
 
     @property
     def elected(self) -> bool:

@@ -1,9 +1,11 @@
-"""`POST /api/v1`: the master's v1 operator API (GET_* calls, TEARDOWN) and its SUBSCRIBE
-event stream."""
+"""`POST /api/v1`: the master's v1 operator API and its SUBSCRIBE event stream. A dispatcher:
+calls are validated by validation.py and operator_calls.py, and handled by the parts named
+below (logging_level.py, operator_files.py, agent_lifecycle_calls.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -13,51 +15,24 @@ from aiohttp import web
 from mesos_lite.authentication import HttpSecurity, forbidden
 from mesos_lite.build_info import version_info
 from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
+from mesos_lite.logging_level import LoggingLevel
 from mesos_lite.master import state_v1_json as v1
+from mesos_lite.master.agent_lifecycle_calls import AgentLifecycleCalls
 from mesos_lite.master.maintenance_calls import MaintenanceCalls
 from mesos_lite.master.master import Master
 from mesos_lite.master.metrics import metrics_json
+from mesos_lite.master.operator_files import master_files
 from mesos_lite.master.quota_calls import QuotaCalls
 from mesos_lite.master.scheduler_call_parsing import NOT_ACCEPTABLE
 from mesos_lite.master.view_filter import view_filter_for
 from mesos_lite.master.weights import WeightsCalls
+from mesos_lite.operator_calls import not_implemented, validated_type
 from mesos_lite.protocol import value_of, wrap
 
 logger = logging.getLogger(__name__)
 
 # Mesos's operator event stream heartbeat (DEFAULT_HEARTBEAT_INTERVAL).
 OPERATOR_HEARTBEAT_SECONDS = 15.0
-# Calls Mesos 1.11 knows that mesos-lite answers with 501.
-KNOWN_OPERATOR_CALLS = frozenset(
-    {
-        "SET_LOGGING_LEVEL",
-        "LIST_FILES",
-        "READ_FILE",
-        "GET_OPERATIONS",
-        "RESERVE_RESOURCES",
-        "UNRESERVE_RESOURCES",
-        "CREATE_VOLUMES",
-        "DESTROY_VOLUMES",
-        "GROW_VOLUME",
-        "SHRINK_VOLUME",
-        "GET_MAINTENANCE_STATUS",
-        "GET_MAINTENANCE_SCHEDULE",
-        "UPDATE_MAINTENANCE_SCHEDULE",
-        "START_MAINTENANCE",
-        "STOP_MAINTENANCE",
-        "DRAIN_AGENT",
-        "DEACTIVATE_AGENT",
-        "REACTIVATE_AGENT",
-        "GET_QUOTA",
-        "UPDATE_QUOTA",
-        "SET_QUOTA",
-        "REMOVE_QUOTA",
-        "GET_WEIGHTS",
-        "UPDATE_WEIGHTS",
-        "MARK_AGENT_GONE",
-        "TEARDOWN",
-    }
-)
 
 
 class OperatorApi:
@@ -65,6 +40,19 @@ class OperatorApi:
         self.master = master
         self.security = security
         state = master.state
+        self.logging_level = LoggingLevel(security)
+        self.files = master_files(master, security)
+        self.agent_calls = AgentLifecycleCalls(master, security)
+        # Calls that act (or need the request): handler(request, body).
+        self.actions: dict[str, Callable[[web.Request, dict[str, Any]], Any]] = {
+            "SET_LOGGING_LEVEL": self.logging_level.set_call,
+            **self.files.v1_actions(),
+            **self.agent_calls.actions(),
+            # Calls that change the cluster, each family in its own module.
+            **MaintenanceCalls(master.maintenance, security).commands(),
+            **QuotaCalls(master.quotas, security).commands(),
+            **WeightsCalls(master.weights, security).commands(),
+        }
         self.queries: dict[str, Callable[[], Any]] = {
             "GET_HEALTH": lambda: {"healthy": True},
             "GET_VERSION": lambda: {"version_info": version_info()},
@@ -74,7 +62,7 @@ class OperatorApi:
             "GET_METRICS": lambda: {
                 "metrics": [{"name": k, "value": v} for k, v in metrics_json(master).items()]
             },
-            "GET_LOGGING_LEVEL": lambda: {"level": 0},
+            "GET_LOGGING_LEVEL": self.logging_level.get_call,
             "GET_STATE": lambda: v1.get_state(master),
             "GET_AGENTS": lambda: v1.get_agents(state),
             "GET_FRAMEWORKS": lambda: v1.get_frameworks(master),
@@ -83,35 +71,25 @@ class OperatorApi:
             "GET_ROLES": lambda: v1.get_roles(state, master.weights.weights, master.quotas.quotas),
             "GET_MASTER": lambda: v1.get_master(master),
         }
-        # Calls that change the cluster, each family in its own module.
-        self.commands = {
-            **MaintenanceCalls(master.maintenance, security).commands(),
-            **QuotaCalls(master.quotas, security).commands(),
-            **WeightsCalls(master.weights, security).commands(),
-        }
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not self.master.elected:  # as Mesos: before the body is even read
+            raise await self.master.leadership.redirect_to_current_leader(request.path_qs)
         body = await read_json_call(request, "Call")
-        call_type = body.get("type")
+        call_type = validated_type(body, "master")
         if call_type == "SUBSCRIBE":
             return await self._subscribe(request)
         if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
             return forbidden()
         if call_type == "TEARDOWN":
             return self._teardown_call(request, body)
-        if not isinstance(call_type, str):
-            raise CallError(400, "Failed to validate master::Call: Expecting 'type' to be present")
-        command = self.commands.get(call_type)
-        if command is not None:
-            return await command(request, body)
+        action = self.actions.get(call_type)
+        if action is not None:
+            response = action(request, body)
+            return await response if inspect.isawaitable(response) else response
         query = self.queries.get(call_type)
         if query is None:
-            if call_type in KNOWN_OPERATOR_CALLS:
-                raise CallError(501, f"Call type {call_type} is not implemented by mesos-lite")
-            raise CallError(
-                400,
-                f"Failed to parse body into Call protobuf: Failed to find enum for '{call_type}'",
-            )
+            raise not_implemented(call_type)
         result = query()
         if isinstance(result, dict):
             result = self._visible(request, call_type, result)

@@ -4,8 +4,9 @@ Apache Mesos keeps this in a replicated log across the masters; mesos-lite keeps
 content as one JSON document shaped like Mesos's `Registry` message:
 
     {"master": {"info": MasterInfo of the last writer},
-     "slaves": {"slaves": [{"info": AgentInfo}, ...]},
-     "unreachable": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]},
+     "slaves": {"slaves": [{"info": AgentInfo, "drain_info": ..., "deactivated": true}, ...]},
+     "unreachable": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...},
+                                 "drain_info": ..., "deactivated": true}]},
      "gone": {"slaves": [{"id": {"value": ...}, "timestamp": {"nanoseconds": ...}}]},
      "machines": {"machines": [{"info": MachineInfo}]}, "schedules": [maintenance Schedule],
      "quota_configs": [QuotaConfig], "weights": [{"info": WeightInfo}]}
@@ -72,6 +73,9 @@ class RegistryState:
     gone: dict[str, float] = field(default_factory=dict)
     # OTHER_SECTIONS, as stored
     sections: dict[str, Any] = field(default_factory=dict)
+    # agent id -> what operators did to an admitted or unreachable agent (Mesos's
+    # Registry.Slave drain_info / deactivated): {"drain_info": DrainInfo, "deactivated": true}
+    operator_marks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, body: Any) -> RegistryState:
@@ -82,6 +86,9 @@ class RegistryState:
             for entry in body.get("slaves", {}).get("slaves", []):
                 info = entry["info"]
                 state.admitted[str(info["id"]["value"])] = info
+                _read_marks(state, str(info["id"]["value"]), entry)
+            for entry in body.get("unreachable", {}).get("slaves", []):
+                _read_marks(state, str(entry["id"]["value"]), entry)
             state.unreachable = _untimestamped(body.get("unreachable", {}))
             state.gone = _untimestamped(body.get("gone", {}))
             state.sections = {name: body[name] for name in OTHER_SECTIONS if name in body}
@@ -90,9 +97,24 @@ class RegistryState:
         return state
 
 
-def encode_admitted(info: dict[str, Any]) -> bytes:
+def _read_marks(state: RegistryState, agent_id: str, entry: dict[str, Any]) -> None:
+    marks = {key: entry[key] for key in OPERATOR_MARKS if entry.get(key)}
+    if marks:
+        state.operator_marks[agent_id] = marks
+
+
+# The fields of an agent's registry entry that operator calls set (DRAIN_AGENT,
+# DEACTIVATE_AGENT; REACTIVATE_AGENT clears them). Other marks live in memory only.
+OPERATOR_MARKS = ("drain_info", "deactivated")
+
+
+def encode_admitted(info: dict[str, Any], marks: dict[str, Any] | None = None) -> bytes:
     """One admitted agent's entry of the registry document (see `encode_registry`)."""
-    return json.dumps({"info": info}, sort_keys=True).encode("utf-8")
+    return json.dumps({"info": info, **_persisted(marks)}, sort_keys=True).encode("utf-8")
+
+
+def _persisted(marks: dict[str, Any] | None) -> dict[str, Any]:
+    return {key: value for key, value in (marks or {}).items() if key in OPERATOR_MARKS}
 
 
 def encode_registry(
@@ -101,6 +123,7 @@ def encode_registry(
     gone: dict[str, float],
     master_info: dict[str, Any] | None = None,
     sections: dict[str, Any] | None = None,
+    operator_marks: dict[str, dict[str, Any]] | None = None,
 ) -> bytes:
     """The registry document (shaped as this module's docstring shows, keys sorted) from
     entries encoded by `encode_admitted`: the registry keeper encodes an agent once per
@@ -114,7 +137,10 @@ def encode_registry(
     if master_info is not None:
         parts["master"] = encoded({"info": master_info})
     parts["slaves"] = b'{"slaves": [' + b", ".join(admitted) + b"]}"
-    parts["unreachable"] = encoded({"slaves": _timestamped(unreachable)})
+    unreachable_entries = _timestamped(unreachable)
+    for entry in unreachable_entries:
+        entry.update(_persisted((operator_marks or {}).get(entry["id"]["value"])))
+    parts["unreachable"] = encoded({"slaves": unreachable_entries})
     for name, value in (sections or {}).items():
         parts[name] = encoded(value)
     return b"{" + b", ".join(f'"{name}": '.encode() + parts[name] for name in sorted(parts)) + b"}"

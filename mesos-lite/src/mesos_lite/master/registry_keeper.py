@@ -66,6 +66,7 @@ class RegistryKeeper:
             self.state.gone_agents,
             self.leadership.master_info(),
             self._other_sections(),
+            self.state.operator_marks,
         )
 
     def _other_sections(self) -> dict[str, Any]:
@@ -78,11 +79,15 @@ class RegistryKeeper:
         """Every admitted agent's registry entry (recovered ones first). A registered agent's
         entry is encoded again only when its AgentInfo changed: re-encoding every agent for
         every write made registering N agents cost O(N^2)."""
+        marks = self.state.operator_marks
         entries = {
-            agent_id: encode_admitted(info)
+            agent_id: encode_admitted(info, marks.get(agent_id))
             for agent_id, info in self.state.recovered_agents.items()
         }
         for agent in self.state.agents.values():
+            if agent.id in marks:  # a few agents at most: not worth remembering
+                entries[agent.id] = encode_admitted(agent.info_json(), marks[agent.id])
+                continue
             entries[agent.id] = agent.remembered(
                 "registry_entry",
                 (agent.hostname, agent.port, agent.total, agent.attributes),
@@ -114,6 +119,7 @@ class RegistryKeeper:
         }
         state.unreachable_agents.update(recovered.unreachable)
         state.gone_agents.update(recovered.gone)
+        state.operator_marks.update(recovered.operator_marks)
         for part in self.parts:
             try:
                 part.recover_sections(recovered.sections)

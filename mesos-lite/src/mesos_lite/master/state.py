@@ -24,6 +24,9 @@ class MasterState:
         self.recovered_agents: dict[str, dict[str, Any]] = {}
         self.unreachable_agents: dict[str, float] = {}
         self.gone_agents: dict[str, float] = {}
+        # Admitted or unreachable agents an operator deactivated or drained (registry
+        # entries' drain_info / deactivated, see master/agent_lifecycle.py).
+        self.operator_marks: dict[str, dict[str, Any]] = {}
         self.recovery_agent_removals = 0
         self.frameworks: dict[str, Framework] = {}
         self.completed_frameworks: deque[Framework] = deque(maxlen=config.max_completed_frameworks)

@@ -43,7 +43,7 @@ def state_json(master: Master) -> dict[str, Any]:
         "deactivated_slaves": sum(1 for a in agents if not a.active),
         "unreachable_slaves": len(state.unreachable_agents),
         "flags": config.flags,
-        "slaves": [agent_json(a) for a in agents],
+        "slaves": [agent_json(a, state.operator_marks.get(a.id)) for a in agents],
         "recovered_slaves": recovered_agents_json(state),
         "frameworks": [framework_json(f) for f in state.frameworks.values()],
         "completed_frameworks": [framework_json(f) for f in state.completed_frameworks],
@@ -69,7 +69,8 @@ def state_summary_json(master: Master) -> dict[str, Any]:
         "hostname": master.config.hostname,
         "cluster": master.config.cluster or "",
         "slaves": [
-            agent_json(a) | {"framework_ids": _agent_framework_ids(state, a)}
+            agent_json(a, state.operator_marks.get(a.id))
+            | {"framework_ids": _agent_framework_ids(state, a)}
             for a in state.agents.values()
         ],
         "frameworks": [framework_summary_json(f) for f in state.frameworks.values()],
@@ -108,10 +109,12 @@ def recovered_agents_json(state: MasterState) -> list[dict[str, Any]]:
     ]
 
 
-def agent_json(agent: Agent) -> dict[str, Any]:
-    """An agent of /master/state; rendered again only when the agent changed (10,000 agents
-    are rendered on every request)."""
+def agent_json(agent: Agent, marks: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An agent of /master/state (with what operators did to it, see agent_lifecycle.py);
+    rendered again only when the agent changed (10,000 agents are rendered on every
+    request)."""
     parts = (
+        marks,
         agent.total,
         agent.used,
         agent.offered,
@@ -123,10 +126,10 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         agent.capabilities,
         agent.reregistered_time,
     )
-    return dict(agent.remembered("state_json", parts, lambda: _render_agent(agent)))
+    return dict(agent.remembered("state_json", parts, lambda: _render_agent(agent, marks or {})))
 
 
-def _render_agent(agent: Agent) -> dict[str, Any]:
+def _render_agent(agent: Agent, marks: dict[str, Any]) -> dict[str, Any]:
     unreserved = Resources(r for r in agent.total if r.role == "*")
     reserved: dict[str, Any] = {}
     for resource in agent.total:
@@ -147,7 +150,7 @@ def _render_agent(agent: Agent) -> dict[str, Any]:
         "unreserved_resources": unreserved.summary(),
         "attributes": attributes_summary(agent.attributes),
         "active": agent.active,
-        "deactivated": not agent.active,
+        "deactivated": bool(marks.get("deactivated")),
         "version": agent.version,
         "capabilities": agent.capabilities,
         "reserved_resources_full": {},
@@ -157,6 +160,10 @@ def _render_agent(agent: Agent) -> dict[str, Any]:
     }
     if agent.reregistered_time is not None:
         body["reregistered_time"] = agent.reregistered_time
+    if "drain_info" in marks:
+        body["drain_info"] = marks["drain_info"]
+        if "drain_started" in marks:
+            body["estimated_drain_start_time_seconds"] = marks["drain_started"]
     return body
 
 

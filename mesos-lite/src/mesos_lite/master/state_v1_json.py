@@ -17,11 +17,12 @@ def time_info(seconds: float | None) -> dict[str, int]:
     return {"nanoseconds": int((seconds or 0.0) * 1e9)}
 
 
-def agent_v1(agent: Agent) -> dict[str, Any]:
+def agent_v1(agent: Agent, marks: dict[str, Any] | None = None) -> dict[str, Any]:
+    marks = marks or {}
     body: dict[str, Any] = {
         "agent_info": agent.info_json(),
         "active": agent.active,
-        "deactivated": not agent.active,
+        "deactivated": bool(marks.get("deactivated")),
         "version": agent.version,
         "pid": agent.pid,
         "registered_time": time_info(agent.registered_time),
@@ -32,11 +33,15 @@ def agent_v1(agent: Agent) -> dict[str, Any]:
     }
     if agent.reregistered_time is not None:
         body["reregistered_time"] = time_info(agent.reregistered_time)
+    if "drain_info" in marks:
+        body["drain_info"] = marks["drain_info"]
+        if "drain_started" in marks:
+            body["estimated_drain_start_time"] = time_info(marks["drain_started"])
     return body
 
 
 def get_agents(state: MasterState) -> dict[str, Any]:
-    agents = [agent_v1(agent) for agent in state.agents.values()]
+    agents = [agent_v1(a, state.operator_marks.get(a.id)) for a in state.agents.values()]
     return {"agents": agents, "recovered_agents": list(state.recovered_agents.values())}
 
 
