@@ -62,6 +62,11 @@ def parse_arguments() -> argparse.Namespace:
         "--hold", type=positive_float, default=4.0, help="seconds each probe task runs"
     )
     parser.add_argument("--verbose", action="store_true", help="log each step")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the runs' logs, reports and agent sandboxes (the directory is printed)",
+    )
     arguments = parser.parse_args()
     if arguments.runs < 1 or arguments.masters < 2 or arguments.agents < 1:
         parser.error("need --runs >= 1, --masters >= 2 and --agents >= 1")
@@ -128,7 +133,10 @@ def main() -> int:
             )
     finally:
         zookeeper.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if arguments.keep:
+            print(f"logs, reports and sandboxes kept in {workdir}", flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     elected = [o.elected_after for o in outcomes]
     resubscribed = [o.resubscribed_after for o in outcomes if o.resubscribed_after is not None]

@@ -199,6 +199,108 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
         first.stop()
 
 
+def agent_task_state(agent_port: int, task_id: str) -> str | None:
+    """The state the agent at `agent_port` reports for `task_id` (live or completed)."""
+    state = get_json(f"http://127.0.0.1:{agent_port}", "/state")
+    for framework in state.get("frameworks", []):
+        for executor in [
+            *framework.get("executors", []),
+            *framework.get("completed_executors", []),
+        ]:
+            for task in [*executor.get("tasks", []), *executor.get("completed_tasks", [])]:
+                if task.get("id") == task_id:
+                    return str(task.get("state"))
+    return None
+
+
+def test_task_that_ends_while_no_master_leads_is_known_to_the_next_leader(
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
+) -> None:
+    """A task ends while no master leads, so its terminal update waits on the agent,
+    unacknowledged. Like Mesos's agent, the agent lists that task (with its latest state)
+    when it re-registers with the next leader, which therefore answers a reconciliation
+    with TASK_FINISHED. Answering TASK_GONE ("unknown to the agent") would tell the
+    framework the task never ran: a framework that must run it launches it again."""
+    zk_path = "/mesos-ended-in-failover"
+    zk_url = f"zk://{restartable_zookeeper.hosts}{zk_path}"
+    flags = (
+        f"--zk={zk_url}",
+        "--quorum=1",
+        "--allocation_interval=200ms",
+        "--zk_session_timeout=2secs",
+        "--agent_reregister_timeout=60secs",
+    )
+    first, first_port = start_master(tmp_path / "m1", *flags)
+    first_url = f"http://127.0.0.1:{first_port}"
+    wait_until(lambda: is_elected(first_url), 10, "the first master")
+    agent, agent_port = start_agent(tmp_path, zk_url, "--resources=cpus:1;mem:512")
+    info = failover_framework("ended-in-failover")
+    session = SchedulerSession(first_url, info)
+    second: Daemon | None = None
+    again: SchedulerSession | None = None
+    try:
+        wait_for_agents(first_url, 1)
+        agent_id = agent_id_at(agent_port)
+        wait_until(
+            lambda: (
+                admitted_ids(read_zk_registry(restartable_zookeeper.hosts, zk_path)) == [agent_id]
+            ),
+            5,
+            "the agent in the ZooKeeper registry",
+        )
+        session.subscribe()
+        session.launch_running("sleep 1", "ended")
+        first.stop(signal.SIGKILL)
+        session.close()
+        # No master leads until the task has ended on the agent.
+        wait_until(lambda: agent_task_state(agent_port, "ended") == "TASK_FINISHED", 15, "the end")
+
+        second, second_port = start_master(tmp_path / "m2", *flags)
+        second_url = f"http://127.0.0.1:{second_port}"
+        wait_until(lambda: is_elected(second_url), 15, "the second master's election")
+        wait_for_agents(second_url, 1)
+        again = SchedulerSession(second_url, info, framework_id=session.framework_id)
+        again.subscribe()
+        mark = again.mark()
+        reconcile = {"tasks": [{"task_id": {"value": "ended"}, "agent_id": {"value": agent_id}}]}
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        ended = again.wait_update(
+            "ended",
+            {"TASK_FINISHED", "TASK_GONE", "TASK_UNKNOWN", "TASK_LOST"},
+            start=mark,
+            acknowledge=False,
+        )
+        assert ended["state"] == "TASK_FINISHED", ended
+        assert ended["reason"] == "REASON_RECONCILIATION"
+        # An ended task holds no resources, while its end is still unacknowledged too.
+        state = get_json(second_url, "/master/state")
+        assert state["slaves"][0]["used_resources"]["cpus"] == 0, state["slaves"]
+        # The agent's own TASK_FINISHED (with a uuid) follows; acknowledged, the task is
+        # complete.
+        [update] = wait_until(
+            lambda: [u for u in again.updates_of("ended", mark) if u.get("uuid")],
+            30,
+            "the agent's TASK_FINISHED update",
+        )
+        assert update["state"] == "TASK_FINISHED" and update["source"] != "SOURCE_MASTER"
+        assert again.acknowledge(update)[0] == 202
+
+        def completed_states() -> list[str]:
+            state = get_json(second_url, "/master/state")
+            [framework] = [f for f in state["frameworks"] if f["id"] == session.framework_id]
+            return [t["state"] for t in framework["completed_tasks"]]
+
+        assert wait_until(completed_states, 5, "the task completed") == ["TASK_FINISHED"]
+    finally:
+        if again is not None:
+            again.teardown()
+        session.close()
+        agent.stop()
+        if second is not None:
+            second.stop()
+        first.stop()
+
+
 def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
     tmp_path: Path,
 ) -> None:

@@ -18,7 +18,14 @@ from mesos_lite.master.registry_keeper import RegistryKeeper
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import master_status
 from mesos_lite.master.timers import Timers
-from mesos_lite.protocol import AGENT_CAPABILITIES, framework_roles, now, value_of, wrap
+from mesos_lite.protocol import (
+    AGENT_CAPABILITIES,
+    TERMINAL_STATES,
+    framework_roles,
+    now,
+    value_of,
+    wrap,
+)
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 
 logger = logging.getLogger(__name__)
@@ -170,7 +177,7 @@ class AgentRegistration:
             resources = parse_resources_json(task_info.get("resources", []))
         except ResourceError:
             resources = Resources()
-        framework.tasks[task_id] = Task(
+        task = Task(
             info=task_info,
             framework_id=framework_id,
             agent_id=agent.id,
@@ -179,7 +186,13 @@ class AgentRegistration:
             role=framework_roles(framework.info)[0],
             state=str(entry.get("state", "TASK_STAGING")),
         )
-        agent.used = agent.used + resources
+        framework.tasks[task_id] = task
+        if task.state in TERMINAL_STATES:
+            # Ended, its terminal update not yet acknowledged (Mesos keeps such a task among
+            # the framework's tasks until then): it is known, but holds no resources.
+            task.resources_recovered = True
+        else:
+            agent.used = agent.used + resources
 
     def _forget_unreachable_tasks(self, agent_id: str) -> None:
         """An unreachable agent re-registers: the tasks it reports replace what the master kept
