@@ -122,11 +122,11 @@ def main() -> int:
             finally:
                 cluster.close()
             outcomes.append(outcome)
-            resubscribed = outcome.resubscribed_after
+            resubscribed_after = outcome.resubscribed_after
             print(
                 f"run {number}: exit {outcome.exit_code}, elected {outcome.elected_after:.2f}s, "
                 f"re-subscribed "
-                + (f"{resubscribed:.2f}s" if resubscribed is not None else "never")
+                + (f"{resubscribed_after:.2f}s" if resubscribed_after is not None else "never")
                 + f", finished {outcome.finished_after:.2f}s, lost {outcome.lost}, "
                 f"duplicated {outcome.duplicated}",
                 flush=True,
