@@ -11,13 +11,11 @@ from mesos_lite.agent_protocol import MasterToAgent
 from mesos_lite.httpd import EventStream
 from mesos_lite.ids import IdSequence
 from mesos_lite.master.allocator import Allocator
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.executors import book_on_agent
-from mesos_lite.master.leadership import Leadership
 from mesos_lite.master.model import Agent, Framework, Task
 from mesos_lite.master.registry_keeper import RegistryKeeper
-from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import master_status
-from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import (
     AGENT_CAPABILITIES,
     TERMINAL_STATES,
@@ -31,22 +29,15 @@ from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 logger = logging.getLogger(__name__)
 
 
-class AgentRegistration:
+class AgentRegistration(MasterPart):
     def __init__(
-        self,
-        state: MasterState,
-        leadership: Leadership,
-        timers: Timers,
-        allocator: Allocator,
-        registry: RegistryKeeper,
+        self, context: MasterContext, allocator: Allocator, registry: RegistryKeeper
     ) -> None:
-        self.state = state
-        self.leadership = leadership
-        self.timers = timers
+        super().__init__(context)
         self.allocator = allocator
         self.registry = registry
         # Mesos derives agent ids from the master's id ("<id>-S0").
-        self._agent_ids = IdSequence(leadership.id, "S")
+        self._agent_ids = IdSequence(self.leadership.id, "S")
 
     def register(
         self,

@@ -7,25 +7,17 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from mesos_lite.master.config import MasterConfig
-from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.model import Agent
 from mesos_lite.master.registry import Registrar, RegistryState, encode_admitted, encode_registry
-from mesos_lite.master.state import MasterState
-from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, wrap
 
 logger = logging.getLogger(__name__)
 
 
-class RegistryKeeper:
-    def __init__(
-        self, config: MasterConfig, state: MasterState, leadership: Leadership, timers: Timers
-    ) -> None:
-        self.config = config
-        self.state = state
-        self.leadership = leadership
-        self.timers = timers
+class RegistryKeeper(MasterPart):
+    def __init__(self, context: MasterContext) -> None:
+        super().__init__(context)
         self.registrar: Registrar | None = None
 
     def persist(self) -> None:
