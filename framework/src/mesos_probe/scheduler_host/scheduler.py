@@ -31,6 +31,11 @@ from mesos_probe.task_spec import decode_result_message
 
 logger = logging.getLogger(__name__)
 
+# How long a run that is otherwise complete waits for results that a reconciliation answer
+# could not carry: the agent resends its unacknowledged TASK_FINISHED (with the result)
+# after 10 s, then 20 s (Mesos's status update retry interval).
+RESULT_WAIT_SECONDS = 30.0
+
 
 class ProbeScheduler(Scheduler):
     def __init__(
@@ -54,6 +59,7 @@ class ProbeScheduler(Scheduler):
         self.stopping = False  # set when we stop the driver: the disconnect is ours
         self.registrations = 0
         self.fatal_error: str | None = None
+        self._results_awaited_since: float | None = None
         self.reconciliation = Reconciliation(clock, plan.reconcile_backoff_max)
         self.statuses = StatusBookkeeping(plan, placement, self.reconciliation, clock, wall_clock)
         self.offer_handling = OfferHandling(
@@ -140,6 +146,7 @@ class ProbeScheduler(Scheduler):
                 return
             if self.placement.record_result(task_id, result):
                 logger.debug("result of task %s arrived as a framework message", task_id)
+                self._check_complete(driver)
                 self._changed()
 
     def slaveLost(self, driver: SchedulerDriverLike, slaveId: Any) -> None:
@@ -170,8 +177,8 @@ class ProbeScheduler(Scheduler):
             now = self.clock()
             self.statuses.recheck_doubtful(now)
             if self.statuses.give_up_on_vanished_agents(now):
-                self._check_complete(driver)
                 self._changed()
+            self._check_complete(driver)
             if self.reconciliation.due(now):
                 self._send_reconcile(driver, explicit_only=True)
 
@@ -236,6 +243,7 @@ class ProbeScheduler(Scheduler):
                 call_driver(driver.killTask, {"value": task_id}, what="kill")
             return
         if applied.outcome is StatusOutcome.IGNORED:
+            self._check_complete(driver)  # it may have brought an awaited result
             return
         newly_needs_launch = applied.previous_phase is not SlotPhase.NEEDS_LAUNCH
         if applied.phase is SlotPhase.NEEDS_LAUNCH and newly_needs_launch:
@@ -248,9 +256,23 @@ class ProbeScheduler(Scheduler):
             self.offer_handling.update_suppression(driver)
 
     def _check_complete(self, driver: SchedulerDriverLike) -> None:
-        if self.placement.is_complete():
-            logger.info("every agent is finished; stopping the scheduler driver")
-            self.stop(driver)
+        if self.stopping or not self.placement.is_complete():
+            return
+        awaited = self.placement.results_awaited()
+        if awaited:
+            now = self.clock()
+            if self._results_awaited_since is None:
+                self._results_awaited_since = now
+                logger.info(
+                    "every agent is finished; waiting up to %gs for the result of %s (the "
+                    "master's reconciliation answer carries none, the agent's update does)",
+                    RESULT_WAIT_SECONDS,
+                    ", ".join(attempt.task_id for attempt in awaited),
+                )
+            if now - self._results_awaited_since < RESULT_WAIT_SECONDS:
+                return
+        logger.info("every agent is finished; stopping the scheduler driver")
+        self.stop(driver)
 
     def _changed(self) -> None:
         if self.on_change is not None:
