@@ -14,7 +14,7 @@ started beyond one per agent, from the agents' sandboxes). Exit 1 if any task wa
 duplicated, or the median election took longer than 2 x the session timeout.
 
     python bench/ha_failover_bench.py [--runs 5] [--masters 3] [--agents 2]
-                                      [--session-timeout 2] [--hold 4]
+                                      [--session-timeout 2] [--hold 4] [--keep]
 """
 
 from __future__ import annotations
