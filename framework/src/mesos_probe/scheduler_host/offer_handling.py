@@ -5,14 +5,12 @@ suppressed once every agent is placed and revived when one needs a new attempt."
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mesos_probe.scheduler_host.driver_calls import SchedulerDriverLike, call_driver
-from mesos_probe.scheduler_host.placement import RunPlacement, SlotPhase
-from mesos_probe.scheduler_host.plan import RunPlan
-from mesos_probe.scheduler_host.reconciliation import Reconciliation
+from mesos_probe.scheduler_host.placement import SlotPhase
+from mesos_probe.scheduler_host.run_context import RunContext, RunPart
 from mesos_probe.scheduler_host.status_bookkeeping import StatusBookkeeping
 from mesos_probe.scheduler_host.task_info import TaskBuilder
 
@@ -36,22 +34,13 @@ class _Declines:
     short: list[Any] = field(default_factory=list)
 
 
-class OfferHandling:
+class OfferHandling(RunPart):
     def __init__(
-        self,
-        plan: RunPlan,
-        placement: RunPlacement,
-        tasks: TaskBuilder,
-        statuses: StatusBookkeeping,
-        reconciliation: Reconciliation,
-        wall_clock: Callable[[], float],
+        self, context: RunContext, tasks: TaskBuilder, statuses: StatusBookkeeping
     ) -> None:
-        self.plan = plan
-        self.placement = placement
+        super().__init__(context)
         self.tasks = tasks
         self.statuses = statuses
-        self.reconciliation = reconciliation
-        self.wall_clock = wall_clock
         self.stats = OfferStats()
         self.suppressed = False
         # Agents whose offers were too small, with the reason, for the final report.

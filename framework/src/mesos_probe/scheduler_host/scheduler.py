@@ -24,6 +24,7 @@ from mesos_probe.scheduler_host.placement import RunPlacement, SlotPhase, Status
 from mesos_probe.scheduler_host.plan import RunPlan
 from mesos_probe.scheduler_host.progress import Progress
 from mesos_probe.scheduler_host.reconciliation import Reconciliation
+from mesos_probe.scheduler_host.run_context import RunContext
 from mesos_probe.scheduler_host.status_bookkeeping import StatusBookkeeping
 from mesos_probe.scheduler_host.task_info import TaskBuilder
 from mesos_probe.scheduler_host.task_states import ACTIVE_STATES
@@ -61,14 +62,10 @@ class ProbeScheduler(Scheduler):
         self.fatal_error: str | None = None
         self._results_awaited_since: float | None = None
         self.reconciliation = Reconciliation(clock, plan.reconcile_backoff_max)
-        self.statuses = StatusBookkeeping(plan, placement, self.reconciliation, clock, wall_clock)
+        context = RunContext(plan, placement, self.reconciliation, clock, wall_clock)
+        self.statuses = StatusBookkeeping(context)
         self.offer_handling = OfferHandling(
-            plan,
-            placement,
-            TaskBuilder(plan, placement.run_id, executor),
-            self.statuses,
-            self.reconciliation,
-            wall_clock,
+            context, TaskBuilder(plan, placement.run_id, executor), self.statuses
         )
 
     # -- what the report reads ---------------------------------------------------------------

@@ -5,19 +5,12 @@ away for --lost-agent-timeout."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from pymesos import decode_data
 
-from mesos_probe.scheduler_host.placement import (
-    AppliedStatus,
-    RunPlacement,
-    SlotPhase,
-    StatusOutcome,
-)
-from mesos_probe.scheduler_host.plan import RunPlan
-from mesos_probe.scheduler_host.reconciliation import Reconciliation
+from mesos_probe.scheduler_host.placement import AppliedStatus, SlotPhase, StatusOutcome
+from mesos_probe.scheduler_host.run_context import RunContext, RunPart
 from mesos_probe.scheduler_host.task_states import (
     ACTIVE_STATES,
     DOUBTFUL_STATES,
@@ -28,20 +21,9 @@ from mesos_probe.scheduler_host.task_states import (
 logger = logging.getLogger(__name__)
 
 
-class StatusBookkeeping:
-    def __init__(
-        self,
-        plan: RunPlan,
-        placement: RunPlacement,
-        reconciliation: Reconciliation,
-        clock: Callable[[], float],
-        wall_clock: Callable[[], float],
-    ) -> None:
-        self.plan = plan
-        self.placement = placement
-        self.reconciliation = reconciliation
-        self.clock = clock
-        self.wall_clock = wall_clock
+class StatusBookkeeping(RunPart):
+    def __init__(self, context: RunContext) -> None:
+        super().__init__(context)
         self.lost_agents: set[str] = set()
         self._doubtful_since: dict[str, float] = {}  # agent_id -> when its wait began
 
