@@ -38,6 +38,9 @@ class NullDriver:
     def declineOffer(self, offer_ids: Any, filters: Any = None) -> None:  # noqa: N802
         pass
 
+    def declineInverseOffer(self, offer_ids: Any, filters: Any = None) -> None:  # noqa: N802
+        pass
+
     def suppressOffers(self, roles: Any = ()) -> None:  # noqa: N802
         pass
 

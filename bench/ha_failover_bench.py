@@ -14,7 +14,7 @@ started beyond one per agent, from the agents' sandboxes). Exit 1 if any task wa
 duplicated, or the median election took longer than 2 x the session timeout.
 
     python bench/ha_failover_bench.py [--runs 5] [--masters 3] [--agents 2]
-                                      [--session-timeout 2] [--hold 4]
+                                      [--session-timeout 2] [--hold 4] [--keep]
 """
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ def parse_arguments() -> argparse.Namespace:
         "--hold", type=positive_float, default=4.0, help="seconds each probe task runs"
     )
     parser.add_argument("--verbose", action="store_true", help="log each step")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the runs' logs, reports and agent sandboxes (the directory is printed)",
+    )
     arguments = parser.parse_args()
     if arguments.runs < 1 or arguments.masters < 2 or arguments.agents < 1:
         parser.error("need --runs >= 1, --masters >= 2 and --agents >= 1")
@@ -117,18 +122,21 @@ def main() -> int:
             finally:
                 cluster.close()
             outcomes.append(outcome)
-            resubscribed = outcome.resubscribed_after
+            resubscribed_after = outcome.resubscribed_after
             print(
                 f"run {number}: exit {outcome.exit_code}, elected {outcome.elected_after:.2f}s, "
                 f"re-subscribed "
-                + (f"{resubscribed:.2f}s" if resubscribed is not None else "never")
+                + (f"{resubscribed_after:.2f}s" if resubscribed_after is not None else "never")
                 + f", finished {outcome.finished_after:.2f}s, lost {outcome.lost}, "
                 f"duplicated {outcome.duplicated}",
                 flush=True,
             )
     finally:
         zookeeper.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if arguments.keep:
+            print(f"logs, reports and sandboxes kept in {workdir}", flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     elected = [o.elected_after for o in outcomes]
     resubscribed = [o.resubscribed_after for o in outcomes if o.resubscribed_after is not None]

@@ -32,7 +32,7 @@ HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 DEEP: Any = 1
 for _ in range(150):
     DEEP = [DEEP]
-HOSTILE = {
+HOSTILE: dict[str, list[Any]] = {
     "id": [{"value": v} for v in ("..", "a/b", "x" * 256, "a\nb", "")],
     "role": ["..", "a b", "-x", "/x", 5],
     "message": [5, "x", True, DEEP],

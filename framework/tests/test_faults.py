@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +24,11 @@ from mesos_lite.testing import (
     HACluster,
     ZooKeeperServer,
     cluster_available,
+    get_json,
     require_zookeeper,
     skip_or_fail,
     wait_for_running_tasks,
+    wait_until,
 )
 from probe_run import (
     ProbeRun,
@@ -136,6 +140,57 @@ def test_leading_master_killed_mid_run(cluster: HACluster, tmp_path: Path, named
     record_timing(scenario, "kill -> framework re-subscribed", outcome.resubscribed_after)
     record_timing(scenario, "kill -> run finished", outcome.finished_after)
     assert outcome.elected_after <= 2 * SESSION_TIMEOUT + 0.5
+
+
+def test_tasks_ending_while_no_master_leads_are_not_launched_again(
+    cluster: HACluster, tmp_path: Path
+) -> None:
+    """Short tasks end while no master leads, and the agents re-register with the next
+    leader before the framework re-subscribes (the order that once launched every task a
+    second time: the new leader took the ended tasks for unknown and answered the
+    framework's reconciliation with TASK_GONE). Each step is held until the previous one
+    is done: the scheduler and the standby masters are frozen while the tasks end."""
+    run = run_with_tasks_running(cluster, tmp_path, "run")
+    leader, _ = cluster.wait_for_leader()
+    standbys = [index for index in range(cluster.master_count) if index != leader]
+    os.kill(run.process.pid, signal.SIGSTOP)
+    try:
+        for index in standbys:
+            os.kill(cluster.masters[index].pid, signal.SIGSTOP)
+        try:
+            # Stopped for good: its supervisor would otherwise bring it back to lead at once.
+            cluster.masters[leader].close()
+            wait_until(lambda: ended_on_every_agent(cluster), 20, "the tasks' end on the agents")
+        finally:
+            for index in standbys:
+                os.kill(cluster.masters[index].pid, signal.SIGCONT)
+        cluster.wait_for_leader(exclude=leader)
+        wait_until(lambda: len(cluster.active_agents()) == AGENTS, 30, "agents re-registered")
+    finally:
+        os.kill(run.process.pid, signal.SIGCONT)
+    wait_for_success(run)
+
+    report = run.report()
+    assert_one_finished_task_per_agent(cluster, report)
+    # Each result too: the run waited for what the master's reconciliation cannot carry.
+    assert all(row["result"] for row in report["agents"]), report["agents"]
+
+
+def ended_on_every_agent(cluster: HACluster) -> bool:
+    """Every agent reports a task that ended (the agents answer with no master leading)."""
+    for port in cluster.agent_ports:
+        state = get_json(f"http://127.0.0.1:{port}/state")
+        ended = [
+            task
+            for framework in state.get("frameworks", [])
+            for executor in framework.get("executors", [])
+            + framework.get("completed_executors", [])
+            for task in executor.get("completed_tasks", [])
+            if task.get("state") == "TASK_FINISHED"
+        ]
+        if not ended:
+            return False
+    return True
 
 
 def test_agent_killed_mid_run_is_reported_by_name(cluster: HACluster, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from fakes import FakeClock, FakeDriver, new_scheduler, offer, plan, status
 
 from mesos_probe.scheduler_host.placement import SlotPhase
 from mesos_probe.scheduler_host.reconciliation import DOUBT_RECHECK_SECONDS
-from mesos_probe.scheduler_host.scheduler import ProbeScheduler
+from mesos_probe.scheduler_host.scheduler import RESULT_WAIT_SECONDS, ProbeScheduler
 from mesos_probe.task_spec import TaskSpec, encode_result_message
 
 
@@ -327,6 +327,49 @@ def test_finished_is_final_whatever_comes_later() -> None:
     scheduler.statusUpdate(driver, status(task_on(driver, "a1"), "TASK_LOST", "a1"))
     assert scheduler.placement.phase_of("a1") is SlotPhase.FINISHED
     assert scheduler.placement.slots["a1"].attempts[0].result == "done"
+
+
+def reconciled_finished(task_id: str, agent: str) -> dict[str, Any]:
+    """The master's answer to a reconciliation of a finished task: no uuid, no data."""
+    update = status(task_id, "TASK_FINISHED", agent, reason="REASON_RECONCILIATION")
+    del update["uuid"]
+    update["source"] = "SOURCE_MASTER"
+    return update
+
+
+def test_a_reconciled_finish_waits_for_the_agents_update_with_the_result() -> None:
+    """After a failover the master's reconciliation answer may be the first news of a task
+    that finished; it carries no data (Mesos never puts it there). The run waits for the
+    agent's own TASK_FINISHED, which brings the result, before it stops."""
+    scheduler, driver, clock = make_scheduler(expected=1)
+    scheduler.resourceOffers(driver, [offer("a1")])
+    task = task_on(driver, "a1")
+    scheduler.statusUpdate(driver, reconciled_finished(task, "a1"))
+    assert scheduler.placement.phase_of("a1") is SlotPhase.FINISHED
+    clock.advance(RESULT_WAIT_SECONDS / 2)
+    scheduler.tick(driver)
+    assert not driver.stopped()
+
+    agents_update = status(task, "TASK_FINISHED", "a1", data='{"hostname": "host-a1"}')
+    scheduler.statusUpdate(driver, agents_update)
+    assert driver.stopped()
+    assert driver.named("ack") == [(agents_update,)]
+    attempt = scheduler.placement.slots["a1"].attempts[0]
+    assert json.loads(attempt.result or "")["hostname"] == "host-a1"
+    assert attempt.source == "SOURCE_EXECUTOR"
+
+
+def test_a_reconciled_finish_whose_result_never_comes_ends_the_run_in_time() -> None:
+    scheduler, driver, clock = make_scheduler(expected=1)
+    scheduler.resourceOffers(driver, [offer("a1")])
+    scheduler.statusUpdate(driver, reconciled_finished(task_on(driver, "a1"), "a1"))
+    clock.advance(RESULT_WAIT_SECONDS - 0.1)
+    scheduler.tick(driver)
+    assert not driver.stopped()
+    clock.advance(0.2)
+    scheduler.tick(driver)
+    assert driver.stopped()
+    assert scheduler.placement.slots["a1"].attempts[0].result is None
 
 
 def test_result_from_framework_message_is_kept() -> None:

@@ -35,6 +35,7 @@ from mesos_http import (
 from mesos_lite.testing import (
     AGENT_COMMAND,
     MASTER_COMMAND,
+    Daemon,
     LoopbackCluster,
     ZooKeeperServer,
     free_port,
@@ -469,31 +470,69 @@ def test_high_availability_redirect_and_failover(
         first.stop()
 
 
-def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
-    """A SIGKILLed agent restarted on the same work_dir re-adopts a checkpointing
-    framework's running executor: the task stays TASK_RUNNING and can still be killed."""
+class RestartableAgent:
+    """One agent on a port and work_dir of its own, to crash (SIGKILL) and start again: the
+    restarted agent recovers from its checkpoint."""
+
+    def __init__(self, directory: Path, master: str, *flags: str) -> None:
+        self.directory = directory
+        self.master = master
+        self.flags = ("--resources=cpus:1;mem:512", *flags)
+        self.port = free_port()
+        self.daemon = self.start()
+
+    def start(self) -> Daemon:
+        self.daemon, _ = start_agent(self.directory, self.master, *self.flags, port=self.port)
+        return self.daemon
+
+    def crash(self) -> None:
+        self.daemon.stop(signal.SIGKILL)
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = get_json(f"http://127.0.0.1:{self.port}", "/state")
+        return state
+
+    def first_executor_directory(self) -> str:
+        return str(self.state()["frameworks"][0]["executors"][0]["directory"])
+
+
+@contextlib.contextmanager
+def checkpointing_framework(
+    tmp_path: Path, name: str, *agent_flags: str
+) -> Iterator[tuple[SchedulerSession, RestartableAgent]]:
+    """A master, one restartable agent and a subscribed checkpointing framework (its tasks
+    survive an agent restart), all stopped afterwards."""
     master, master_port = start_master(tmp_path, "--allocation_interval=200ms")
     master_url = f"http://127.0.0.1:{master_port}"
-    agent_port = free_port()
-    flags = ("--resources=cpus:1;mem:512", "--executor_reregistration_timeout=10secs")
-    agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
+    agent = RestartableAgent(tmp_path, f"127.0.0.1:{master_port}", *agent_flags)
     session = SchedulerSession(
-        master_url, framework_info("checkpointing", checkpoint=True, failover_timeout=60.0)
+        master_url, framework_info(name, checkpoint=True, failover_timeout=60.0)
     )
     try:
         wait_for_agents(master_url, 1)
         session.subscribe()
+        yield session, agent
+    finally:
+        session.teardown()
+        agent.daemon.stop()
+        master.stop()
+
+
+def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
+    """A SIGKILLed agent restarted on the same work_dir re-adopts a checkpointing
+    framework's running executor: the task stays TASK_RUNNING and can still be killed."""
+    with checkpointing_framework(
+        tmp_path, "checkpointing", "--executor_reregistration_timeout=10secs"
+    ) as (session, agent):
         session.launch_running("sleep 120", "survivor")
-        directory = get_json(f"http://127.0.0.1:{agent_port}", "/state")["frameworks"][0][
-            "executors"
-        ][0]["directory"]
-        agent.stop(signal.SIGKILL)
+        directory = agent.first_executor_directory()
+        agent.crash()
         assert processes_in(directory), "the executor died with the agent"
-        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
+        agent.start()
         deadline = time.monotonic() + 15
         executors: list[Any] = []
         while time.monotonic() < deadline and not executors:
-            frameworks = get_json(f"http://127.0.0.1:{agent_port}", "/state")["frameworks"]
+            frameworks = agent.state()["frameworks"]
             executors = [e for f in frameworks for e in f["executors"] if e["tasks"]]
             time.sleep(0.2)
         assert executors, "the restarted agent did not recover the executor"
@@ -513,80 +552,51 @@ def test_agent_restart_recovers_checkpointed_executors(tmp_path: Path) -> None:
             "survivor", {"TASK_KILLED", "TASK_FAILED", "TASK_LOST"}, start=mark, timeout=20
         )
         assert final["state"] == "TASK_KILLED"
-    finally:
-        session.teardown()
-        agent.stop()
-        master.stop()
 
 
 def test_recovered_executor_that_does_not_resubscribe_is_killed(tmp_path: Path) -> None:
     """An executor adopted by the restarted agent that does not subscribe again within
     --executor_reregistration_timeout (here: stopped with SIGSTOP) is killed, and its task
     fails with REASON_EXECUTOR_REREGISTRATION_TIMEOUT."""
-    master, master_port = start_master(tmp_path, "--allocation_interval=200ms")
-    master_url = f"http://127.0.0.1:{master_port}"
-    agent_port = free_port()
-    flags = ("--resources=cpus:1;mem:512", "--executor_reregistration_timeout=1secs")
-    agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
-    session = SchedulerSession(
-        master_url, framework_info("checkpointing-stuck", checkpoint=True, failover_timeout=60.0)
-    )
-    stopped: list[int] = []
-    try:
-        wait_for_agents(master_url, 1)
-        session.subscribe()
-        session.launch_running("sleep 120", "stuck")
-        directory = get_json(f"http://127.0.0.1:{agent_port}", "/state")["frameworks"][0][
-            "executors"
-        ][0]["directory"]
-        agent.stop(signal.SIGKILL)
-        stopped = processes_in(directory)
-        assert stopped, "the executor died with the agent"
-        for pid in stopped:
-            os.kill(pid, signal.SIGSTOP)
-        mark = session.mark()
-        agent, _ = start_agent(tmp_path, f"127.0.0.1:{master_port}", *flags, port=agent_port)
-        final = session.wait_update(
-            "stuck", {"TASK_FAILED", "TASK_KILLED", "TASK_LOST"}, start=mark, timeout=20
-        )
-        assert final["state"] == "TASK_FAILED"
-        assert final["reason"] == "REASON_EXECUTOR_REREGISTRATION_TIMEOUT"
-        assert final["source"] == "SOURCE_AGENT"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and processes_in(directory):
-            time.sleep(0.2)
-        assert not processes_in(directory), "the agent left the executor running"
-    finally:
-        for pid in stopped:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        session.teardown()
-        agent.stop()
-        master.stop()
+    with checkpointing_framework(
+        tmp_path, "checkpointing-stuck", "--executor_reregistration_timeout=1secs"
+    ) as (session, agent):
+        stopped: list[int] = []
+        try:
+            session.launch_running("sleep 120", "stuck")
+            directory = agent.first_executor_directory()
+            agent.crash()
+            stopped = processes_in(directory)
+            assert stopped, "the executor died with the agent"
+            for pid in stopped:
+                os.kill(pid, signal.SIGSTOP)
+            mark = session.mark()
+            agent.start()
+            final = session.wait_update(
+                "stuck", {"TASK_FAILED", "TASK_KILLED", "TASK_LOST"}, start=mark, timeout=20
+            )
+            assert final["state"] == "TASK_FAILED"
+            assert final["reason"] == "REASON_EXECUTOR_REREGISTRATION_TIMEOUT"
+            assert final["source"] == "SOURCE_AGENT"
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and processes_in(directory):
+                time.sleep(0.2)
+            assert not processes_in(directory), "the agent left the executor running"
+        finally:
+            for pid in stopped:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def test_unacknowledged_update_survives_agent_restart(tmp_path: Path) -> None:
     """A checkpointing framework's unacknowledged TASK_FINISHED is sent again (same uuid)
     by the agent restarted after a crash."""
-    master, master_port = start_master(tmp_path, "--allocation_interval=200ms")
-    master_url = f"http://127.0.0.1:{master_port}"
-    agent_port = free_port()
-    agent, _ = start_agent(
-        tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512", port=agent_port
-    )
-    session = SchedulerSession(
-        master_url, framework_info("checkpointing-updates", checkpoint=True, failover_timeout=60.0)
-    )
-    try:
-        wait_for_agents(master_url, 1)
-        session.subscribe()
+    with checkpointing_framework(tmp_path, "checkpointing-updates") as (session, agent):
         session.launch_running("true", "quick")
         finished = session.wait_update("quick", {"TASK_FINISHED"}, acknowledge=False)
-        agent.stop(signal.SIGKILL)
+        agent.crash()
         mark = session.mark()
-        agent, _ = start_agent(
-            tmp_path, f"127.0.0.1:{master_port}", "--resources=cpus:1;mem:512", port=agent_port
-        )
+        agent.start()
         again = session.wait_for(
             lambda e: e["type"] == "UPDATE" and e["update"]["status"]["uuid"] == finished["uuid"],
             timeout=15,
@@ -595,7 +605,3 @@ def test_unacknowledged_update_survives_agent_restart(tmp_path: Path) -> None:
         assert again["update"]["status"]["state"] == "TASK_FINISHED"
         status, _ = session.acknowledge(again["update"]["status"])
         assert status == 202
-    finally:
-        session.teardown()
-        agent.stop()
-        master.stop()

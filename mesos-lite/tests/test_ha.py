@@ -22,11 +22,11 @@ from kazoo.exceptions import NoNodeError
 from mesos_http import SchedulerSession, framework_info, get_json
 
 from mesos_lite.httpd import CallError
-from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.leadership import Leadership
 from mesos_lite.testing import (
     Daemon,
     ZooKeeperServer,
+    master_config,
     running_zookeeper,
     start_agent,
     start_master,
@@ -108,6 +108,33 @@ def failover_framework(name: str) -> dict[str, Any]:
     )
 
 
+def failover_master_flags(zk_url: str) -> tuple[str, ...]:
+    """Masters of a failover test. Quorum 1: a standby alone must be able to recover the
+    registry (see the quorum test)."""
+    return (
+        f"--zk={zk_url}",
+        "--quorum=1",
+        "--allocation_interval=200ms",
+        "--zk_session_timeout=2secs",
+        "--agent_reregister_timeout=60secs",
+    )
+
+
+def admitted_agent_id(
+    zookeeper: ZooKeeperServer, zk_path: str, leader_url: str, agent_port: int
+) -> str:
+    """The id of the agent at `agent_port` once the leader registered it and the registry
+    in ZooKeeper lists it (and no other agent) as admitted."""
+    wait_for_agents(leader_url, 1)
+    agent_id = agent_id_at(agent_port)
+    wait_until(
+        lambda: admitted_ids(read_zk_registry(zookeeper.hosts, zk_path)) == [agent_id],
+        5,
+        "the agent in the ZooKeeper registry",
+    )
+    return agent_id
+
+
 def no_update_for(session: SchedulerSession, task_id: str, seconds: float) -> bool:
     mark = session.mark()
     time.sleep(seconds)
@@ -129,14 +156,7 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
     with its running task, which then reconciles TASK_RUNNING and finishes."""
     zk_path = "/mesos-failover"
     zk_url = f"zk://{restartable_zookeeper.hosts}{zk_path}"
-    # Quorum 1: the standby alone must be able to recover the registry (see the quorum test).
-    flags = (
-        f"--zk={zk_url}",
-        "--quorum=1",
-        "--allocation_interval=200ms",
-        "--zk_session_timeout=2secs",
-        "--agent_reregister_timeout=60secs",
-    )
+    flags = failover_master_flags(zk_url)
     first, first_port = start_master(tmp_path / "m1", *flags)
     wait_until(lambda: is_elected(f"http://127.0.0.1:{first_port}"), 10, "the first master")
     second, second_port = start_master(tmp_path / "m2", *flags)
@@ -146,15 +166,7 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
     session = SchedulerSession(leader_url, info)
     again: SchedulerSession | None = None
     try:
-        wait_for_agents(leader_url, 1)
-        agent_id = agent_id_at(agent_port)
-        wait_until(
-            lambda: (
-                admitted_ids(read_zk_registry(restartable_zookeeper.hosts, zk_path)) == [agent_id]
-            ),
-            5,
-            "the agent in the ZooKeeper registry",
-        )
+        agent_id = admitted_agent_id(restartable_zookeeper, zk_path, leader_url, agent_port)
         session.subscribe()
         session.launch_running("sleep 8", "survivor")
 
@@ -196,6 +208,101 @@ def test_leader_failover_keeps_tasks_of_agents_that_reregister(
         session.close()
         agent.stop()
         second.stop()
+        first.stop()
+
+
+def agent_task_state(agent_port: int, task_id: str) -> str | None:
+    """The state the agent at `agent_port` reports for `task_id` (live or completed)."""
+    state = get_json(f"http://127.0.0.1:{agent_port}", "/state")
+    for framework in state.get("frameworks", []):
+        for executor in [
+            *framework.get("executors", []),
+            *framework.get("completed_executors", []),
+        ]:
+            for task in [*executor.get("tasks", []), *executor.get("completed_tasks", [])]:
+                if task.get("id") == task_id:
+                    return str(task.get("state"))
+    return None
+
+
+def test_task_that_ends_while_no_master_leads_is_known_to_the_next_leader(
+    restartable_zookeeper: ZooKeeperServer, tmp_path: Path
+) -> None:
+    """A task ends while no master leads, so its terminal update waits on the agent,
+    unacknowledged. Like Mesos's agent, the agent lists that task (with its latest state)
+    when it re-registers with the next leader, which therefore answers a reconciliation
+    with TASK_FINISHED. Answering TASK_GONE ("unknown to the agent") would tell the
+    framework the task never ran: a framework that must run it launches it again."""
+    zk_path = "/mesos-ended-in-failover"
+    zk_url = f"zk://{restartable_zookeeper.hosts}{zk_path}"
+    flags = failover_master_flags(zk_url)
+    first, first_port = start_master(tmp_path / "m1", *flags)
+    first_url = f"http://127.0.0.1:{first_port}"
+    wait_until(lambda: is_elected(first_url), 10, "the first master")
+    agent, agent_port = start_agent(tmp_path, zk_url, "--resources=cpus:1;mem:512")
+    info = failover_framework("ended-in-failover")
+    session = SchedulerSession(first_url, info)
+    second: Daemon | None = None
+    again: SchedulerSession | None = None
+    try:
+        agent_id = admitted_agent_id(restartable_zookeeper, zk_path, first_url, agent_port)
+        session.subscribe()
+        session.launch_running("sleep 1", "ended")
+        first.stop(signal.SIGKILL)
+        session.close()
+        # No master leads until the task has ended on the agent.
+        wait_until(lambda: agent_task_state(agent_port, "ended") == "TASK_FINISHED", 15, "the end")
+
+        second, second_port = start_master(tmp_path / "m2", *flags)
+        second_url = f"http://127.0.0.1:{second_port}"
+        wait_until(lambda: is_elected(second_url), 15, "the second master's election")
+        wait_for_agents(second_url, 1)
+        again = SchedulerSession(second_url, info, framework_id=session.framework_id)
+        again.subscribe()
+        mark = again.mark()
+        reconcile = {"tasks": [{"task_id": {"value": "ended"}, "agent_id": {"value": agent_id}}]}
+        assert again.call("RECONCILE", reconcile)[0] == 202
+        ended = again.wait_update(
+            "ended",
+            {"TASK_FINISHED", "TASK_GONE", "TASK_UNKNOWN", "TASK_LOST"},
+            start=mark,
+            acknowledge=False,
+        )
+        assert ended["state"] == "TASK_FINISHED", ended
+        assert ended["reason"] == "REASON_RECONCILIATION"
+        # An ended task holds no resources, while its end is still unacknowledged too.
+        state = get_json(second_url, "/master/state")
+        assert state["slaves"][0]["used_resources"]["cpus"] == 0, state["slaves"]
+        # The agent's own updates (with a uuid; TASK_RUNNING first if its acknowledgement
+        # died with the first master) follow; acknowledged, the task is complete.
+        acknowledged: set[str] = set()
+
+        def agent_finished_update() -> dict[str, Any] | None:
+            assert again is not None
+            for update in again.updates_of("ended", mark):
+                if update.get("uuid") and update["uuid"] not in acknowledged:
+                    assert update["source"] != "SOURCE_MASTER", update
+                    assert again.acknowledge(update)[0] == 202
+                    acknowledged.add(update["uuid"])
+                    if update["state"] == "TASK_FINISHED":
+                        return update
+            return None
+
+        wait_until(agent_finished_update, 40, "the agent's TASK_FINISHED update")
+
+        def completed_states() -> list[str]:
+            state = get_json(second_url, "/master/state")
+            [framework] = [f for f in state["frameworks"] if f["id"] == session.framework_id]
+            return [t["state"] for t in framework["completed_tasks"]]
+
+        assert wait_until(completed_states, 5, "the task completed") == ["TASK_FINISHED"]
+    finally:
+        if again is not None:
+            again.teardown()
+        session.close()
+        agent.stop()
+        if second is not None:
+            second.stop()
         first.stop()
 
 
@@ -499,22 +606,7 @@ def test_paused_leader_is_deposed_and_exits_when_it_resumes(
 
 
 def standby_master(leader_port: int, leader_still_there: bool) -> Leadership:
-    config = MasterConfig(
-        ip="127.0.0.1",
-        port=5050,
-        hostname="standby",
-        advertise_ip="127.0.0.1",
-        advertise_port=5050,
-        cluster=None,
-        work_dir=None,
-        log_dir=None,
-        allocation_interval=1.0,
-        offer_timeout=None,
-        agent_ping_timeout=15.0,
-        max_agent_ping_timeouts=5,
-        max_completed_frameworks=50,
-        max_completed_tasks_per_framework=1000,
-    )
+    config = master_config("--hostname=standby")
     master = Leadership(config)
     master.leader_info = {"hostname": "leader", "port": leader_port, "pid": "master@x:1"}
 

@@ -14,11 +14,10 @@ import pytest
 
 from mesos_lite.agent_protocol import AGENT_PATH, AgentToMaster, MasterToAgent
 from mesos_lite.httpd import EventStream
-from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.master import Master
 from mesos_lite.master.registry import FileStore, Registrar
 from mesos_lite.recordio import Decoder
-from mesos_lite.testing import start_master
+from mesos_lite.testing import master_config, start_master
 
 AGENTS = 300
 
@@ -48,22 +47,7 @@ def agent_info(index: int, cpus: float = 4) -> dict[str, Any]:
 
 
 def leading_master(work_dir: Path) -> tuple[Master, Registrar]:
-    config = MasterConfig(
-        ip="127.0.0.1",
-        port=5050,
-        hostname="leader",
-        advertise_ip="127.0.0.1",
-        advertise_port=5050,
-        cluster=None,
-        work_dir=str(work_dir),
-        log_dir=None,
-        allocation_interval=1.0,
-        offer_timeout=None,
-        agent_ping_timeout=15.0,
-        max_agent_ping_timeouts=5,
-        max_completed_frameworks=50,
-        max_completed_tasks_per_framework=1000,
-    )
+    config = master_config("--hostname=leader", f"--work_dir={work_dir}")
     master = Master(config)
     registrar = Registrar(FileStore(str(work_dir)), on_failure=pytest.fail)
     master.registry.registrar = registrar

@@ -185,6 +185,17 @@ class RunPlacement:
             for attempt in slot.unresolved_attempts()
         ]
 
+    def results_awaited(self) -> list[Attempt]:
+        """Finished attempts known only from the master (a reconciliation answer, which
+        carries no data): their result is still to come with the agent's own update."""
+        return [
+            attempt
+            for slot in self.slots.values()
+            if (attempt := slot.finished_attempt) is not None
+            and attempt.source == "SOURCE_MASTER"
+            and not attempt.result
+        ]
+
     def failed_attempt_count(self) -> int:
         return sum(
             1
@@ -239,6 +250,11 @@ class RunPlacement:
         previous_phase = self._phases[slot.agent_id]
         definitive_end = attempt.state == FINISHED or attempt.state in FAILED_STATES
         if definitive_end:
+            if state == FINISHED == attempt.state and result is not None and not attempt.result:
+                # The agent's own TASK_FINISHED after the master's reconciliation answer,
+                # which carries no data: the result comes with this one.
+                attempt.result = result
+                attempt.source = source
             return AppliedStatus(
                 StatusOutcome.IGNORED, slot, attempt, previous_phase, previous_phase
             )

@@ -99,6 +99,9 @@ class Agent(AgentState):
     def on_disconnected(self) -> None:
         self.updates.pause()
 
+    def awaits_acknowledgement(self, framework_id: str, task_id: str) -> bool:
+        return self.updates.has_pending(framework_id, task_id)
+
     def on_master_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         tasks = self.tasks

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from mesos_lite import MESOS_VERSION, recordio
+from mesos_lite.agent.model import ExecutorRun
 from mesos_lite.agent.state import AgentState
 from mesos_lite.agent_protocol import AGENT_PATH, AgentToMaster, MasterToAgent
 from mesos_lite.protocol import TERMINAL_STATES, value_of, wrap
@@ -39,6 +40,10 @@ class LinkListener(Protocol):
     def on_master_event(self, event: dict[str, Any]) -> None: ...
 
     def on_fatal_error(self, message: str) -> None: ...
+
+    def awaits_acknowledgement(self, framework_id: str, task_id: str) -> bool:
+        """Whether an update of the task is still to be acknowledged by the framework."""
+        ...
 
 
 class MasterLink:
@@ -135,27 +140,45 @@ class MasterLink:
                     self._on_event(json.loads(record))
 
     def _running_work(self) -> dict[str, Any]:
-        """The frameworks, custom executors and live tasks the agent has, told to the master
-        on (re-)registration so that it can rebuild its view after a failover."""
+        """The frameworks, custom executors and tasks the agent has, told to the master on
+        (re-)registration so that it can rebuild its view after a failover. As Mesos's agent
+        does, a task that ended is listed (with its latest state) until its terminal update
+        is acknowledged: a task that ended while no master led is then known to the next
+        leader as ended, not taken for one the agent never had (TASK_GONE)."""
         executors, tasks = [], []
         for framework in self._state.frameworks.values():
             for run in framework.executors.values():
                 if not run.is_command_executor:
                     executors.append({**run.info, "framework_id": wrap(framework.id)})
-                for task_id, task in [*run.queued_tasks.items(), *run.launched_tasks.items()]:
-                    state = run.task_states.get(task_id, "TASK_STAGING")
-                    if state in TERMINAL_STATES:
-                        continue
+            for run in [*framework.executors.values(), *framework.completed_executors]:
+                for task_id, task in self._unacknowledged_tasks(framework.id, run):
                     entry: dict[str, Any] = {
                         "framework_id": wrap(framework.id),
                         "task_info": task,
-                        "state": state,
+                        "state": run.task_states.get(task_id, "TASK_STAGING"),
                     }
                     if not run.is_command_executor:
                         entry["executor_id"] = wrap(run.executor_id)
                     tasks.append(entry)
         frameworks = [f.info for f in self._state.frameworks.values()]
         return {"executors": executors, "tasks": tasks, "frameworks": frameworks}
+
+    def _unacknowledged_tasks(
+        self, framework_id: str, run: ExecutorRun
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, TaskInfo) of the run's live tasks and of its ended tasks whose terminal
+        update the framework has not acknowledged yet."""
+        candidates = {
+            **{value_of(task, "task_id") or "": task for task in run.completed_tasks},
+            **run.queued_tasks,
+            **run.launched_tasks,
+        }
+        return [
+            (task_id, {key: value for key, value in task.items() if key != "state"})
+            for task_id, task in candidates.items()
+            if run.task_states.get(task_id) not in TERMINAL_STATES
+            or self._listener.awaits_acknowledgement(framework_id, task_id)
+        ]
 
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

@@ -8,30 +8,24 @@ import logging
 
 from mesos_lite.httpd import EventStream
 from mesos_lite.master.allocator import Allocator
-from mesos_lite.master.config import MasterConfig
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.model import Agent
 from mesos_lite.master.registry_keeper import RegistryKeeper
-from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import TaskLifecycle
-from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, wrap
 
 logger = logging.getLogger(__name__)
 
 
-class AgentHealth:
+class AgentHealth(MasterPart):
     def __init__(
         self,
-        config: MasterConfig,
-        state: MasterState,
-        timers: Timers,
+        context: MasterContext,
         allocator: Allocator,
         tasks: TaskLifecycle,
         registry: RegistryKeeper,
     ) -> None:
-        self.config = config
-        self.state = state
-        self.timers = timers
+        super().__init__(context)
         self.allocator = allocator
         self.tasks = tasks
         self.registry = registry

@@ -12,35 +12,33 @@ from mesos_lite.agent_protocol import MasterToAgent
 from mesos_lite.httpd import EventStream
 from mesos_lite.ids import IdSequence
 from mesos_lite.master.allocator import Allocator
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.executors import book_on_agent
-from mesos_lite.master.leadership import Leadership
 from mesos_lite.master.model import Agent, Framework, Task
 from mesos_lite.master.registry_keeper import RegistryKeeper
-from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import master_status
-from mesos_lite.master.timers import Timers
-from mesos_lite.protocol import AGENT_CAPABILITIES, framework_roles, now, value_of, wrap
+from mesos_lite.protocol import (
+    AGENT_CAPABILITIES,
+    TERMINAL_STATES,
+    framework_roles,
+    now,
+    value_of,
+    wrap,
+)
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 
 logger = logging.getLogger(__name__)
 
 
-class AgentRegistration:
+class AgentRegistration(MasterPart):
     def __init__(
-        self,
-        state: MasterState,
-        leadership: Leadership,
-        timers: Timers,
-        allocator: Allocator,
-        registry: RegistryKeeper,
+        self, context: MasterContext, allocator: Allocator, registry: RegistryKeeper
     ) -> None:
-        self.state = state
-        self.leadership = leadership
-        self.timers = timers
+        super().__init__(context)
         self.allocator = allocator
         self.registry = registry
         # Mesos derives agent ids from the master's id ("<id>-S0").
-        self._agent_ids = IdSequence(leadership.id, "S")
+        self._agent_ids = IdSequence(self.leadership.id, "S")
         # Called with every agent (re-)registered (agent_lifecycle.py keeps deactivated and
         # draining agents so).
         self.on_admitted: Callable[[Agent], None] = lambda agent: None
@@ -175,7 +173,7 @@ class AgentRegistration:
             resources = parse_resources_json(task_info.get("resources", []))
         except ResourceError:
             resources = Resources()
-        framework.tasks[task_id] = Task(
+        task = Task(
             info=task_info,
             framework_id=framework_id,
             agent_id=agent.id,
@@ -184,7 +182,13 @@ class AgentRegistration:
             role=framework_roles(framework.info)[0],
             state=str(entry.get("state", "TASK_STAGING")),
         )
-        agent.used = agent.used + resources
+        framework.tasks[task_id] = task
+        if task.state in TERMINAL_STATES:
+            # Ended, its terminal update not yet acknowledged (Mesos keeps such a task among
+            # the framework's tasks until then): it is known, but holds no resources.
+            task.resources_recovered = True
+        else:
+            agent.used = agent.used + resources
 
     def _forget_unreachable_tasks(self, agent_id: str) -> None:
         """An unreachable agent re-registers: the tasks it reports replace what the master kept

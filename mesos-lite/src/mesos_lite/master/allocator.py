@@ -14,11 +14,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from mesos_lite.ids import IdSequence
-from mesos_lite.master.config import MasterConfig
-from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.model import Agent, Framework, Offer
-from mesos_lite.master.state import MasterState
-from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import framework_roles, now, wrap
 from mesos_lite.resources import Resources
 
@@ -48,16 +45,11 @@ class QuotaPolicy(Protocol):
     def start_round(self) -> QuotaRound | None: ...
 
 
-class Allocator:
-    def __init__(
-        self, config: MasterConfig, state: MasterState, leadership: Leadership, timers: Timers
-    ) -> None:
-        self.config = config
-        self.state = state
-        self.leadership = leadership
-        self.timers = timers
+class Allocator(MasterPart):
+    def __init__(self, context: MasterContext) -> None:
+        super().__init__(context)
         # Mesos derives offer ids from the master's id ("<id>-O1").
-        self._offer_ids = IdSequence(leadership.id, "O", start=1)
+        self._offer_ids = IdSequence(self.leadership.id, "O", start=1)
         self._allocation_pending = False
         # agent id -> its outstanding offers (an agent that leaves has its offers rescinded
         # without a walk through every framework's offers).

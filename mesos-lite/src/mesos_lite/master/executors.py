@@ -8,17 +8,17 @@ from typing import Any
 
 from mesos_lite.agent_protocol import MasterToAgent
 from mesos_lite.master.allocator import Allocator
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.model import Agent, Framework
-from mesos_lite.master.state import MasterState
 from mesos_lite.protocol import value_of, wrap
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 
 logger = logging.getLogger(__name__)
 
 
-class Executors:
-    def __init__(self, state: MasterState, allocator: Allocator) -> None:
-        self.state = state
+class Executors(MasterPart):
+    def __init__(self, context: MasterContext, allocator: Allocator) -> None:
+        super().__init__(context)
         self.allocator = allocator
 
     def add(self, framework: Framework, agent: Agent, executor_info: dict[str, Any]) -> None:
@@ -74,9 +74,7 @@ class Executors:
             }
         )
 
-    def exited(
-        self, agent: Agent, framework_id: str, executor_id: str, status: int | None
-    ) -> None:
+    def exited(self, agent: Agent, framework_id: str, executor_id: str, status: int | None) -> None:
         self.forget(agent.id, framework_id, executor_id)
         framework = self.state.frameworks.get(framework_id)
         if framework is None:

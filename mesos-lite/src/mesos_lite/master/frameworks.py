@@ -9,12 +9,10 @@ from typing import Any
 from mesos_lite.agent_protocol import MasterToAgent
 from mesos_lite.httpd import EventStream
 from mesos_lite.master.allocator import Allocator
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.executors import Executors
-from mesos_lite.master.leadership import Leadership
 from mesos_lite.master.model import Framework
-from mesos_lite.master.state import MasterState
 from mesos_lite.master.tasks import TaskLifecycle
-from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, value_of, wrap
 
 logger = logging.getLogger(__name__)
@@ -22,19 +20,15 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_SECONDS = 15.0
 
 
-class FrameworkLifecycle:
+class FrameworkLifecycle(MasterPart):
     def __init__(
         self,
-        state: MasterState,
-        leadership: Leadership,
-        timers: Timers,
+        context: MasterContext,
         allocator: Allocator,
         tasks: TaskLifecycle,
         executors: Executors,
     ) -> None:
-        self.state = state
-        self.leadership = leadership
-        self.timers = timers
+        super().__init__(context)
         self.allocator = allocator
         self.tasks = tasks
         self.executors = executors

@@ -111,8 +111,22 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         security = master_security(flags)
     except SecurityFlagError as error:
         die(str(error))
+    master = Master(master_config(flags))
+    app = daemon_application(
+        security.http,
+        [
+            *SchedulerApi(master, security.http).routes(),
+            AgentLink(master, security).route(),
+            *MasterEndpoints(master, security.http).routes(),
+        ],
+    )
+    return master, app
+
+
+def master_config(flags: LoadedFlags) -> MasterConfig:
+    """The master's settings from its loaded flags."""
     bind_ip, advertise_ip = bind_and_advertise_ips(flags)
-    config = MasterConfig(
+    return MasterConfig(
         ip=bind_ip,
         port=flags.port,
         hostname=resolve_hostname(flags, advertise_ip),
@@ -132,16 +146,6 @@ def build_master(flags: LoadedFlags) -> tuple[Master, web.Application]:
         registry_max_agent_age=flags.registry_max_agent_age,
         registry_max_agent_count=flags.registry_max_agent_count,
     )
-    master = Master(config)
-    app = daemon_application(
-        security.http,
-        [
-            *SchedulerApi(master, security.http).routes(),
-            AgentLink(master, security).route(),
-            *MasterEndpoints(master, security.http).routes(),
-        ],
-    )
-    return master, app
 
 
 async def run(flags: LoadedFlags) -> int:

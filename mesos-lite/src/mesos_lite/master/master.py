@@ -1,6 +1,7 @@
 """The master, composed of its parts (each Mesos's own seam):
 
 - `state` (state.py): frameworks and agents as the master knows them;
+- `context` (context.py): what every part shares (flags, state, leadership, timers);
 - `leadership` (leadership.py): identity, election, redirects to the leader;
 - `allocator` (allocator.py): offers, DRF, filters, SUPPRESS/REVIVE;
 - `registry` (registry_keeper.py): the registry of admitted agents, recovered on election;
@@ -23,6 +24,7 @@ from mesos_lite.master.agent_lifecycle import AgentLifecycle
 from mesos_lite.master.agent_registration import AgentRegistration
 from mesos_lite.master.allocator import Allocator
 from mesos_lite.master.config import MasterConfig
+from mesos_lite.master.context import MasterContext
 from mesos_lite.master.executors import Executors
 from mesos_lite.master.frameworks import FrameworkLifecycle
 from mesos_lite.master.inverse_offers import InverseOffers
@@ -43,24 +45,16 @@ class Master:
         self.state = MasterState(config)
         self.leadership = Leadership(config)
         self.timers = Timers()
-        self.allocator = Allocator(config, self.state, self.leadership, self.timers)
-        self.registry = RegistryKeeper(config, self.state, self.leadership, self.timers)
-        self.executors = Executors(self.state, self.allocator)
-        self.task_lifecycle = TaskLifecycle(self.state, self.allocator, self.executors)
+        context = MasterContext(config, self.state, self.leadership, self.timers)
+        self.allocator = Allocator(context)
+        self.registry = RegistryKeeper(context)
+        self.executors = Executors(context, self.allocator)
+        self.task_lifecycle = TaskLifecycle(context, self.allocator, self.executors)
         self.framework_lifecycle = FrameworkLifecycle(
-            self.state,
-            self.leadership,
-            self.timers,
-            self.allocator,
-            self.task_lifecycle,
-            self.executors,
+            context, self.allocator, self.task_lifecycle, self.executors
         )
-        self.agent_registration = AgentRegistration(
-            self.state, self.leadership, self.timers, self.allocator, self.registry
-        )
-        self.agent_health = AgentHealth(
-            config, self.state, self.timers, self.allocator, self.task_lifecycle, self.registry
-        )
+        self.agent_registration = AgentRegistration(context, self.allocator, self.registry)
+        self.agent_health = AgentHealth(context, self.allocator, self.task_lifecycle, self.registry)
         self.inverse_offers = InverseOffers(self.state, self.allocator)
         self.maintenance = Maintenance(
             self.state,

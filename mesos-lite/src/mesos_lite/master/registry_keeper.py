@@ -8,8 +8,7 @@ import logging
 from functools import partial
 from typing import Any, Protocol
 
-from mesos_lite.master.config import MasterConfig
-from mesos_lite.master.leadership import Leadership
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.model import Agent
 from mesos_lite.master.registry import (
     Registrar,
@@ -18,8 +17,6 @@ from mesos_lite.master.registry import (
     encode_admitted,
     encode_registry,
 )
-from mesos_lite.master.state import MasterState
-from mesos_lite.master.timers import Timers
 from mesos_lite.protocol import now, wrap
 
 logger = logging.getLogger(__name__)
@@ -33,14 +30,9 @@ class RegistryPart(Protocol):
     def recover_sections(self, sections: dict[str, Any]) -> None: ...
 
 
-class RegistryKeeper:
-    def __init__(
-        self, config: MasterConfig, state: MasterState, leadership: Leadership, timers: Timers
-    ) -> None:
-        self.config = config
-        self.state = state
-        self.leadership = leadership
-        self.timers = timers
+class RegistryKeeper(MasterPart):
+    def __init__(self, context: MasterContext) -> None:
+        super().__init__(context)
         self.registrar: Registrar | None = None
         self.parts: list[RegistryPart] = []
 

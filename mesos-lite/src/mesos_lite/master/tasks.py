@@ -8,17 +8,17 @@ from typing import Any
 
 from mesos_lite.agent_protocol import MasterToAgent
 from mesos_lite.master.allocator import Allocator
+from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.executors import Executors
 from mesos_lite.master.model import Agent, Framework, Task
-from mesos_lite.master.state import MasterState
 from mesos_lite.protocol import TERMINAL_STATES, is_partition_aware, now, value_of, wrap
 
 logger = logging.getLogger(__name__)
 
 
-class TaskLifecycle:
-    def __init__(self, state: MasterState, allocator: Allocator, executors: Executors) -> None:
-        self.state = state
+class TaskLifecycle(MasterPart):
+    def __init__(self, context: MasterContext, allocator: Allocator, executors: Executors) -> None:
+        super().__init__(context)
         self.allocator = allocator
         self.executors = executors
 

@@ -15,7 +15,14 @@ from .cluster import (
     LoopbackCluster,
     wait_for_agents,
 )
-from .daemons import AGENT_COMMAND, MASTER_COMMAND, cluster_available, start_agent, start_master
+from .daemons import (
+    AGENT_COMMAND,
+    MASTER_COMMAND,
+    cluster_available,
+    master_config,
+    start_agent,
+    start_master,
+)
 from .environment import (
     external_master_url,
     require_loopback,
@@ -61,6 +68,7 @@ __all__ = [
     "free_port",
     "get_json",
     "kill_leader_during",
+    "master_config",
     "require_loopback",
     "require_root",
     "require_zookeeper",

@@ -12,6 +12,11 @@ import os
 import shlex
 from pathlib import Path
 
+from mesos_lite.flag_catalog import MASTER_ONLY_FLAGS, SHARED_FLAGS
+from mesos_lite.flags import load_flags
+from mesos_lite.master import main as master_main
+from mesos_lite.master.config import MasterConfig
+
 from .network import free_port, wait_http_ok
 from .processes import Daemon, command_path, resolve_command
 
@@ -64,6 +69,15 @@ def start_master(
     if wait:
         wait_http_ok(port, timeout=START_TIMEOUT, abort=daemon.exit_reason)
     return daemon, port
+
+
+def master_config(*flags: str) -> MasterConfig:
+    """The settings of a master on 127.0.0.1:5050 given `flags` (the master's own defaults for
+    the rest, the environment ignored): for tests that build a master in-process."""
+    argv = ["--ip=127.0.0.1", "--port=5050", *flags]
+    known = {**SHARED_FLAGS, **MASTER_ONLY_FLAGS}
+    loaded = load_flags(master_main.MASTER_FLAGS, known, master_main.MASTER_ALIASES, argv, {})
+    return master_main.master_config(loaded)
 
 
 def start_agent(
