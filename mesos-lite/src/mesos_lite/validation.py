@@ -92,7 +92,8 @@ class _Message(NamedTuple):
 
 def _compile(fields: dict[str, str]) -> _Message:
     compiled = {}
-    for name, spec in fields.items():
+    for name, described in fields.items():
+        spec = described.split(" ")[0]  # the field number is the wire's (protobuf_wire.py)
         repeated, required = spec.startswith("*"), spec.endswith("!")
         core = spec.strip("*!")
         if core.startswith("enum:"):
@@ -168,9 +169,12 @@ def _check_number(field: _Field, value: Any) -> None:
     if type(value) is not int and type(value) is not float:
         raise _wrong_type(field, value)
     if field.kind in ("double", "float"):
-        return  # finite: parse_json_object refused the rest
+        # JSON bodies hold finite numbers only (parse_json_object); a protobuf double may not.
+        if not math.isfinite(value):
+            raise ParseError(f"Value {value} of field '{field.name}' is out of range")
+        return
     if field.kind == "scalar":
-        if abs(value) > MAX_SCALAR:
+        if not abs(value) <= MAX_SCALAR:  # NaN too
             raise ParseError(f"Value {value} of field '{field.name}' is out of range")
         return
     low, high = _INTEGER_RANGES[field.kind]
@@ -191,7 +195,7 @@ def _check_value(field: _Field, value: Any, depth: int) -> None:
                 fast = single[1] == "string"
             else:
                 fast = single[1] == "scalar" and type(inner) in (int, float)
-                fast = fast and abs(inner) <= MAX_SCALAR
+                fast = fast and abs(inner) <= MAX_SCALAR  # False for NaN
             if not fast:
                 _check(value, message, depth)
         else:

@@ -15,7 +15,7 @@ from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.view_filter import AgentViewFilter
 from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
 from mesos_lite.build_info import version_info
-from mesos_lite.httpd import CallError, json_response, read_json_call
+from mesos_lite.httpd import CallError, call_response, json_response, read_call, response_media_type
 from mesos_lite.protocol import AGENT_CAPABILITIES, TERMINAL_STATES, value_of
 from mesos_lite.resources import Resources, attributes_summary, parse_resources_json
 
@@ -284,7 +284,8 @@ class AgentEndpoints:
 
     # ----- v1 operator API -----
     async def operator_api(self, request: web.Request) -> web.Response:
-        body = await read_json_call(request, "Call")
+        body = await read_call(request, "Call", "AgentOperatorCall")
+        media_type = response_media_type(request)
         call_type = body.get("type")
         if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
             return forbidden()
@@ -332,7 +333,8 @@ class AgentEndpoints:
         view = self._view_filter(request)
         if view is not None and isinstance(result, dict):
             result = view.v1(call_type, result)
-        return json_response({"type": call_type, call_type.lower(): result})
+        response = {"type": call_type, call_type.lower(): result}
+        return call_response(response, media_type, "AgentResponse")
 
     def _view_filter(self, request: web.Request) -> AgentViewFilter | None:
         authorizer = self.security.authorizer

@@ -12,11 +12,16 @@ from aiohttp import web
 
 from mesos_lite.authentication import HttpSecurity, forbidden
 from mesos_lite.build_info import version_info
-from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
+from mesos_lite.httpd import (
+    CallError,
+    EventStream,
+    call_response,
+    read_call,
+    response_media_type,
+)
 from mesos_lite.master import state_v1_json as v1
 from mesos_lite.master.master import Master
 from mesos_lite.master.metrics import metrics_json
-from mesos_lite.master.scheduler_call_parsing import NOT_ACCEPTABLE
 from mesos_lite.master.view_filter import view_filter_for
 from mesos_lite.protocol import value_of, wrap
 
@@ -82,10 +87,13 @@ class OperatorApi:
         }
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await read_json_call(request, "Call")
+        if not self.master.elected:  # Master::Http::api redirects first
+            raise await self.master.leadership.redirect_to_current_leader(request.path_qs)
+        body = await read_call(request, "Call", "MasterCall")
+        media_type = response_media_type(request)
         call_type = body.get("type")
         if call_type == "SUBSCRIBE":
-            return await self._subscribe(request)
+            return await self._subscribe(request, media_type)
         if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
             return forbidden()
         if call_type == "TEARDOWN":
@@ -103,7 +111,8 @@ class OperatorApi:
         result = query()
         if isinstance(result, dict):
             result = self._visible(request, call_type, result)
-        return json_response({"type": call_type, call_type.lower(): result})
+        response = {"type": call_type, call_type.lower(): result}
+        return call_response(response, media_type, "MasterResponse")
 
     def _visible(
         self, request: web.Request, call_type: str, body: dict[str, Any]
@@ -135,12 +144,10 @@ class OperatorApi:
         self.master.framework_lifecycle.remove(framework)
 
     # ----- SUBSCRIBE -----
-    async def _subscribe(self, request: web.Request) -> web.StreamResponse:
+    async def _subscribe(self, request: web.Request, media_type: str) -> web.StreamResponse:
         """The operator event stream: SUBSCRIBED (with GET_STATE), then TASK_ADDED,
         TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED, FRAMEWORK_ADDED/UPDATED/REMOVED, HEARTBEAT."""
-        if not accepts_json(request):
-            raise CallError(406, NOT_ACCEPTABLE)
-        stream = EventStream(request)
+        stream = EventStream(request, None, media_type, "MasterEvent")
         state = self.master.state
 
         def listener(kind: str, payload: Any) -> None:
@@ -161,9 +168,7 @@ class OperatorApi:
                 {
                     "type": "SUBSCRIBED",
                     "subscribed": {
-                        "get_state": self._visible(
-                            request, "GET_STATE", v1.get_state(self.master)
-                        ),
+                        "get_state": self._visible(request, "GET_STATE", v1.get_state(self.master)),
                         "heartbeat_interval_seconds": OPERATOR_HEARTBEAT_SECONDS,
                     },
                 }
