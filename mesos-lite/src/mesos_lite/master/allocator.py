@@ -16,8 +16,13 @@ from mesos_lite.master.leadership import Leadership
 from mesos_lite.master.model import Agent, Framework, Offer
 from mesos_lite.master.state import MasterState
 from mesos_lite.master.timers import Timers
-from mesos_lite.protocol import framework_roles, now, wrap
-from mesos_lite.resources import Resources
+from mesos_lite.protocol import framework_roles, has_capability, now, wrap
+from mesos_lite.resources import (
+    ENDPOINT,
+    POST_RESERVATION_REFINEMENT,
+    PRE_RESERVATION_REFINEMENT,
+    Resources,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +108,8 @@ class Allocator:
                     break
         for framework_id, offers in new_offers.items():
             framework = self.state.frameworks[framework_id]
-            framework.send(
-                {"type": "OFFERS", "offers": {"offers": [self.offer_json(o) for o in offers]}}
-            )
+            sent = [self.offer_json(o, framework.info) for o in offers]
+            framework.send({"type": "OFFERS", "offers": {"offers": sent}})
 
     def _cluster_totals(self) -> dict[str, float]:
         totals: dict[str, float] = {}
@@ -156,10 +160,26 @@ class Allocator:
             return offer
         return None
 
-    def offer_json(self, offer: Offer) -> dict[str, Any]:
+    def offer_json(
+        self, offer: Offer, receiver: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The offer as the endpoints show it or, given the FrameworkInfo of the framework it
+        is sent to, as Master::offer sends it: without allocation_info (on the offer and its
+        resources) unless the framework is MULTI_ROLE, its resources in the format of its
+        RESERVATION_REFINEMENT capability."""
         agent = self.state.agents[offer.agent_id]
+        role: str | None = offer.role
+        resource_format = ENDPOINT
+        if receiver is not None:
+            if not has_capability(receiver, "MULTI_ROLE"):
+                role = None
+            resource_format = (
+                POST_RESERVATION_REFINEMENT
+                if has_capability(receiver, "RESERVATION_REFINEMENT")
+                else PRE_RESERVATION_REFINEMENT
+            )
         executor_ids = [wrap(e) for (f, e) in agent.executors if f == offer.framework_id]
-        return {
+        body: dict[str, Any] = {
             "id": wrap(offer.id),
             "framework_id": wrap(offer.framework_id),
             "agent_id": wrap(offer.agent_id),
@@ -169,11 +189,13 @@ class Allocator:
                 "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
                 "path": "/slave(1)",
             },
-            "resources": offer.resources.to_json(offer.role),
+            "resources": offer.resources.to_json(role, resource_format),
             "attributes": agent.attributes,
             "executor_ids": executor_ids,
-            "allocation_info": {"role": offer.role},
         }
+        if role is not None:
+            body["allocation_info"] = {"role": role}
+        return body
 
     # ----- outstanding offers -----
     def _offer_expired(self, framework_id: str, offer_id: str) -> None:

@@ -130,9 +130,16 @@ class MasterEndpoints:
 
     async def tasks(self, request: web.Request) -> web.Response:
         await self._lead_or_redirect(request)
-        return self._visible(request, {"tasks": state_json.tasks_json(self.master.state)})
+        # As Mesos: what the principal may not view is gone before the query pages.
+        visible = self._view(request, {"tasks": state_json.tasks_json(self.master.state)})
+        return json_response(
+            {"tasks": state_json.queried_tasks(visible["tasks"], request.query)}
+        )
 
     def _visible(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        return json_response(self._view(request, body))
+
+    def _view(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
         """The body without what the view_* ACLs hide from this request's principal."""
         view = view_filter_for(self.master.state, self.security, request)
-        return json_response(body if view is None else view.master_json(body))
+        return body if view is None else view.master_json(body)
