@@ -92,6 +92,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "Labels": {"labels": "*Label 1"},
     # mesos.proto: DurationInfo
     "DurationInfo": {"nanoseconds": "int64! 1"},
+    # google/protobuf/duration.proto: Duration (DrainAgent's max_grace_period)
+    "Duration": {"seconds": "int64 1", "nanos": "int32 2"},
     # mesos.proto: TimeInfo
     "TimeInfo": {"nanoseconds": "int64! 1"},
     # mesos.proto: Filters

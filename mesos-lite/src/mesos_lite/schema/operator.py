@@ -85,7 +85,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     # master/master.proto: Call.DrainAgent
     "DrainAgent": {
         "agent_id": "AgentID! 1",
-        "max_grace_period": "DurationInfo 2",
+        "max_grace_period": "Duration 2",
         "mark_gone": "bool 3",
     },
     # master/master.proto: Call.StartMaintenance
