@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import logging
 import struct
 from typing import Any, NamedTuple
 
 from mesos_lite.schema import ENUMS, MESSAGES
+
+logger = logging.getLogger(__name__)
 
 # protobuf's default recursion limit (io::CodedInputStream).
 MAX_DEPTH = 100
@@ -277,8 +281,18 @@ def _encode(body: dict[str, Any], message: _Message, out: bytearray) -> None:
         if value is None:
             continue
         for item in value if field.repeated else (value,):
+            if field.kind == "enum" and item not in ENUMS[field.target]:
+                # A value the proto does not define cannot be sent: left out, as protobuf
+                # leaves an unknown enum number out of a parsed message.
+                _unknown_enum_value(field, item)
+                continue
             out += field.tag
             _encode_value(field, item, out)
+
+
+@functools.cache
+def _unknown_enum_value(field: _Field, value: Any) -> None:
+    logger.warning("Not sending '%s': not a value of %s (%s)", value, field.target, field.name)
 
 
 def _encode_value(field: _Field, value: Any, out: bytearray) -> None:
@@ -304,9 +318,6 @@ def _encode_value(field: _Field, value: Any, out: bytearray) -> None:
     elif field.wire_type == _FIXED32:
         out += _FLOAT.pack(float(value))
     elif kind == "enum":
-        number = ENUMS[field.target].get(value)
-        if number is None:
-            raise WireError(f"'{value}' is not a value of enum {field.target}")
-        out += _varint(number)
+        out += _varint(ENUMS[field.target][value])
     else:
         out += _varint(int(value))
