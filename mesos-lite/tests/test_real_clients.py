@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from mesos_http import (
     RecordReader,
     SchedulerSession,
     command_task,
+    executor_task,
     framework_info,
     get_json,
     post_json,
@@ -189,6 +191,22 @@ def test_executor_api_reads_protobuf(cluster: LoopbackCluster) -> None:
     assert (status, body) == (400, b"Framework cannot be found")
     status, _, body = post(agent_url, "/api/v1/executor", b"\x1a\x09", **headers)
     assert (status, body) == (400, b"Failed to parse body into Call protobuf")
+
+
+def test_protobuf_executor_end_to_end(
+    cluster: LoopbackCluster, scheduler: SchedulerSession
+) -> None:
+    """A custom executor speaking protobuf: SUBSCRIBED (with its container id), LAUNCH,
+    UPDATEs acknowledged, all RecordIO-framed protobuf."""
+    offer = scheduler.next_offers(start=0)[0]
+    command = f"{sys.executable} {Path(__file__).parent / 'protobuf_executor.py'}"
+    task = executor_task(offer, command, "protobuf-executor-task", "protobuf-executor")
+    assert scheduler.launch(offer, [task])[0] == 202
+    finished = scheduler.wait_update("protobuf-executor-task", {"TASK_FINISHED", "TASK_FAILED"})
+    assert finished["state"] == "TASK_FINISHED"
+    container = sandbox_container_id(cluster, offer["agent_id"]["value"], task["name"])
+    assert base64.b64decode(finished["data"]).decode() == container
+    assert finished["container_status"]["container_id"] == {"value": container}
 
 
 def _without_empty_lists(value: Any) -> Any:
