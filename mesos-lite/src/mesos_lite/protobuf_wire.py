@@ -20,7 +20,7 @@ import logging
 import struct
 from typing import Any, NamedTuple
 
-from mesos_lite.schema import ENUMS, MESSAGES
+from mesos_lite.schema import ENUMS, MESSAGES, field_spec
 
 logger = logging.getLogger(__name__)
 
@@ -74,22 +74,14 @@ def _varint(value: int) -> bytes:
 def _compile(fields: dict[str, str]) -> _Message:
     compiled = []
     for name, described in fields.items():
-        spec, _, number = described.partition(" ")
-        if not number:
+        spec = field_spec(described)
+        if spec.number is None:
             continue  # a JSON-only field
-        repeated = spec.startswith("*")
-        core = spec.strip("*!")
-        if core.startswith("enum:"):
-            kind, target = "enum", core[5:]
-        elif core.startswith("id:"):
-            kind, target = "message", core[3:]
-        elif core in MESSAGES:
-            kind, target = "message", core
-        else:
-            kind, target = core, core
+        kind = "message" if spec.kind == "id" else spec.kind
         wire_type = _WIRE_TYPES.get(kind, _VARINT)
-        tag = _varint((int(number) << 3) | wire_type)
-        compiled.append(_Field(name, int(number), kind, target, repeated, wire_type, tag))
+        tag = _varint((spec.number << 3) | wire_type)
+        field = _Field(name, spec.number, kind, spec.target, spec.repeated, wire_type, tag)
+        compiled.append(field)
     compiled.sort(key=lambda f: f.number)
     return _Message({f.number: f for f in compiled}, tuple(compiled))
 

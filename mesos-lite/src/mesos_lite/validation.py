@@ -23,7 +23,7 @@ import math
 from typing import Any, NamedTuple
 
 from mesos_lite.ids import id_problem, role_problem
-from mesos_lite.schema import ENUMS, MESSAGES
+from mesos_lite.schema import ENUMS, MESSAGES, field_spec
 
 # picojson's (Mesos's JSON parser) default nesting limit.
 MAX_DEPTH = 100
@@ -93,18 +93,8 @@ class _Message(NamedTuple):
 def _compile(fields: dict[str, str]) -> _Message:
     compiled = {}
     for name, described in fields.items():
-        spec = described.split(" ")[0]  # the field number is the wire's (protobuf_wire.py)
-        repeated, required = spec.startswith("*"), spec.endswith("!")
-        core = spec.strip("*!")
-        if core.startswith("enum:"):
-            kind, target = "enum", core[5:]
-        elif core.startswith("id:"):
-            kind, target = "id", core[3:]
-        elif core in MESSAGES:
-            kind, target = "message", core
-        else:
-            kind, target = core, core
-        compiled[name] = _Field(name, kind, target, repeated, required)
+        spec = field_spec(described)
+        compiled[name] = _Field(name, spec.kind, spec.target, spec.repeated, spec.required)
     required_names = tuple(f.name for f in compiled.values() if f.required)
     only = next(iter(compiled.values())) if len(compiled) == 1 else None
     single = (only.name, only.kind) if only and only.kind in ("string", "scalar") else None

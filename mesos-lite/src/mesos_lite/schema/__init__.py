@@ -19,6 +19,8 @@ value), `role` a string checked as a role name.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from mesos_lite.schema import agent_link, common, executor, operator, scheduler
 
 _MODULES = (common, scheduler, executor, operator, agent_link)
@@ -28,3 +30,28 @@ MESSAGES: dict[str, dict[str, str]] = {}
 for _module in _MODULES:
     ENUMS.update(getattr(_module, "ENUMS", {}))
     MESSAGES.update(_module.MESSAGES)
+
+
+class FieldSpec(NamedTuple):
+    """One `MESSAGES` entry, read."""
+
+    kind: str  # a scalar name, "enum", "message", "id" (a message validated by id) or "role"
+    target: str  # the enum or message name (the scalar's for scalars)
+    repeated: bool
+    required: bool
+    number: int | None  # None: a JSON-only field
+
+
+def field_spec(described: str) -> FieldSpec:
+    spec, _, number = described.partition(" ")
+    repeated, required = spec.startswith("*"), spec.endswith("!")
+    core = spec.strip("*!")
+    if core.startswith("enum:"):
+        kind, target = "enum", core[5:]
+    elif core.startswith("id:"):
+        kind, target = "id", core[3:]
+    elif core in MESSAGES:
+        kind, target = "message", core
+    else:
+        kind, target = core, core
+    return FieldSpec(kind, target, repeated, required, int(number) if number else None)
