@@ -138,10 +138,6 @@ def call_response(body: dict[str, Any], media_type: str, wire: str) -> web.Respo
     return json_response(body)
 
 
-def accepts_json(request: web.Request) -> bool:
-    return accepts_media_type(request, JSON)
-
-
 # How often dropped connections of open event streams are noticed.
 DISCONNECT_CHECK_SECONDS = 0.5
 

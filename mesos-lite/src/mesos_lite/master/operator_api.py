@@ -168,7 +168,9 @@ class OperatorApi:
                 {
                     "type": "SUBSCRIBED",
                     "subscribed": {
-                        "get_state": self._visible(request, "GET_STATE", v1.get_state(self.master)),
+                        "get_state": self._visible(
+                            request, "GET_STATE", v1.get_state(self.master)
+                        ),
                         "heartbeat_interval_seconds": OPERATOR_HEARTBEAT_SECONDS,
                     },
                 }
