@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from mesos_lite.schema import MESSAGES
+from mesos_lite.schema import MESSAGES, field_spec
 from mesos_lite.testing import free_port, resolve_command
 
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -82,14 +82,8 @@ def get(port: int, path: str) -> int:
 
 
 def field_kind(spec: str) -> tuple[str, bool, str]:
-    core = spec.strip("*!")
-    if core.startswith("enum:"):
-        return "enum", spec.startswith("*"), core[5:]
-    if core.startswith("id:"):
-        return "id", spec.startswith("*"), core[3:]
-    if core in MESSAGES:
-        return "message", spec.startswith("*"), core
-    return core, spec.startswith("*"), core
+    read = field_spec(spec)
+    return read.kind, read.repeated, read.target
 
 
 def mutations(template: dict[str, Any], message: str) -> Iterator[dict[str, Any]]:

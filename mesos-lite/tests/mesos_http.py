@@ -132,6 +132,18 @@ class OperatorStream:
 
 
 class SchedulerSession:
+    """A scheduler speaking JSON (a subclass may speak another content type by overriding
+    `media_type`, `encode_call` and `decode_event`)."""
+
+    media_type = "application/json"
+
+    def encode_call(self, body: dict[str, Any]) -> bytes:
+        return json.dumps(body).encode()
+
+    def decode_event(self, record: bytes) -> Event:
+        event: Event = json.loads(record)
+        return event
+
     def __init__(
         self, master_url: str, info: dict[str, Any] | None = None, framework_id: str | None = None
     ) -> None:
@@ -161,10 +173,10 @@ class SchedulerSession:
         self._connection.request(
             "POST",
             "/api/v1/scheduler",
-            json.dumps(body),
+            self.encode_call(body),
             {
-                "Content-Type": "application/json",
-                "Accept": "application/json",
+                "Content-Type": self.media_type,
+                "Accept": self.media_type,
                 **self.auth_headers,
             },
         )
@@ -188,7 +200,7 @@ class SchedulerSession:
                 if not data:
                     break
                 for record in reader.feed(data):
-                    event = json.loads(record)
+                    event = self.decode_event(record)
                     event["_received"] = time.monotonic()
                     with self._condition:
                         self.events.append(event)
@@ -248,12 +260,12 @@ class SchedulerSession:
         payload: dict[str, Any] = {"type": call_type, "framework_id": {"value": self.framework_id}}
         if body is not None:
             payload[call_type.lower()] = body
-        headers = {"Content-Type": "application/json", **self.auth_headers}
+        headers = {"Content-Type": self.media_type, **self.auth_headers}
         chosen = self.stream_id if stream_id == "default" else stream_id
         if chosen is not None:
             headers["Mesos-Stream-Id"] = chosen
         status, _, text = request(
-            self.url, "POST", "/api/v1/scheduler", json.dumps(payload), headers
+            self.url, "POST", "/api/v1/scheduler", self.encode_call(payload), headers
         )
         return status, text
 

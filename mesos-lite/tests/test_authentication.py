@@ -153,6 +153,27 @@ def test_read_only_endpoints_need_credentials(secured: Secured, path: str) -> No
     assert secured.get(path, "ops")[0] == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "realm"),
+    [
+        ("/master/state/", "readonly"),
+        ("/master/tasks//", "readonly"),
+        ("/metrics/snapshot/", "readonly"),
+        ("/master/state/anything", "readonly"),
+        ("/api/v1/scheduler/", "scheduler"),
+        ("/api/v1/", "readwrite"),
+    ],
+)
+def test_paths_libprocess_routes_need_the_endpoints_credentials(
+    secured: Secured, path: str, realm: str
+) -> None:
+    """A path routed to an endpoint by its prefix (trailing '/') is that endpoint, realm
+    included: no way around authentication."""
+    status, headers, _ = request(secured.master_url, "POST" if "api" in path else "GET", path)
+    assert status == 401
+    assert headers["WWW-Authenticate"] == f'Basic realm="mesos-master-{realm}"'
+
+
 def test_open_endpoints_need_no_credentials(secured: Secured) -> None:
     assert secured.get("/health")[0] == 200
     assert secured.get("/master/health")[0] == 200

@@ -434,6 +434,17 @@ def test_high_availability_redirect_and_failover(
         assert headers["Location"] == f"//127.0.0.1:{first_port}/api/v1"
         assert get_json(standby_url, "/metrics/snapshot")["master/elected"] == 0
         assert get_json(leader_url, "/metrics/snapshot")["master/elected"] == 1
+        # Master::Http redirects what only the leader knows (state, frameworks, slaves,
+        # tasks, the operator API), path and query kept; the rest answers anywhere.
+        leader = f"//127.0.0.1:{first_port}"
+        for path in ("/master/state", "/state", "/master/slaves", "/master/frameworks/",
+                     "/master/tasks?task_id=x", "/master/state-summary"):
+            status, headers, _ = request(standby_url, "GET", path)
+            assert (status, headers.get("Location")) == (307, leader + path), path
+        status, headers, _ = post_json(standby_url, "/api/v1", {"type": "GET_HEALTH"})
+        assert (status, headers.get("Location")) == (307, leader + "/api/v1")
+        for path in ("/health", "/version", "/master/flags", "/metrics/snapshot"):
+            assert request(standby_url, "GET", path)[0] == 200, path
 
         session.subscribe()
         session.launch_running("sleep 120", "long-lived")

@@ -368,7 +368,7 @@ def test_recovered_agent_missing_the_reregister_timeout_becomes_unreachable(
         mark = again.mark()
         os.kill(agent.process.pid, signal.SIGCONT)
         back = again.wait_update("stranded", {"TASK_RUNNING"}, 10, mark, acknowledge=False)
-        assert back["reason"] == "REASON_SLAVE_REREGISTERED"
+        assert back["reason"] == "REASON_AGENT_REREGISTERED"
         assert back["message"] == "Unreachable agent re-reregistered"
         wait_for_agents(url, 1)
         mark = again.mark()
@@ -390,7 +390,7 @@ def test_agent_that_stops_answering_pings_becomes_unreachable_then_returns(
 ) -> None:
     """A hung agent (SIGSTOP: its connection stays open) misses --max_agent_ping_timeouts
     pings: TASK_UNREACHABLE (partition-aware); when it answers again it re-registers and the
-    framework gets TASK_RUNNING with REASON_SLAVE_REREGISTERED; reconciliation agrees."""
+    framework gets TASK_RUNNING with REASON_AGENT_REREGISTERED; reconciliation agrees."""
     flags = (
         "--allocation_interval=200ms",
         "--agent_ping_timeout=500ms",
@@ -420,7 +420,7 @@ def test_agent_that_stops_answering_pings_becomes_unreachable_then_returns(
         mark = session.mark()
         os.kill(agent.process.pid, signal.SIGCONT)
         back = session.wait_update("hung", {"TASK_RUNNING"}, 10, mark, acknowledge=False)
-        assert back["reason"] == "REASON_SLAVE_REREGISTERED"
+        assert back["reason"] == "REASON_AGENT_REREGISTERED"
         wait_for_agents(url, 1)
         mark = session.mark()
         reconcile = {"tasks": [{"task_id": {"value": "hung"}, "agent_id": {"value": agent_id}}]}

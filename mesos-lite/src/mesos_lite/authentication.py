@@ -20,6 +20,7 @@ from aiohttp import web
 
 from mesos_lite.agent_protocol import AGENT_PATH
 from mesos_lite.authorization import Authorizer
+from mesos_lite.routing import endpoint_path
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def authentication_middleware(security: HttpSecurity) -> Callable[..., Awaitable
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         # Unknown paths are 404 before any authentication, as in libprocess.
         if request.match_info.http_exception is None:
-            realm = security.realm_of(request.path)
+            realm = security.realm_of(endpoint_path(request))
             authenticator = security.authenticators.get(realm) if realm else None
             if authenticator is not None:
                 principal = authenticator.authenticate(request.headers.get("Authorization"))

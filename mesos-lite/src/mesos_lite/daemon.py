@@ -17,6 +17,7 @@ from mesos_lite.authentication import HttpSecurity, authentication_middleware
 from mesos_lite.flag_catalog import SHARED_FLAGS
 from mesos_lite.flags import Flag, FlagError, LoadedFlags, environment, load_flags, usage
 from mesos_lite.httpd import error_middleware_factory
+from mesos_lite.routing import LibprocessRouter
 from mesos_lite.zookeeper import ZooKeeperUrl, ZooKeeperUrlError
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def daemon_application(http: HttpSecurity, routes: Iterable[web.RouteDef]) -> we
     """The daemon's web application: errors as Mesos reports them, HTTP authentication per
     endpoint, and request bodies of up to 64MB (large task groups and files)."""
     app = web.Application(
+        router=LibprocessRouter(),
         middlewares=[error_middleware_factory(), authentication_middleware(http)],
         client_max_size=64 * 1024 * 1024,
     )

@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from mesos_lite import recordio, validation
+from mesos_lite import protobuf_wire, recordio, validation
+from mesos_lite.routing import endpoint_path
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +43,27 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     )
 
 
+NOT_ACCEPTABLE = f"Expecting 'Accept' to allow '{PROTOBUF}' or '{JSON}'"
+
+
 async def read_json_call(request: web.Request, what: str) -> dict[str, Any]:
-    """The JSON body of a v1 API call, checked as Mesos checks it (method, content type)."""
+    """The body of a call on an endpoint that speaks JSON only (the agent link)."""
+    return await read_call(request, what, None)
+
+
+async def read_call(request: web.Request, what: str, wire: str | None) -> dict[str, Any]:
+    """The body of a v1 API call, JSON or (when `wire` names the endpoint's protobuf
+    message) protobuf, checked as Mesos checks it (method, content type, the message), as
+    the JSON-shaped dict the handlers read."""
     if request.method != "POST":
         raise CallError(405, f"Expecting one of {{ 'POST' }}, but received '{request.method}'")
     content_type = request.headers.get("Content-Type")
     if content_type is None:
         raise CallError(400, "Expecting 'Content-Type' to be present")
     # Mesos compares the header exactly (no parameters, case-sensitive).
-    if content_type == PROTOBUF:
-        raise CallError(
-            415, f"Expecting 'Content-Type' of {JSON}: mesos-lite does not speak {PROTOBUF}"
-        )
-    if content_type != JSON:
+    if content_type == PROTOBUF and wire is None:
+        raise CallError(415, f"Expecting 'Content-Type' of {JSON}")
+    if content_type not in (JSON, PROTOBUF):
         raise CallError(415, f"Expecting 'Content-Type' of {JSON} or {PROTOBUF}")
     try:
         raw = await request.read()
@@ -63,18 +72,84 @@ async def read_json_call(request: web.Request, what: str) -> dict[str, Any]:
     except Exception as error:  # aiohttp's decoders (a Content-Encoding that lies) raise many
         logger.info("Refusing %s body: %r", request.path, error)
         raise CallError(400, f"Failed to decode body: {error}") from None
+    kind = validation.call_kind(endpoint_path(request))
+    if content_type == PROTOBUF and wire is not None:
+        return _protobuf_call(raw, what, wire, kind, request.path)
     try:
         body = validation.parse_json_object(raw, what)
-        validation.check_call(body, validation.call_kind(request.path), what)
+        validation.check_call(body, kind, what)
     except (validation.ParseError, validation.ValidateError) as problem:
         raise CallError(400, str(problem)) from None
     return body
 
 
-def accepts_json(request: web.Request) -> bool:
-    accept = request.headers.get("Accept", "*/*")
-    media_types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    return any(m in (JSON, "*/*", "application/*") for m in media_types)
+def _protobuf_call(raw: bytes, what: str, wire: str, kind: str, path: str) -> dict[str, Any]:
+    """As Mesos: a body ParseFromString refuses (malformed, or a required field missing) is
+    "Failed to parse body into Call protobuf"; then the same validation as JSON calls."""
+    try:
+        body = protobuf_wire.decode(raw, wire)
+        validation.check_call(body, kind, what)
+    except (protobuf_wire.WireError, validation.ParseError) as problem:
+        logger.info("Refusing protobuf %s body: %s", path, problem)
+        raise CallError(400, f"Failed to parse body into {what} protobuf") from None
+    except validation.ValidateError as problem:
+        raise CallError(400, str(problem)) from None
+    return body
+
+
+def accepts_media_type(request: web.Request, media_type: str) -> bool:
+    """libprocess's Request::acceptsMediaType: no Accept header accepts everything; else
+    the first of 'type/subtype', 'type/*', '*/*' listed decides, by its q value (> 0)."""
+    accept = request.headers.get("Accept")
+    if accept is None:
+        return True
+    accept = accept.replace(" ", "").replace("\t", "").replace("\n", "")
+    major = media_type.split("/", maxsplit=1)[0]
+    for candidate in (media_type, f"{major}/*", "*/*"):
+        for entry in (e for e in accept.split(",") if e):
+            tokens = [t for t in entry.split(";") if t]
+            if not tokens or tokens[0].lower() != candidate:
+                continue
+            pairs = [p.split("=") for p in tokens[1:]]
+            q = [p[1] for p in pairs if len(p) == 2 and p[0] == "q"]
+            if len(q) != 1:
+                return True
+            try:
+                return float(q[0]) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def response_media_type(request: web.Request) -> str:
+    """The content type of the answer: JSON if the client accepts it, else protobuf, else
+    406 (Mesos's order, in its scheduler, executor and operator handlers)."""
+    if accepts_media_type(request, JSON):
+        return JSON
+    if accepts_media_type(request, PROTOBUF):
+        return PROTOBUF
+    raise CallError(406, NOT_ACCEPTABLE)
+
+
+def call_response(body: dict[str, Any], media_type: str, wire: str) -> web.Response:
+    """A v1 API response (`wire` names its protobuf message) in `media_type`."""
+    if media_type == PROTOBUF:
+        return web.Response(body=protobuf_wire.encode(body, wire), content_type=PROTOBUF)
+    return json_response(body)
+
+
+def in_media_type(response: web.StreamResponse, media_type: str, wire: str) -> web.StreamResponse:
+    """A handler's JSON answer in the negotiated `media_type`: call handlers build JSON
+    bodies (their tests read them), the API answers in what the client accepts."""
+    if (
+        media_type == PROTOBUF
+        and isinstance(response, web.Response)
+        and response.status == 200
+        and response.content_type == JSON
+        and isinstance(response.body, bytes)
+    ):
+        return call_response(json.loads(response.body), media_type, wire)
+    return response
 
 
 # How often dropped connections of open event streams are noticed.
@@ -82,17 +157,29 @@ DISCONNECT_CHECK_SECONDS = 0.5
 
 
 class EventStream:
-    """A long-lived chunked response carrying RecordIO-framed JSON events."""
+    """A long-lived chunked response carrying RecordIO-framed events: JSON, or protobuf
+    (`wire` names the event message) when `media_type` is protobuf."""
 
-    def __init__(self, request: web.Request, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        request: web.Request,
+        headers: dict[str, str] | None = None,
+        media_type: str = JSON,
+        wire: str | None = None,
+    ) -> None:
         self.request = request
         self._headers = headers or {}
+        self.media_type = media_type
+        self._wire = wire if media_type == PROTOBUF else None
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.closed = asyncio.Event()
 
     def send(self, event: dict[str, Any]) -> None:
         if not self.closed.is_set():
-            self._queue.put_nowait(recordio.encode_json(event))
+            if self._wire is None:
+                self._queue.put_nowait(recordio.encode_json(event))
+            else:
+                self._queue.put_nowait(recordio.encode(protobuf_wire.encode(event, self._wire)))
 
     def close(self) -> None:
         """Ends the stream after the events already queued."""
@@ -106,7 +193,9 @@ class EventStream:
     async def serve(
         self, on_open: Callable[[], Awaitable[None]] | None = None
     ) -> web.StreamResponse:
-        response = web.StreamResponse(status=200, headers={"Content-Type": JSON, **self._headers})
+        response = web.StreamResponse(
+            status=200, headers={"Content-Type": self.media_type, **self._headers}
+        )
         response.enable_chunked_encoding()
         watch = _DisconnectWatch.of_running_loop()
         watch.streams.add(self)

@@ -74,11 +74,16 @@ def is_base64(text: Any) -> bool:
     return True
 
 
-def is_partition_aware(framework_info: dict[str, Any]) -> bool:
+def has_capability(framework_info: dict[str, Any], capability: str) -> bool:
+    """Whether FrameworkInfo.capabilities lists `capability` (a Capability.Type name)."""
     return any(
-        isinstance(c, dict) and c.get("type") == "PARTITION_AWARE"
+        isinstance(c, dict) and c.get("type") == capability
         for c in framework_info.get("capabilities", []) or []
     )
+
+
+def is_partition_aware(framework_info: dict[str, Any]) -> bool:
+    return has_capability(framework_info, "PARTITION_AWARE")
 
 
 def framework_roles(framework_info: dict[str, Any]) -> list[str]:

@@ -57,6 +57,15 @@ def _ranges_contain(have: list[Range], want: list[Range]) -> bool:
     return all(any(b <= w_begin and w_end <= e for b, e in have) for w_begin, w_end in want)
 
 
+# Mesos's resource formats (convertResourceFormat in src/common/resources_utils.cpp). The
+# endpoints show both `role` and `reservations`; a framework gets the format it speaks: only
+# `role` (static reservations need no `reservation`) without the RESERVATION_REFINEMENT
+# capability, only `reservations` (none when unreserved) with it.
+ENDPOINT = "ENDPOINT"
+PRE_RESERVATION_REFINEMENT = "PRE_RESERVATION_REFINEMENT"
+POST_RESERVATION_REFINEMENT = "POST_RESERVATION_REFINEMENT"
+
+
 @dataclass
 class Resource:
     name: str
@@ -77,7 +86,11 @@ class Resource:
             return not self.ranges
         return not self.items
 
-    def to_json(self, allocation_role: str | None = None) -> dict[str, Any]:
+    def to_json(
+        self, allocation_role: str | None = None, resource_format: str = ENDPOINT
+    ) -> dict[str, Any]:
+        """The protobuf JSON form in one of Mesos's resource formats (ResourceFormat in
+        src/common/resources_utils.hpp)."""
         body: dict[str, Any] = {"name": self.name, "type": self.kind}
         if self.kind == "SCALAR":
             body["scalar"] = {"value": self.scalar}
@@ -85,8 +98,9 @@ class Resource:
             body["ranges"] = {"range": [{"begin": b, "end": e} for b, e in self.ranges]}
         else:
             body["set"] = {"item": sorted(self.items)}
-        body["role"] = self.role
-        if self.role != "*":
+        if resource_format != POST_RESERVATION_REFINEMENT:
+            body["role"] = self.role
+        if self.role != "*" and resource_format != PRE_RESERVATION_REFINEMENT:
             body["reservations"] = [{"type": "STATIC", "role": self.role}]
         if allocation_role is not None:
             body["allocation_info"] = {"role": allocation_role}
@@ -203,8 +217,10 @@ class Resources:
             sum(item.scalar for item in self if item.name == name and item.kind == "SCALAR")
         )
 
-    def to_json(self, allocation_role: str | None = None) -> list[dict[str, Any]]:
-        return [item.to_json(allocation_role) for item in self]
+    def to_json(
+        self, allocation_role: str | None = None, resource_format: str = ENDPOINT
+    ) -> list[dict[str, Any]]:
+        return [item.to_json(allocation_role, resource_format) for item in self]
 
     def summary(self) -> dict[str, Any]:
         """The flat form /master/state uses: {"cpus": 1.0, "mem": 1024.0, "ports": "[...]"}."""

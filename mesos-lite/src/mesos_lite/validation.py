@@ -23,7 +23,7 @@ import math
 from typing import Any, NamedTuple
 
 from mesos_lite.ids import id_problem, role_problem
-from mesos_lite.schema import ENUMS, MESSAGES
+from mesos_lite.schema import ENUMS, MESSAGES, field_spec
 
 # picojson's (Mesos's JSON parser) default nesting limit.
 MAX_DEPTH = 100
@@ -94,20 +94,9 @@ class _Message(NamedTuple):
 
 def _compile(fields: dict[str, str]) -> _Message:
     compiled = {}
-    for name, spec in fields.items():
-        repeated, required = spec.startswith("*"), spec.endswith("!")
-        core = spec.strip("*!")
-        if core.startswith("enum:"):
-            kind, target = "enum", core[5:]
-        elif core.startswith("id:"):
-            kind, target = "id", core[3:]
-        elif core.startswith("map:"):
-            kind, target = "map", core[4:]
-        elif core in MESSAGES:
-            kind, target = "message", core
-        else:
-            kind, target = core, core
-        compiled[name] = _Field(name, kind, target, repeated, required)
+    for name, described in fields.items():
+        spec = field_spec(described)
+        compiled[name] = _Field(name, spec.kind, spec.target, spec.repeated, spec.required)
     required_names = tuple(f.name for f in compiled.values() if f.required)
     only = next(iter(compiled.values())) if len(compiled) == 1 else None
     single = (only.name, only.kind) if only and only.kind in ("string", "scalar") else None
@@ -172,9 +161,12 @@ def _check_number(field: _Field, value: Any) -> None:
     if type(value) is not int and type(value) is not float:
         raise _wrong_type(field, value)
     if field.kind in ("double", "float"):
-        return  # finite: parse_json_object refused the rest
+        # JSON bodies hold finite numbers only (parse_json_object); a protobuf double may not.
+        if not math.isfinite(value):
+            raise ParseError(f"Value {value} of field '{field.name}' is out of range")
+        return
     if field.kind == "scalar":
-        if abs(value) > MAX_SCALAR:
+        if not abs(value) <= MAX_SCALAR:  # NaN too
             raise ParseError(f"Value {value} of field '{field.name}' is out of range")
         return
     low, high = _INTEGER_RANGES[field.kind]
@@ -195,7 +187,7 @@ def _check_value(field: _Field, value: Any, depth: int) -> None:
                 fast = single[1] == "string"
             else:
                 fast = single[1] == "scalar" and type(inner) in (int, float)
-                fast = fast and abs(inner) <= MAX_SCALAR
+                fast = fast and abs(inner) <= MAX_SCALAR  # False for NaN
             if not fast:
                 _check(value, message, depth)
         else:

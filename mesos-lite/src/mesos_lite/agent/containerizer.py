@@ -143,6 +143,22 @@ class Containerizer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(run.process.wait(), timeout=10)
 
+    def status(self, run: ExecutorRun) -> dict[str, Any] | None:
+        """The ContainerStatus of the executor's container while it runs (as
+        MesosContainerizer::status: its id and the executor's pid; the host-network
+        container's address is the agent's, as Slave::_statusUpdate fills it in); None
+        once it has exited, as for a destroyed container."""
+        process = run.process
+        if process is None or process.returncode is not None:
+            return None
+        return {
+            "container_id": wrap(run.container_id),
+            "executor_pid": process.pid,
+            "network_infos": [
+                {"ip_addresses": [{"ip_address": self._state.config.advertise_ip}]}
+            ],
+        }
+
     def grace_period(self, run: ExecutorRun) -> float:
         """ExecutorInfo.shutdown_grace_period, else --executor_shutdown_grace_period."""
         period = run.info.get("shutdown_grace_period")

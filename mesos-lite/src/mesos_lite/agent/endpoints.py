@@ -15,7 +15,13 @@ from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
 from mesos_lite.authorization import executor_user
 from mesos_lite.build_info import version_info
 from mesos_lite.files import AGENT_LOG, Attachment, Files, log_attachment
-from mesos_lite.httpd import json_response, read_json_call
+from mesos_lite.httpd import (
+    call_response,
+    in_media_type,
+    json_response,
+    read_call,
+    response_media_type,
+)
 from mesos_lite.logging_level import LoggingLevel
 from mesos_lite.logs import AGENT_PROGRAM
 from mesos_lite.operator_calls import not_implemented, validated_type
@@ -224,11 +230,14 @@ class AgentEndpoints:
         return attached
 
     # ----- v1 operator API -----
-    async def operator_api(self, request: web.Request) -> web.Response:
-        body = await read_json_call(request, "Call")
+    async def operator_api(self, request: web.Request) -> web.StreamResponse:
+        body = await read_call(request, "Call", "AgentOperatorCall")
+        media_type = response_media_type(request)
         call_type = validated_type(body, "agent")
         if call_type == "SET_LOGGING_LEVEL":
-            return self.logging_level.set_call(request, body)
+            return in_media_type(
+                self.logging_level.set_call(request, body), media_type, "AgentResponse"
+            )
         if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
             return forbidden()
         handlers = {
@@ -273,7 +282,8 @@ class AgentEndpoints:
         view = self._view_filter(request)
         if view is not None and isinstance(result, dict):
             result = view.v1(call_type, result)
-        return json_response({"type": call_type, call_type.lower(): result})
+        response = {"type": call_type, call_type.lower(): result}
+        return call_response(response, media_type, "AgentResponse")
 
     def _view_filter(self, request: web.Request) -> AgentViewFilter | None:
         authorizer = self.security.authorizer

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun
-from mesos_lite.httpd import CallError, EventStream, accepts_json, read_json_call
+from mesos_lite.httpd import CallError, EventStream, read_call, response_media_type
 from mesos_lite.protocol import TASK_STATES, now, value_of, wrap
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,6 @@ logger = logging.getLogger(__name__)
 CALL_TYPES = ("SUBSCRIBE", "UPDATE", "MESSAGE", "HEARTBEAT", "UNKNOWN")
 PARSE = "Failed to convert JSON into Call protobuf: "
 VALIDATE = "Failed to validate Executor::Call: "
-NOT_ACCEPTABLE = "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'"
 
 
 def _validate(body: dict[str, Any]) -> str:
@@ -102,7 +101,7 @@ class ExecutorApi:
         self.agent = agent
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await read_json_call(request, "Call")
+        body = await read_call(request, "Call", "ExecutorCall")
         call_type = _validate(body)
         if call_type == "HEARTBEAT":
             return web.Response(status=202)
@@ -127,11 +126,10 @@ class ExecutorApi:
         return web.Response(status=202)
 
     async def _subscribe(self, request: web.Request, run: ExecutorRun) -> web.StreamResponse:
-        if not accepts_json(request):
-            raise CallError(406, NOT_ACCEPTABLE)
+        media_type = response_media_type(request)
         if run.terminating and run.process is not None and run.subscribed is False:
             raise CallError(400, "Executor is terminating")
-        stream = EventStream(request)
+        stream = EventStream(request, None, media_type, "ExecutorEvent")
         heartbeat_interval = self.agent.config.http_heartbeat_interval
 
         async def heartbeats() -> None:

@@ -242,6 +242,8 @@ class TaskLifecycle:
         status = drained_status(self._state, framework_id, status)
         task_id = value_of(status, "task_id") or ""
         state = str(status.get("state", ""))
+        if run is not None and task_id not in run.queued_tasks:
+            status = self._with_container_status(status, run)
         if run is not None:
             if task_id in run.queued_tasks:
                 run.launched_tasks[task_id] = run.queued_tasks.pop(task_id)
@@ -254,6 +256,19 @@ class TaskLifecycle:
                 self._checkpointer.save_run(framework, run)
         self._state.count("status_updates")
         self._updates.update(framework_id, status)
+
+    def _with_container_status(
+        self, status: dict[str, Any], run: ExecutorRun
+    ) -> dict[str, Any]:
+        """The update with its container's status merged in (Slave::statusUpdate): unless
+        the executor named a (nested) container of its own, which mesos-lite has not."""
+        given = status.get("container_status") or {}
+        if "container_id" in given:
+            return status
+        current = self._containerizer.status(run)
+        if current is None:
+            return status
+        return {**status, "container_status": {**current, **given}}
 
     # ----- executors ending -----
     def watch(self, framework: FrameworkRun, run: ExecutorRun) -> None:

@@ -57,7 +57,8 @@ class AgentRegistration(MasterPart):
         existing = self.state.agents.get(agent_id) if agent_id else None
         admitted_info = existing.info_json() if existing is not None else None
         # Mesos tells frameworks the state of every task an unreachable or unknown agent
-        # brings back (REASON_SLAVE_REREGISTERED); None for registered/recovered agents.
+        # brings back (REASON_AGENT_REREGISTERED: v1's name of v0's REASON_SLAVE_REREGISTERED);
+        # None for registered/recovered agents.
         reregistered: str | None = None
         if existing is not None:
             agent = self._reconnect(existing, info, total, stream)
@@ -211,5 +212,5 @@ class AgentRegistration(MasterPart):
             task = framework.tasks.get(value_of(entry.get("task_info"), "task_id") or "")
             if task is None or task.agent_id != agent.id:
                 continue
-            status = master_status(task, task.state, "REASON_SLAVE_REREGISTERED", message)
+            status = master_status(task, task.state, "REASON_AGENT_REREGISTERED", message)
             framework.send({"type": "UPDATE", "update": {"status": status}})

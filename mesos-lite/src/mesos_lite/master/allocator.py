@@ -16,8 +16,13 @@ from typing import Any, Protocol
 from mesos_lite.ids import IdSequence
 from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.model import Agent, Framework, Offer
-from mesos_lite.protocol import framework_roles, now, wrap
-from mesos_lite.resources import Resources
+from mesos_lite.protocol import framework_roles, has_capability, now, wrap
+from mesos_lite.resources import (
+    ENDPOINT,
+    POST_RESERVATION_REFINEMENT,
+    PRE_RESERVATION_REFINEMENT,
+    Resources,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +143,8 @@ class Allocator(MasterPart):
                     break
         for framework_id, offers in new_offers.items():
             framework = self.state.frameworks[framework_id]
-            framework.send(
-                {"type": "OFFERS", "offers": {"offers": [self.offer_json(o) for o in offers]}}
-            )
+            sent = [self.offer_json(o, framework.info) for o in offers]
+            framework.send({"type": "OFFERS", "offers": {"offers": sent}})
 
     def _weighted_share(self, framework: Framework, totals: dict[str, float]) -> float:
         share = _dominant_share(framework, totals)
@@ -206,8 +210,24 @@ class Allocator(MasterPart):
             return offer
         return None
 
-    def offer_json(self, offer: Offer) -> dict[str, Any]:
+    def offer_json(
+        self, offer: Offer, receiver: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The offer as the endpoints show it or, given the FrameworkInfo of the framework it
+        is sent to, as Master::offer sends it: without allocation_info (on the offer and its
+        resources) unless the framework is MULTI_ROLE, its resources in the format of its
+        RESERVATION_REFINEMENT capability."""
         agent = self.state.agents[offer.agent_id]
+        role: str | None = offer.role
+        resource_format = ENDPOINT
+        if receiver is not None:
+            if not has_capability(receiver, "MULTI_ROLE"):
+                role = None
+            resource_format = (
+                POST_RESERVATION_REFINEMENT
+                if has_capability(receiver, "RESERVATION_REFINEMENT")
+                else PRE_RESERVATION_REFINEMENT
+            )
         executor_ids = [wrap(e) for (f, e) in agent.executors if f == offer.framework_id]
         body: dict[str, Any] = {
             "id": wrap(offer.id),
@@ -219,11 +239,12 @@ class Allocator(MasterPart):
                 "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
                 "path": "/slave(1)",
             },
-            "resources": offer.resources.to_json(offer.role),
+            "resources": offer.resources.to_json(role, resource_format),
             "attributes": agent.attributes,
             "executor_ids": executor_ids,
-            "allocation_info": {"role": offer.role},
         }
+        if role is not None:
+            body["allocation_info"] = {"role": role}
         unavailability = self.unavailability.get(offer.agent_id)
         if unavailability is not None:
             body["unavailability"] = unavailability

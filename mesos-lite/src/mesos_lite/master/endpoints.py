@@ -89,13 +89,25 @@ class MasterEndpoints:
         return web.Response(status=200)
 
     # ----- read-only state, filtered by the view_* ACLs -----
+    async def _lead_or_redirect(self, request: web.Request) -> None:
+        """What Mesos's state, state-summary, frameworks, slaves, tasks, roles and teardown
+        handlers do first (src/master/http.cpp: `if (!master->elected()) return
+        redirect(request);`): a master that does not lead sends the client to the leader,
+        path and query kept; /health, /version, /flags, /metrics/snapshot answer anywhere."""
+        leadership = self.master.leadership
+        if not self.master.elected and not leadership.recovering:
+            raise await leadership.redirect_to_current_leader(request.path_qs)
+
     async def state(self, request: web.Request) -> web.Response:
+        await self._lead_or_redirect(request)
         return self._visible(request, state_json.state_json(self.master))
 
     async def state_summary(self, request: web.Request) -> web.Response:
+        await self._lead_or_redirect(request)
         return self._visible(request, state_json.state_summary_json(self.master))
 
     async def frameworks(self, request: web.Request) -> web.Response:
+        await self._lead_or_redirect(request)
         state = self.master.state
         return self._visible(
             request,
@@ -109,6 +121,7 @@ class MasterEndpoints:
         )
 
     async def slaves(self, request: web.Request) -> web.Response:
+        await self._lead_or_redirect(request)
         state = self.master.state
         return json_response(
             {
@@ -121,9 +134,17 @@ class MasterEndpoints:
         )
 
     async def tasks(self, request: web.Request) -> web.Response:
-        return self._visible(request, {"tasks": state_json.tasks_json(self.master.state)})
+        await self._lead_or_redirect(request)
+        # As Mesos: what the principal may not view is gone before the query pages.
+        visible = self._view(request, {"tasks": state_json.tasks_json(self.master.state)})
+        return json_response(
+            {"tasks": state_json.queried_tasks(visible["tasks"], request.query)}
+        )
 
     def _visible(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        return json_response(self._view(request, body))
+
+    def _view(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
         """The body without what the view_* ACLs hide from this request's principal."""
         view = view_filter_for(self.master.state, self.security, request)
-        return json_response(body if view is None else view.master_json(body))
+        return body if view is None else view.master_json(body)

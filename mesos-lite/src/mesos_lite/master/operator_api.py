@@ -14,7 +14,14 @@ from aiohttp import web
 
 from mesos_lite.authentication import HttpSecurity, forbidden
 from mesos_lite.build_info import version_info
-from mesos_lite.httpd import CallError, EventStream, accepts_json, json_response, read_json_call
+from mesos_lite.httpd import (
+    CallError,
+    EventStream,
+    call_response,
+    in_media_type,
+    read_call,
+    response_media_type,
+)
 from mesos_lite.logging_level import LoggingLevel
 from mesos_lite.master import state_v1_json as v1
 from mesos_lite.master.agent_lifecycle_calls import AgentLifecycleCalls
@@ -23,7 +30,6 @@ from mesos_lite.master.master import Master
 from mesos_lite.master.metrics import metrics_json
 from mesos_lite.master.operator_files import master_files
 from mesos_lite.master.quota_calls import QuotaCalls
-from mesos_lite.master.scheduler_call_parsing import NOT_ACCEPTABLE
 from mesos_lite.master.view_filter import view_filter_for
 from mesos_lite.master.weights import WeightsCalls
 from mesos_lite.operator_calls import not_implemented, validated_type
@@ -73,12 +79,13 @@ class OperatorApi:
         }
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if not self.master.elected:  # as Mesos: before the body is even read
+        if not self.master.elected:  # Master::Http::api redirects first
             raise await self.master.leadership.redirect_to_current_leader(request.path_qs)
-        body = await read_json_call(request, "Call")
+        body = await read_call(request, "Call", "MasterCall")
+        media_type = response_media_type(request)
         call_type = validated_type(body, "master")
         if call_type == "SUBSCRIBE":
-            return await self._subscribe(request)
+            return await self._subscribe(request, media_type)
         if call_type == "GET_FLAGS" and not self.security.approved(request, "view_flags", None):
             return forbidden()
         if call_type == "TEARDOWN":
@@ -86,14 +93,17 @@ class OperatorApi:
         action = self.actions.get(call_type)
         if action is not None:
             response = action(request, body)
-            return await response if inspect.isawaitable(response) else response
+            if inspect.isawaitable(response):
+                response = await response
+            return in_media_type(response, media_type, "MasterResponse")
         query = self.queries.get(call_type)
         if query is None:
             raise not_implemented(call_type)
         result = query()
         if isinstance(result, dict):
             result = self._visible(request, call_type, result)
-        return json_response({"type": call_type, call_type.lower(): result})
+        response = {"type": call_type, call_type.lower(): result}
+        return call_response(response, media_type, "MasterResponse")
 
     def _visible(
         self, request: web.Request, call_type: str, body: dict[str, Any]
@@ -125,12 +135,10 @@ class OperatorApi:
         self.master.framework_lifecycle.remove(framework)
 
     # ----- SUBSCRIBE -----
-    async def _subscribe(self, request: web.Request) -> web.StreamResponse:
+    async def _subscribe(self, request: web.Request, media_type: str) -> web.StreamResponse:
         """The operator event stream: SUBSCRIBED (with GET_STATE), then TASK_ADDED,
         TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED, FRAMEWORK_ADDED/UPDATED/REMOVED, HEARTBEAT."""
-        if not accepts_json(request):
-            raise CallError(406, NOT_ACCEPTABLE)
-        stream = EventStream(request)
+        stream = EventStream(request, None, media_type, "MasterEvent")
         state = self.master.state
 
         def listener(kind: str, payload: Any) -> None:

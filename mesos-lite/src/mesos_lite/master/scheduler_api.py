@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from mesos_lite.authentication import MASTER_SCHEDULER_PATHS, HttpSecurity, principal_of
-from mesos_lite.httpd import CallError, read_json_call
+from mesos_lite.httpd import JSON, CallError, read_call, response_media_type
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Framework
 from mesos_lite.master.offer_acceptance import OfferAcceptance
@@ -32,7 +32,7 @@ class SchedulerApi:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if not self.master.elected:
             raise await self.master.leadership.redirect_to_current_leader(request.path_qs)
-        body = await read_json_call(request, "Call")
+        body = await read_call(request, "Call", "SchedulerCall")
         call_type = parse_call(body)
         if call_type == "SUBSCRIBE":
             if "Mesos-Stream-Id" in request.headers:
@@ -40,8 +40,12 @@ class SchedulerApi:
                     400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"
                 )
             return await self.subscription.subscribe(request, body)
+        # Mesos negotiates the answer's type before it looks the framework up.
+        media_type = JSON
+        if call_type == "RECONCILE_OPERATIONS":
+            media_type = response_media_type(request)
         framework = self._framework_for(request, body)
-        return self.calls.handle(call_type, framework, body)
+        return self.calls.handle(call_type, framework, body, media_type)
 
     def _framework_for(self, request: web.Request, body: dict[str, Any]) -> Framework:
         framework_id = value_of(body, "framework_id") or ""

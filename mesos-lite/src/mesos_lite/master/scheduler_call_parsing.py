@@ -65,7 +65,6 @@ UNSUPPORTED_OPERATIONS = frozenset(
         "DESTROY_DISK",
     }
 )
-NOT_ACCEPTABLE = "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'"
 PARSE_PREFIX = "Failed to convert JSON into Call protobuf: "
 VALIDATE_PREFIX = "Failed to validate scheduler::Call: "
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mesos_lite.httpd import call_response
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Framework
 from mesos_lite.master.offer_acceptance import OfferAcceptance
@@ -46,7 +47,6 @@ class SchedulerCalls:
             "MESSAGE": self.message,
             "REQUEST": self.request,
             "UPDATE_FRAMEWORK": self.update_framework,
-            "RECONCILE_OPERATIONS": self.reconcile_operations,
             "UNKNOWN": self.unknown,
             "ACCEPT_INVERSE_OFFERS": self.accept_inverse_offers,
             "DECLINE_INVERSE_OFFERS": self.decline_inverse_offers,
@@ -54,7 +54,18 @@ class SchedulerCalls:
             "ACKNOWLEDGE_OPERATION_STATUS": _accepted,
         }
 
-    def handle(self, call_type: str, framework: Framework, body: dict[str, Any]) -> web.Response:
+    def handle(
+        self, call_type: str, framework: Framework, body: dict[str, Any], media_type: str
+    ) -> web.Response:
+        """The call's answer (`media_type`: the negotiated type of a RECONCILE_OPERATIONS
+        response, the one call other than SUBSCRIBE that has a body)."""
+        if call_type == "RECONCILE_OPERATIONS":
+            # mesos-lite has no offer operations with feedback: none to report.
+            response = {
+                "type": "RECONCILE_OPERATIONS",
+                "reconcile_operations": {"operation_statuses": []},
+            }
+            return call_response(response, media_type, "SchedulerResponse")
         result = self.handlers[call_type](framework, body)
         return web.Response(status=202) if result is None else result
 
@@ -155,11 +166,6 @@ class SchedulerCalls:
         framework.info = {**info}
         self.master.allocator.request_allocation()
         return web.Response(status=200)
-
-    def reconcile_operations(self, framework: Framework, body: dict[str, Any]) -> web.Response:
-        return web.json_response(
-            {"type": "RECONCILE_OPERATIONS", "reconcile_operations": {"operation_statuses": []}}
-        )
 
     def unknown(self, framework: Framework, body: dict[str, Any]) -> web.Response:
         logger.warning("Received 'UNKNOWN' call")

@@ -11,13 +11,12 @@ from aiohttp import web
 
 from mesos_lite.authentication import principal_of
 from mesos_lite.authorization import Authorizer, register_denied_message
-from mesos_lite.httpd import CallError, EventStream, accepts_json
+from mesos_lite.httpd import EventStream, response_media_type
 from mesos_lite.ids import new_uuid
 from mesos_lite.master.frameworks import error_event
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Framework
 from mesos_lite.master.scheduler_call_parsing import (
-    NOT_ACCEPTABLE,
     principal_mismatch,
     validate_error,
     validate_framework_info,
@@ -45,19 +44,18 @@ class SchedulerSubscription:
                     principal,
                 )
                 info["principal"] = principal
-        if not accepts_json(request):
-            raise CallError(406, NOT_ACCEPTABLE)
+        media_type = response_media_type(request)
         framework_id = value_of(info, "id")
         refusal = self._registration_refusal(info) or self._principal_change(info)
         if refusal is not None:
             logger.info(
                 "Refusing subscription of framework '%s': %s", info.get("name", ""), refusal
             )
-            return await _refuse(request, refusal)
+            return await _refuse(request, refusal, media_type)
         if framework_id is not None and self.master.state.is_completed_framework(framework_id):
-            return await _refuse(request, "Framework has been removed")
+            return await _refuse(request, "Framework has been removed", media_type)
         stream_id = new_uuid()
-        stream = EventStream(request, {"Mesos-Stream-Id": stream_id})
+        stream = EventStream(request, {"Mesos-Stream-Id": stream_id}, media_type, "SchedulerEvent")
         stream.stream_id = stream_id  # type: ignore[attr-defined]
         holder: dict[str, Framework] = {}
         lifecycle = self.master.framework_lifecycle
@@ -99,9 +97,9 @@ class SchedulerSubscription:
         return "Changing framework's principal is not allowed."
 
 
-async def _refuse(request: web.Request, message: str) -> web.StreamResponse:
+async def _refuse(request: web.Request, message: str, media_type: str) -> web.StreamResponse:
     """Mesos answers a refused SUBSCRIBE with a stream holding one ERROR event."""
-    stream = EventStream(request)
+    stream = EventStream(request, None, media_type, "SchedulerEvent")
     stream.send(error_event(message))
     stream.close()
     return await stream.serve()

@@ -3,6 +3,8 @@ in /master/state-summary, /master/frameworks, /master/slaves, /master/tasks)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from mesos_lite.build_info import version_info
@@ -84,6 +86,45 @@ def tasks_json(state: MasterState) -> list[dict[str, Any]]:
         tasks.extend(t.to_json() for t in framework.tasks.values())
         tasks.extend(t.to_json() for t in framework.completed_tasks)
     return tasks
+
+
+# Mesos's default page of /master/tasks (TASK_LIMIT in src/master/constants.hpp).
+TASK_LIMIT = 100
+_INT32 = 2**31
+
+
+def _size_parameter(text: str | None, default: int) -> int:
+    """A limit/offset as Mesos reads it: numify<int>, else the default; a negative int
+    becomes a huge size_t (no limit, or an offset past the end)."""
+    if text is None or not re.fullmatch(r"[+-]?[0-9]+", text):
+        return default
+    value = int(text)
+    if not -_INT32 <= value < _INT32:
+        return default
+    return value if value >= 0 else value + 2**64
+
+
+def queried_tasks(tasks: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
+    """/master/tasks's query (Master::ReadOnlyHandler::tasks): framework_id and task_id
+    select (an empty value selects none), order=asc or else descending by the first
+    status's timestamp (tasks without statuses last, or first in ascending order), then
+    `limit` (default TASK_LIMIT) tasks from `offset`."""
+    framework_id, task_id = query.get("framework_id"), query.get("task_id")
+    selected = [
+        t
+        for t in tasks
+        if (framework_id is None or t.get("framework_id") == framework_id)
+        and (task_id is None or t.get("id") == task_id)
+    ]
+
+    def first_timestamp(task: dict[str, Any]) -> tuple[bool, float]:
+        statuses = task.get("statuses") or []
+        return (bool(statuses), float(statuses[0].get("timestamp", 0.0)) if statuses else 0.0)
+
+    selected.sort(key=first_timestamp, reverse=query.get("order") != "asc")
+    limit = _size_parameter(query.get("limit"), TASK_LIMIT)
+    offset = _size_parameter(query.get("offset"), 0)
+    return selected[offset : offset + limit]
 
 
 def _agent_framework_ids(state: MasterState, agent: Agent) -> list[str]:

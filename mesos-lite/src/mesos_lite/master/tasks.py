@@ -15,6 +15,9 @@ from mesos_lite.protocol import TERMINAL_STATES, is_partition_aware, now, value_
 
 logger = logging.getLogger(__name__)
 
+# The ContainerStatus fields /master/state shows in a task's statuses.
+_CONTAINER_STATUS_MODEL = ("container_id", "network_infos", "cgroup_info")
+
 
 class TaskLifecycle(MasterPart):
     def __init__(self, context: MasterContext, allocator: Allocator, executors: Executors) -> None:
@@ -91,9 +94,14 @@ class TaskLifecycle(MasterPart):
         self, framework: Framework, task: Task, status: dict[str, Any], latest_state: str
     ) -> None:
         if latest_state != task.state:
-            task.statuses.append(
-                {"state": latest_state, "timestamp": status.get("timestamp", now())}
-            )
+            entry = {"state": latest_state, "timestamp": status.get("timestamp", now())}
+            container = status.get("container_status")
+            if isinstance(container, dict):
+                # model(ContainerStatus) in src/common/http.cpp: no executor_pid.
+                entry["container_status"] = {
+                    k: v for k, v in container.items() if k in _CONTAINER_STATUS_MODEL
+                }
+            task.statuses.append(entry)
             self.state.count_state(latest_state)
         task.state = latest_state
         task.latest_status = status
