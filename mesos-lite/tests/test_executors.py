@@ -77,12 +77,31 @@ def test_custom_executor_messages_both_ways(scheduler: SchedulerSession) -> None
     )
     assert unb64(echo["message"]["data"]) == b"echo:" + payload
     assert echo["message"]["agent_id"] == offer["agent_id"]
+    # TASK_RUNNING acknowledged (the agent forwards the next update only then), the terminal
+    # one not yet.
+    scheduler.wait_update(task_id, {"TASK_RUNNING"}, start=mark)
     final = scheduler.wait_update(
-        task_id, {"TASK_FINISHED", "TASK_FAILED", "TASK_LOST"}, start=mark
+        task_id, {"TASK_FINISHED", "TASK_FAILED", "TASK_LOST"}, start=mark, acknowledge=False
     )
     assert final["state"] == "TASK_FINISHED"
     assert json.loads(unb64(final["data"]))["cwd"]
     assert final["executor_id"]["value"] == executor_id
+    # Reconciled before the acknowledgement, the master answers with the task's state but,
+    # as Master::_reconcileTasks, never with the executor's data.
+    after = scheduler.mark()
+    status, text = scheduler.call(
+        "RECONCILE", {"tasks": [{"task_id": {"value": task_id}, "agent_id": offer["agent_id"]}]}
+    )
+    assert status == 202, text
+    reconciled = scheduler.wait_for(
+        lambda e: e["type"] == "UPDATE"
+        and e["update"]["status"].get("reason") == "REASON_RECONCILIATION",
+        15,
+        after,
+    )["update"]["status"]
+    assert reconciled["state"] == "TASK_FINISHED"
+    assert "data" not in reconciled
+    assert scheduler.acknowledge(final)[0] == 202
 
 
 def test_executor_environment_and_sandbox(scheduler: SchedulerSession, cluster: Cluster) -> None:

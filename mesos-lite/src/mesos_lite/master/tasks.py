@@ -246,8 +246,10 @@ class TaskLifecycle(MasterPart):
         status = master_status(
             task, task.state, "REASON_RECONCILIATION", "Reconciliation: Latest task state"
         )
+        # As Master::_reconcileTasks: health, check status and container status of the
+        # latest update, never its data or labels (createStatusUpdate gets None for those).
         if task.latest_status is not None:
-            for key in ("data", "healthy", "labels", "container_status"):
+            for key in ("healthy", "check_status", "container_status"):
                 if key in task.latest_status:
                     status[key] = task.latest_status[key]
         framework.send({"type": "UPDATE", "update": {"status": status}})
