@@ -5,13 +5,14 @@ START/STOP_MAINTENANCE removing, refusing and readmitting agents."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mesos_http import SchedulerSession, command_task, framework_info
+from mesos_http import SchedulerSession, command_task, framework_info, request
 from operator_client import OperatorClient, secured_cluster
 
 from mesos_lite.testing import LoopbackCluster
@@ -281,3 +282,37 @@ def test_start_maintenance_removes_agents_and_stop_readmits(doomed: LoopbackClus
         doomed.wait_for_agents(2)
     finally:
         framework.teardown()
+
+
+def test_v0_maintenance_endpoints_run_the_v1_calls(ops: Operator) -> None:
+    """/master/maintenance/schedule (GET, POST a Schedule), /master/maintenance/status,
+    /master/machine/down and /master/machine/up (POST an array of MachineID), as Mesos's
+    handlers answer them: the same checks and ACLs as the v1 calls."""
+    url, headers = ops.url, {**ops.headers, "Content-Type": "application/json"}
+    sent = {"windows": [window(machine(0))]}
+    assert request(url, "POST", "/master/maintenance/schedule", json.dumps(sent), headers)[
+        ::2
+    ] == (200, b"")
+    status, _, text = request(url, "GET", "/maintenance/schedule", None, ops.headers)
+    assert (status, json.loads(text)) == (200, sent)
+    # /maintenance/status is in the read-only realm, which this master does not authenticate:
+    # no principal, and the get_maintenance_statuses ACL lets it see no machine.
+    status, _, text = request(url, "GET", "/master/maintenance/status", None, ops.headers)
+    assert (status, json.loads(text)) == (200, {})
+    assert [m["id"] for m in ops.query("GET_MAINTENANCE_STATUS")["status"]["draining_machines"]] == [
+        machine(0)
+    ]
+    # Up for a machine that is not down: the v1 call's own check.
+    status, _, text = request(url, "POST", "/master/machine/up", json.dumps([machine(0)]), headers)
+    assert status == 400, text
+    assert request(url, "POST", "/master/machine/down", "{}", headers)[0] == 400
+    assert request(url, "GET", "/master/machine/down", None, ops.headers)[0] == 405
+    missing = json.dumps({"windows": [{"machine_ids": [machine(1)]}]})
+    status, _, text = request(url, "POST", "/master/maintenance/schedule", missing, headers)
+    assert status == 400
+    assert b"unavailability" in text
+    intruder = Operator(url, "intruder")
+    intruder_headers = {**intruder.headers, "Content-Type": "application/json"}
+    status, _, _ = request(url, "POST", "/master/maintenance/schedule", json.dumps(sent),
+                           intruder_headers)
+    assert status == 403

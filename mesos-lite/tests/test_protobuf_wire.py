@@ -247,7 +247,7 @@ def test_every_field_number_and_enum_value_is_unique() -> None:
 def _wire_only(body: Any, message: str) -> Any:
     """`body` without JSON-only fields (no number) and empty lists and maps (absent on the
     wire)."""
-    result = {}
+    result: dict[str, Any] = {}
     for key, value in body.items():
         spec = MESSAGES[message].get(key, "")
         if " " not in spec or value == [] or (value == {} and "map:" in spec):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mesos_http import SchedulerSession, framework_info
+from mesos_http import SchedulerSession, framework_info, request
 from operator_client import OperatorClient, secured_cluster
 from schema_strategies import valid_message
 
@@ -339,3 +339,68 @@ def test_well_typed_changing_calls_never_get_a_5xx(
     if down:
         assert ops.call("STOP_MAINTENANCE", {"machines": down}) == (200, b""), down
     assert ops.call("UPDATE_MAINTENANCE_SCHEDULE", {"schedule": {}}) == (200, b"")
+
+
+def test_v0_quota_and_weights_endpoints_run_the_v1_calls(ops: Operator) -> None:
+    """/master/quota (deprecated: GET, POST a QuotaRequest, DELETE /master/quota/<role>) and
+    /master/weights (GET, PUT an array of WeightInfo), as Mesos's handlers answer them."""
+    url, headers = ops.url, {**ops.headers, "Content-Type": "application/json"}
+    guarantee = [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}}]
+    body = json.dumps({"role": "v0", "guarantee": guarantee})
+    assert request(url, "POST", "/master/quota", body, headers)[::2] == (200, b"")
+    status, _, text = request(url, "GET", "/quota", None, ops.headers)
+    assert status == 200
+    assert json.loads(text)["configs"] == [config("v0", quantities(cpus=1), cpus=1)]
+    assert request(url, "DELETE", "/master/quota/v0", None, ops.headers)[::2] == (200, b"")
+    assert request(url, "DELETE", "/master/quota/v0", None, ops.headers)[::2] == (
+        400,
+        b"Failed to remove quota: Role 'v0' has no quota set",
+    )
+    bad = '{"role": "v0", "guarantee": "lots"}'
+    status, _, text = request(url, "POST", "/master/quota", bad, headers)
+    assert status == 400
+    assert text.startswith(b"Failed to validate set quota request JSON '" + bad.encode())
+    assert request(url, "PUT", "/master/quota", body, headers)[0] == 405
+
+    weights = json.dumps([{"role": "v0-weighted", "weight": 2.5}])
+    assert request(url, "PUT", "/master/weights", weights, headers)[::2] == (200, b"")
+    status, _, text = request(url, "GET", "/master/weights", None, ops.headers)
+    assert status == 200
+    assert {"role": "v0-weighted", "weight": 2.5} in json.loads(text)
+    status, _, text = request(url, "PUT", "/weights", "[{", headers)
+    assert status == 400
+    assert text.startswith(b"Failed to parse update weights request JSON '[{'")
+    intruder = Operator(url, "intruder")
+    assert request(url, "PUT", "/weights", weights, intruder.headers)[0] == 403
+
+
+V0_PATHS = [
+    ("POST", "/master/quota"),
+    ("PUT", "/master/weights"),
+    ("POST", "/master/maintenance/schedule"),
+    ("POST", "/master/machine/down"),
+    ("POST", "/master/machine/up"),
+    ("DELETE", "/master/quota/a/b/{x}"),
+]
+HOSTILE_BODIES = [
+    "", "null", "[" * 100_000, "{" * 50_000, '{"role": "' + "x" * 100_000 + '"}', "1e999",
+    '[{"role": "r", "weight": 1e999}]', '[{"hostname": {"$gt": 1}}]', "\ud800", "[null, 1, []]",
+    '{"windows": [{"unavailability": {"start": {"nanoseconds": 1' + "0" * 5000 + "}}}]}",
+]
+
+
+@pytest.mark.parametrize(("method", "path"), V0_PATHS)
+def test_v0_endpoints_never_answer_hostile_bodies_with_a_5xx(
+    ops: Operator, method: str, path: str
+) -> None:
+    """Bad bodies get a 4xx; a body that is an object of unknown fields is, as in Mesos, an
+    empty message (a schedule of no windows: 200)."""
+    headers = {**ops.headers, "Content-Type": "application/json"}
+    for body in HOSTILE_BODIES:
+        status, _, text = request(ops.url, method, path, body.encode("utf-8", "surrogatepass"),
+                                  headers)
+        assert status < 500, (path, body[:40], status, text[:200])
+        if not body.startswith('{"role"'):
+            assert status >= 400, (path, body[:40], status)
+        assert b"Traceback" not in text
+    assert request(ops.url, "GET", "/master/health")[0] == 200

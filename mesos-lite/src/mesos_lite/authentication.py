@@ -48,8 +48,21 @@ MASTER_OPEN_PATHS = frozenset(
     }
 )
 MASTER_SCHEDULER_PATHS = frozenset({"/api/v1/scheduler", "/master/api/v1/scheduler"})
+# As master.cpp's route() calls: the maintenance, machine, weights and quota endpoints are in
+# the read-write realm (/maintenance/status is read-only).
+_MASTER_READWRITE_ENDPOINTS = (
+    "/api/v1",
+    "/teardown",
+    "/maintenance/schedule",
+    "/machine/down",
+    "/machine/up",
+    "/weights",
+    "/quota",
+)
 MASTER_READWRITE_PATHS = frozenset(
-    {"/api/v1", "/master/api/v1", "/teardown", "/master/teardown", "/logging/toggle"}
+    {"/logging/toggle"}
+    | set(_MASTER_READWRITE_ENDPOINTS)
+    | {f"/master{path}" for path in _MASTER_READWRITE_ENDPOINTS}
 )
 AGENT_OPEN_PATHS = frozenset(
     {

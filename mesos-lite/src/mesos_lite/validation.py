@@ -135,14 +135,20 @@ def _too_deep(value: Any, depth: int) -> bool:
     return False
 
 
-def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
-    """The JSON object in `raw`; ParseError with Mesos's wording when there is none."""
+def parse_json_value(raw: bytes) -> Any:
+    """The JSON value in `raw` (strict JSON); ParseError when there is none."""
     try:
         body = _DECODER.decode(raw.decode("utf-8"))
     except RecursionError:
         raise NestingError(_TOO_DEEP) from None
     except (UnicodeDecodeError, ValueError) as error:
         raise ParseError(f"Failed to parse body into JSON: {error}") from None
+    return body
+
+
+def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
+    """The JSON object in `raw`; ParseError with Mesos's wording when there is none."""
+    body = parse_json_value(raw)
     if type(body) is not dict:
         raise ParseError(f"Failed to convert JSON into {what} protobuf: Expecting a JSON object")
     return body

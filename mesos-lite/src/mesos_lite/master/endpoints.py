@@ -1,6 +1,7 @@
 """The master's HTTP endpoints for operators: health, version, redirect, flags, the
 read-only state endpoints (bodies in state_json.py), /metrics/snapshot (metrics.py),
-/master/teardown, and the v1 operator API (operator_api.py)."""
+/master/teardown, the v1 operator API (operator_api.py) and the v0 maintenance, weights and
+quota endpoints (v0_operator_endpoints.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from mesos_lite.master import state_json
 from mesos_lite.master.master import Master
 from mesos_lite.master.metrics import metrics_json
 from mesos_lite.master.operator_api import OperatorApi
+from mesos_lite.master.v0_operator_endpoints import V0OperatorEndpoints
 from mesos_lite.master.view_filter import view_filter_for
 
 
@@ -23,6 +25,7 @@ class MasterEndpoints:
         self.master = master
         self.security = security or HttpSecurity(lambda path: None)
         self.operator_api = OperatorApi(master, self.security)
+        self.v0_operator = V0OperatorEndpoints(master, self.operator_api.actions)
 
     def routes(self) -> list[web.RouteDef]:
         get = web.get
@@ -51,6 +54,7 @@ class MasterEndpoints:
             web.route("*", "/api/v1", self.operator_api.handle),
             *self.operator_api.files.routes(),
             self.operator_api.logging_level.route(),
+            *self.v0_operator.routes(),
         ]
 
     async def health(self, request: web.Request) -> web.Response:
