@@ -299,9 +299,8 @@ def test_v0_maintenance_endpoints_run_the_v1_calls(ops: Operator) -> None:
     # no principal, and the get_maintenance_statuses ACL lets it see no machine.
     status, _, text = request(url, "GET", "/master/maintenance/status", None, ops.headers)
     assert (status, json.loads(text)) == (200, {})
-    assert [m["id"] for m in ops.query("GET_MAINTENANCE_STATUS")["status"]["draining_machines"]] == [
-        machine(0)
-    ]
+    draining = ops.query("GET_MAINTENANCE_STATUS")["status"]["draining_machines"]
+    assert [m["id"] for m in draining] == [machine(0)]
     # Up for a machine that is not down: the v1 call's own check.
     status, _, text = request(url, "POST", "/master/machine/up", json.dumps([machine(0)]), headers)
     assert status == 400, text
