@@ -90,6 +90,7 @@ class OfferAcceptance:
         """Launches what passes the checks; returns the resources left over."""
         role = framework_roles(framework.info)[0]
         accepted: list[Task] = []
+        accepted_ids: set[str] = set()
         if self._refused_unauthorized(framework, agent, task_infos, is_group):
             return available
         for task_info in task_infos:
@@ -108,7 +109,7 @@ class OfferAcceptance:
                 task_info,
                 executor_info if is_group else None,
                 framework.tasks,
-                (task.id for task in accepted),
+                accepted_ids,
             ) or _task_problem(framework, agent, task_info, executor_info, is_group, available)
             if problem is None:
                 resources = parse_resources_json(task_info.get("resources", []))
@@ -127,6 +128,7 @@ class OfferAcceptance:
                 if isinstance(executor, dict):
                     executor_id = value_of(executor, "executor_id")
                     executor.setdefault("framework_id", {"value": framework.id})
+                accepted_ids.add(task_id)
                 accepted.append(
                     Task(
                         info=task_info,
