@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from mesos_lite import recordio, validation
+from mesos_lite.json_text import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +37,12 @@ class CallError(Exception):
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status, text=json.dumps(body, separators=(",", ":")), content_type=JSON
-    )
+    return json_text_response(dumps(body), status)
+
+
+def json_text_response(text: str, status: int = 200) -> web.Response:
+    """A body already encoded as JSON text."""
+    return web.Response(status=status, text=text, content_type=JSON)
 
 
 async def read_json_call(request: web.Request, what: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from mesos_lite.authentication import HttpSecurity, forbidden
 from mesos_lite.build_info import version_info
-from mesos_lite.httpd import CallError, json_response
+from mesos_lite.httpd import CallError, json_response, json_text_response
 from mesos_lite.master import state_json
 from mesos_lite.master.master import Master
 from mesos_lite.master.metrics import metrics_json
@@ -88,7 +88,10 @@ class MasterEndpoints:
 
     # ----- read-only state, filtered by the view_* ACLs -----
     async def state(self, request: web.Request) -> web.Response:
-        return self._visible(request, state_json.state_json(self.master))
+        view = view_filter_for(self.master.state, self.security, request)
+        if view is None:
+            return json_text_response(state_json.state_text(self.master))
+        return json_response(view.master_json(state_json.state_json(self.master)))
 
     async def state_summary(self, request: web.Request) -> web.Response:
         return self._visible(request, state_json.state_summary_json(self.master))
@@ -107,13 +110,7 @@ class MasterEndpoints:
         )
 
     async def slaves(self, request: web.Request) -> web.Response:
-        state = self.master.state
-        return json_response(
-            {
-                "slaves": [state_json.agent_json(a) for a in state.agents.values()],
-                "recovered_slaves": state_json.recovered_agents_json(state),
-            }
-        )
+        return json_text_response(state_json.slaves_text(self.master))
 
     async def tasks(self, request: web.Request) -> web.Response:
         return self._visible(request, {"tasks": state_json.tasks_json(self.master.state)})
