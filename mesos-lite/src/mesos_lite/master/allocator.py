@@ -89,6 +89,9 @@ class Allocator:
         new_offers: dict[str, list[Offer]] = {}
         agents = [a for a in self.state.agents.values() if a.active and a.connected]
         random.shuffle(agents)
+        # With one framework, DRF has nothing to order: what it is offered is added to its
+        # allocation once, after the round, rather than one new bag per agent.
+        drf = len(candidates) > 1
         for agent in agents:
             available = agent.available()
             if not available:
@@ -97,12 +100,21 @@ class Allocator:
                 offer = self._offer_for(framework, agent, available, clock)
                 if offer is None:
                     continue
+                if drf:
+                    framework.allocated = framework.allocated + offer.resources
                 new_offers.setdefault(framework.id, []).append(offer)
                 available = available - offer.resources
                 if not available:
                     break
         for framework_id, offers in new_offers.items():
             framework = self.state.frameworks[framework_id]
+            if not drf:
+                # One bag, summed in the order one addition per offer would.
+                framework.allocated = Resources(
+                    item
+                    for bag in (framework.allocated, *(o.resources for o in offers))
+                    for item in bag
+                )
             framework.send(
                 {"type": "OFFERS", "offers": {"offers": [self.offer_json(o) for o in offers]}}
             )
@@ -143,7 +155,6 @@ class Allocator:
             )
             framework.offers[offer.id] = offer
             self._offers_by_agent.setdefault(agent.id, {})[offer.id] = offer
-            framework.allocated = framework.allocated + usable
             agent.offered = agent.offered + usable
             if self.config.offer_timeout:
                 self.timers.set(
@@ -157,19 +168,27 @@ class Allocator:
         return None
 
     def offer_json(self, offer: Offer) -> dict[str, Any]:
+        """An offer of an OFFERS event; the parts that stay the same from one offer of the
+        agent to the next (its URL, its resources' JSON) are made once and shared: the event
+        is encoded as it is sent, and nothing changes them."""
         agent = self.state.agents[offer.agent_id]
         executor_ids = [wrap(e) for (f, e) in agent.executors if f == offer.framework_id]
+        url = agent.remembered(
+            "offer_url",
+            (agent.hostname, agent.ip, agent.port),
+            lambda: {
+                "scheme": "http",
+                "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
+                "path": "/slave(1)",
+            },
+        )
         return {
             "id": wrap(offer.id),
             "framework_id": wrap(offer.framework_id),
             "agent_id": wrap(offer.agent_id),
             "hostname": agent.hostname,
-            "url": {
-                "scheme": "http",
-                "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
-                "path": "/slave(1)",
-            },
-            "resources": offer.resources.to_json(offer.role),
+            "url": url,
+            "resources": offer.resources.shared_json(offer.role),
             "attributes": agent.attributes,
             "executor_ids": executor_ids,
             "allocation_info": {"role": offer.role},
