@@ -11,7 +11,7 @@ import pytest
 from mesos_lite.durations import format_duration, parse_duration
 from mesos_lite.flags import Flag, FlagError, load_flags
 from mesos_lite.recordio import Decoder, RecordIOError, encode
-from mesos_lite.resources import ResourceError, parse_attributes, parse_resources
+from mesos_lite.resources import ResourceError, Resources, parse_attributes, parse_resources
 
 FLAGS = [
     Flag("port", "int", 5050),
@@ -98,6 +98,27 @@ def test_resources_text_form() -> None:
     assert taken.summary()["ports"] == "[31000-31000, 31003-31005, 31010-31010]"
     assert resources.contains(parse_resources("cpus:2;mem:1"))
     assert not resources.contains(parse_resources("cpus:2.5"))
+
+
+def test_resources_arithmetic_shortcuts_keep_the_results() -> None:
+    """Bags are never changed once made, so arithmetic with an empty bag or a bag with itself
+    answers without copying; the answers stay those of the long way round."""
+    total = parse_resources("cpus:4;mem:1024;disk(ops):10;ports:[31000-32000]")
+    empty = Resources()
+    assert total + empty is total
+    assert empty + total is total
+    assert total - empty is total
+    assert not total - total
+    assert total - parse_resources("cpus:4;mem:1024;disk(ops):10;ports:[31000-32000]") == empty
+    doubled = total + total
+    assert doubled.scalar("cpus") == 8.0
+    assert total.scalar("cpus") == 4.0
+    unreserved = total.for_roles(["web"])
+    assert {r.name for r in unreserved} == {"cpus", "mem", "ports"}
+    assert total.for_roles(["ops"]) is total
+    assert total.shared_json("web") == total.to_json("web")
+    assert total.shared_json("web") is total.shared_json("web")
+    assert total.shared_json() == total.to_json() != total.to_json("web")
 
 
 def test_resources_json_form_and_errors() -> None:

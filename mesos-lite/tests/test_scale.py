@@ -14,7 +14,10 @@ import pytest
 
 from mesos_lite.agent_protocol import AGENT_PATH, AgentToMaster, MasterToAgent
 from mesos_lite.httpd import EventStream
+from mesos_lite.json_text import dumps
+from mesos_lite.master import state_json
 from mesos_lite.master.master import Master
+from mesos_lite.master.offer_acceptance import OfferAcceptance
 from mesos_lite.master.registry import FileStore, Registrar
 from mesos_lite.recordio import Decoder
 from mesos_lite.testing import master_config, start_master
@@ -88,6 +91,84 @@ def test_registry_batches_keep_every_admitted_agent_and_every_change(tmp_path: P
         ]
         assert cpus == [16]
         assert len(registrar.store.fetch().admitted) == AGENTS
+
+    asyncio.run(scenario())
+
+
+def test_state_text_is_the_state_json_encoded_and_follows_changes(tmp_path: Path) -> None:
+    """/master/state's text, assembled from the agents' and offers' texts kept between
+    requests, is byte for byte the encoding of its JSON body, also after an agent's resources
+    change (a launched task), its offers are taken and others made, and an agent leaves."""
+
+    async def scenario() -> None:
+        master, registrar = leading_master(tmp_path)
+        streams = [RecordingStream() for _ in range(5)]
+        agents = [
+            master.agent_registration.register(
+                {
+                    **agent_info(i),
+                    "attributes": [{"name": "rack", "type": "TEXT", "text": {"value": f"r{i}"}}],
+                },
+                "127.0.0.1",
+                "1.11.0",
+                cast(EventStream, stream),
+                {},
+            )
+            for i, stream in enumerate(streams)
+        ]
+        framework = master.framework_lifecycle.subscribe(
+            {"user": "root", "name": "f", "labels": {"labels": [{"key": "k", "value": "v"}]}},
+            cast(EventStream, RecordingStream()),
+        )
+        master.allocator.allocate()
+        assert len(framework.offers) == len(agents)
+
+        def same() -> str:
+            text = state_json.state_text(master)
+            assert text == dumps(state_json.state_json(master))
+            assert state_json.slaves_text(master) == dumps(
+                {
+                    "slaves": [state_json.agent_json(a) for a in master.state.agents.values()],
+                    "recovered_slaves": [],
+                }
+            )
+            return text
+
+        before = same()
+        offer = next(o for o in framework.offers.values() if o.agent_id == agents[2].id)
+        task = {
+            "name": "t",
+            "task_id": {"value": "t1"},
+            "agent_id": {"value": agents[2].id},
+            "command": {"value": "true"},
+            "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.5}}],
+        }
+        OfferAcceptance(master, None).accept(
+            framework,
+            {
+                "accept": {
+                    "offer_ids": [{"value": offer.id}],
+                    "operations": [{"type": "LAUNCH", "launch": {"task_infos": [task]}}],
+                    "filters": {"refuse_seconds": 0},
+                }
+            },
+        )
+        master.allocator.allocate()
+        after = same()
+        assert after != before
+        body = json.loads(after)
+        used = {a["id"]: a["used_resources"]["cpus"] for a in body["slaves"]}
+        assert used[agents[2].id] == 1.5
+        assert body["frameworks"][0]["used_resources"]["cpus"] == 1.5
+        assert len(body["frameworks"][0]["offers"]) == len(agents)
+        launched = framework.tasks["t1"]
+        finished = {"task_id": {"value": "t1"}, "state": "TASK_FINISHED"}
+        master.task_lifecycle.apply_status(framework, launched, finished, "TASK_FINISHED")
+        body = json.loads(same())
+        assert {a["id"]: a["used_resources"]["cpus"] for a in body["slaves"]}[agents[2].id] == 0
+        master.agent_health.mark_unreachable(agents[4].id)
+        assert len(json.loads(same())["slaves"]) == len(agents) - 1
+        await registrar.flush()
 
     asyncio.run(scenario())
 

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from mesos_lite import protobuf_wire, recordio, validation
+from mesos_lite.json_text import dumps
 from mesos_lite.routing import endpoint_path
 
 logger = logging.getLogger(__name__)
@@ -38,9 +39,12 @@ class CallError(Exception):
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status, text=json.dumps(body, separators=(",", ":")), content_type=JSON
-    )
+    return json_text_response(dumps(body), status)
+
+
+def json_text_response(text: str, status: int = 200) -> web.Response:
+    """A body already encoded as JSON text."""
+    return web.Response(status=status, text=text, content_type=JSON)
 
 
 NOT_ACCEPTABLE = f"Expecting 'Accept' to allow '{PROTOBUF}' or '{JSON}'"

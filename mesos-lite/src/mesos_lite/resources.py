@@ -66,7 +66,7 @@ PRE_RESERVATION_REFINEMENT = "PRE_RESERVATION_REFINEMENT"
 POST_RESERVATION_REFINEMENT = "POST_RESERVATION_REFINEMENT"
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     name: str
     kind: str  # SCALAR | RANGES | SET
@@ -142,10 +142,15 @@ def resource_from_json(body: Any) -> Resource:
 
 
 class Resources:
-    """A bag of resources; immutable-style arithmetic returns new bags."""
+    """A bag of resources; immutable-style arithmetic returns new bags. A bag is never
+    changed once made, so arithmetic with an empty bag returns the other one itself, and
+    its JSON forms are kept (the allocator offers 10,000 agents' bags every interval)."""
+
+    __slots__ = ("_items", "_json")  # _json: shared_json's lists by (role, format)
 
     def __init__(self, items: Iterable[Resource] = ()) -> None:
         self._items: dict[tuple[str, str], Resource] = {}
+        self._json: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
         for item in items:
             self._add_one(item)
 
@@ -174,9 +179,17 @@ class Resources:
         return bool(self._items)
 
     def __add__(self, other: Resources) -> Resources:
+        if not other._items:
+            return self
+        if not self._items:
+            return other
         return Resources([*self, *other])
 
     def __sub__(self, other: Resources) -> Resources:
+        if other is self:
+            return Resources()
+        if not other._items or not self._items:
+            return self
         result = Resources(self)
         for item in other:
             current = result._items.get(item.key)
@@ -210,6 +223,8 @@ class Resources:
     def for_roles(self, roles: Iterable[str]) -> Resources:
         """The unreserved resources plus those reserved for one of `roles`."""
         allowed = {"*", *roles}
+        if all(item.role in allowed for item in self._items.values()):
+            return self
         return Resources(item for item in self if item.role in allowed)
 
     def scalar(self, name: str) -> float:
@@ -221,6 +236,18 @@ class Resources:
         self, allocation_role: str | None = None, resource_format: str = ENDPOINT
     ) -> list[dict[str, Any]]:
         return [item.to_json(allocation_role, resource_format) for item in self]
+
+    def shared_json(
+        self, allocation_role: str | None = None, resource_format: str = ENDPOINT
+    ) -> list[dict[str, Any]]:
+        """`to_json`, made once per bag, role and format: for callers that only encode it
+        (an OFFERS event), never change it."""
+        key = (allocation_role, resource_format)
+        rendered = self._json.get(key)
+        if rendered is None:
+            rendered = [item.to_json(allocation_role, resource_format) for item in self]
+            self._json[key] = rendered
+        return rendered
 
     def summary(self) -> dict[str, Any]:
         """The flat form /master/state uses: {"cpus": 1.0, "mem": 1024.0, "ports": "[...]"}."""

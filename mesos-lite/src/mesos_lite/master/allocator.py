@@ -126,6 +126,9 @@ class Allocator(MasterPart):
         new_offers: dict[str, list[Offer]] = {}
         agents = [a for a in self.state.agents.values() if a.active and a.connected]
         random.shuffle(agents)
+        # With one framework, DRF has nothing to order: what it is offered is added to its
+        # allocation once, after the round, rather than one new bag per agent.
+        drf = len(candidates) > 1
         for agent in agents:
             available = agent.available()
             if not available:
@@ -137,12 +140,21 @@ class Allocator(MasterPart):
                 offer = self._offer_for(framework, agent, available, clock, quota)
                 if offer is None:
                     continue
+                if drf:
+                    framework.allocated = framework.allocated + offer.resources
                 new_offers.setdefault(framework.id, []).append(offer)
                 available = available - offer.resources
                 if not available:
                     break
         for framework_id, offers in new_offers.items():
             framework = self.state.frameworks[framework_id]
+            if not drf:
+                # One bag, summed in the order one addition per offer would.
+                framework.allocated = Resources(
+                    item
+                    for bag in (framework.allocated, *(o.resources for o in offers))
+                    for item in bag
+                )
             sent = [self.offer_json(o, framework.info) for o in offers]
             framework.send({"type": "OFFERS", "offers": {"offers": sent}})
 
@@ -197,7 +209,6 @@ class Allocator(MasterPart):
                 quota.book(role, usable)
             framework.offers[offer.id] = offer
             self._offers_by_agent.setdefault(agent.id, {})[offer.id] = offer
-            framework.allocated = framework.allocated + usable
             agent.offered = agent.offered + usable
             if self.config.offer_timeout:
                 self.timers.set(
@@ -216,7 +227,9 @@ class Allocator(MasterPart):
         """The offer as the endpoints show it or, given the FrameworkInfo of the framework it
         is sent to, as Master::offer sends it: without allocation_info (on the offer and its
         resources) unless the framework is MULTI_ROLE, its resources in the format of its
-        RESERVATION_REFINEMENT capability."""
+        RESERVATION_REFINEMENT capability. The parts that stay the same from one offer of the
+        agent to the next (its URL, its resources' JSON) are made once and shared: the event
+        is encoded as it is sent, and nothing changes them."""
         agent = self.state.agents[offer.agent_id]
         role: str | None = offer.role
         resource_format = ENDPOINT
@@ -229,17 +242,22 @@ class Allocator(MasterPart):
                 else PRE_RESERVATION_REFINEMENT
             )
         executor_ids = [wrap(e) for (f, e) in agent.executors if f == offer.framework_id]
+        url = agent.remembered(
+            "offer_url",
+            (agent.hostname, agent.ip, agent.port),
+            lambda: {
+                "scheme": "http",
+                "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
+                "path": "/slave(1)",
+            },
+        )
         body: dict[str, Any] = {
             "id": wrap(offer.id),
             "framework_id": wrap(offer.framework_id),
             "agent_id": wrap(offer.agent_id),
             "hostname": agent.hostname,
-            "url": {
-                "scheme": "http",
-                "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
-                "path": "/slave(1)",
-            },
-            "resources": offer.resources.to_json(role, resource_format),
+            "url": url,
+            "resources": offer.resources.shared_json(role, resource_format),
             "attributes": agent.attributes,
             "executor_ids": executor_ids,
         }

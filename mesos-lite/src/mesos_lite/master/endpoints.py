@@ -11,7 +11,7 @@ from aiohttp import web
 
 from mesos_lite.authentication import HttpSecurity, forbidden
 from mesos_lite.build_info import version_info
-from mesos_lite.httpd import CallError, json_response
+from mesos_lite.httpd import CallError, json_response, json_text_response
 from mesos_lite.master import state_json
 from mesos_lite.master.master import Master
 from mesos_lite.master.metrics import metrics_json
@@ -104,7 +104,10 @@ class MasterEndpoints:
 
     async def state(self, request: web.Request) -> web.Response:
         await self._lead_or_redirect(request)
-        return self._visible(request, state_json.state_json(self.master))
+        view = view_filter_for(self.master.state, self.security, request)
+        if view is None:
+            return json_text_response(state_json.state_text(self.master))
+        return json_response(view.master_json(state_json.state_json(self.master)))
 
     async def state_summary(self, request: web.Request) -> web.Response:
         await self._lead_or_redirect(request)
@@ -126,16 +129,7 @@ class MasterEndpoints:
 
     async def slaves(self, request: web.Request) -> web.Response:
         await self._lead_or_redirect(request)
-        state = self.master.state
-        return json_response(
-            {
-                "slaves": [
-                    state_json.agent_json(a, state.operator_marks.get(a.id))
-                    for a in state.agents.values()
-                ],
-                "recovered_slaves": state_json.recovered_agents_json(state),
-            }
-        )
+        return json_text_response(state_json.slaves_text(self.master))
 
     async def tasks(self, request: web.Request) -> web.Response:
         await self._lead_or_redirect(request)

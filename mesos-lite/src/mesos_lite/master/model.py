@@ -78,8 +78,8 @@ class Offer:
     resources: Resources
     role: str
     created: float
-    # Its /master/state form (see state_json._offer_json).
-    rendered: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # Its /master/state form as JSON text (see state_json._offer_text).
+    rendered: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

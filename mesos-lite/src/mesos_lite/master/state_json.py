@@ -3,11 +3,13 @@ in /master/state-summary, /master/frameworks, /master/slaves, /master/tasks)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from mesos_lite.build_info import version_info
+from mesos_lite.json_text import EncodedItems, Parts, assemble, dumps
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Agent, Framework, Offer
 from mesos_lite.master.state import MasterState
@@ -28,8 +30,29 @@ TASK_STATE_KEYS = (
 )
 
 
-def state_json(master: Master) -> dict[str, Any]:
-    """/master/state."""
+def state_text(master: Master) -> str:
+    """/master/state as JSON text: what `state_json` holds, encoded as `json_response`
+    encodes it, from the agents' and offers' texts kept since they last changed."""
+    return assemble(state_json(master, encoded=True))
+
+
+def slaves_text(master: Master) -> str:
+    """/master/slaves as JSON text."""
+    state = master.state
+    return assemble(
+        Parts(
+            {
+                "slaves": EncodedItems(
+                    agent_text(a, state.operator_marks.get(a.id)) for a in state.agents.values()
+                ),
+                "recovered_slaves": recovered_agents_json(state),
+            }
+        )
+    )
+
+
+def state_json(master: Master, encoded: bool = False) -> dict[str, Any]:
+    """/master/state (`encoded`: agents and offers as their JSON texts, for `assemble`)."""
     state = master.state
     config = master.config
     leadership = master.leadership
@@ -45,10 +68,14 @@ def state_json(master: Master) -> dict[str, Any]:
         "deactivated_slaves": sum(1 for a in agents if not a.active),
         "unreachable_slaves": len(state.unreachable_agents),
         "flags": config.flags,
-        "slaves": [agent_json(a, state.operator_marks.get(a.id)) for a in agents],
+        "slaves": (
+            EncodedItems(agent_text(a, state.operator_marks.get(a.id)) for a in agents)
+            if encoded
+            else [agent_json(a, state.operator_marks.get(a.id)) for a in agents]
+        ),
         "recovered_slaves": recovered_agents_json(state),
-        "frameworks": [framework_json(f) for f in state.frameworks.values()],
-        "completed_frameworks": [framework_json(f) for f in state.completed_frameworks],
+        "frameworks": [framework_json(f, encoded) for f in state.frameworks.values()],
+        "completed_frameworks": [framework_json(f, encoded) for f in state.completed_frameworks],
         "orphan_tasks": [],
         "unregistered_frameworks": [],
     }
@@ -61,7 +88,7 @@ def state_json(master: Master) -> dict[str, Any]:
         body["leader_info"] = leadership.leader_info
     if config.log_dir:
         body["log_dir"] = config.log_dir
-    return body
+    return Parts(body) if encoded else body
 
 
 def state_summary_json(master: Master) -> dict[str, Any]:
@@ -151,9 +178,14 @@ def recovered_agents_json(state: MasterState) -> list[dict[str, Any]]:
 
 
 def agent_json(agent: Agent, marks: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An agent of /master/state (with what operators did to it, see agent_lifecycle.py);
-    rendered again only when the agent changed (10,000 agents are rendered on every
-    request)."""
+    """An agent of /master/state (with what operators did to it, see agent_lifecycle.py)."""
+    body: dict[str, Any] = json.loads(agent_text(agent, marks))
+    return body
+
+
+def agent_text(agent: Agent, marks: dict[str, Any] | None = None) -> str:
+    """An agent of /master/state as JSON text; rendered again only when the agent changed
+    (10,000 agents are listed on every request; only the text is kept, not its dicts)."""
     parts = (
         marks,
         agent.total,
@@ -167,7 +199,7 @@ def agent_json(agent: Agent, marks: dict[str, Any] | None = None) -> dict[str, A
         agent.capabilities,
         agent.reregistered_time,
     )
-    return dict(agent.remembered("state_json", parts, lambda: _render_agent(agent, marks or {})))
+    return agent.remembered("state_text", parts, lambda: dumps(_render_agent(agent, marks or {})))
 
 
 def _render_agent(agent: Agent, marks: dict[str, Any]) -> dict[str, Any]:
@@ -208,30 +240,34 @@ def _render_agent(agent: Agent, marks: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _offer_json(offer: Offer) -> dict[str, Any]:
-    """An outstanding offer of /master/state (an offer never changes: rendered once)."""
+def _offer_text(offer: Offer) -> str:
+    """An outstanding offer of /master/state as JSON text (an offer never changes: rendered
+    once)."""
     if offer.rendered is None:
-        offer.rendered = {
-            "id": offer.id,
-            "framework_id": offer.framework_id,
-            "slave_id": offer.agent_id,
-            "resources": offer.resources.summary(),
-            "allocation_info": {"role": offer.role},
-        }
-    return dict(offer.rendered)
+        offer.rendered = dumps(
+            {
+                "id": offer.id,
+                "framework_id": offer.framework_id,
+                "slave_id": offer.agent_id,
+                "resources": offer.resources.summary(),
+                "allocation_info": {"role": offer.role},
+            }
+        )
+    return offer.rendered
 
 
 def framework_summary_json(framework: Framework) -> dict[str, Any]:
     counts = {state: 0 for state in TASK_STATE_KEYS}
     for task in framework.tasks.values():
         counts[task.state] = counts.get(task.state, 0) + 1
-    used = Resources()
-    for task in framework.tasks.values():
-        if task.state not in TERMINAL_STATES:
-            used = used + task.resources
-    offered = Resources()
-    for offer in framework.offers.values():
-        offered = offered + offer.resources
+    # One bag each, summed in the same order as one addition per task / offer would.
+    used = Resources(
+        item
+        for task in framework.tasks.values()
+        if task.state not in TERMINAL_STATES
+        for item in task.resources
+    )
+    offered = Resources(item for offer in framework.offers.values() for item in offer.resources)
     info = framework.info
     return {
         "id": framework.id,
@@ -251,7 +287,7 @@ def framework_summary_json(framework: Framework) -> dict[str, Any]:
     }
 
 
-def framework_json(framework: Framework) -> dict[str, Any]:
+def framework_json(framework: Framework, encoded: bool = False) -> dict[str, Any]:
     info = framework.info
     roles = framework_roles(info)
     executors = []
@@ -270,7 +306,7 @@ def framework_json(framework: Framework) -> dict[str, Any]:
             "tasks": [t.to_json() for t in framework.tasks.values()],
             "unreachable_tasks": [],
             "completed_tasks": [t.to_json() for t in framework.completed_tasks],
-            "offers": [_offer_json(o) for o in framework.offers.values()],
+            "offers": EncodedItems(_offer_text(o) for o in framework.offers.values()),
             "executors": executors,
         }
     )
@@ -283,4 +319,7 @@ def framework_json(framework: Framework) -> dict[str, Any]:
         body.pop("role")
     if framework.reregistered_time is not None:
         body["reregistered_time"] = framework.reregistered_time
-    return body
+    if not encoded:
+        body["offers"] = [json.loads(o) for o in body["offers"]]
+        return body
+    return Parts(body)
