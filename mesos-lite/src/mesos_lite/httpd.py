@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -79,29 +80,66 @@ def accepts_json(request: web.Request) -> bool:
 
 # How often dropped connections of open event streams are noticed.
 DISCONNECT_CHECK_SECONDS = 0.5
+# Events queued for a client that does not read them: past this many bytes the subscriber is
+# dropped (its connection closed), as Mesos drops a stream it cannot write to; the master then
+# treats it as any closed connection (a framework's failover timeout starts). One event larger
+# than this is still sent whole to a client that keeps up.
+MAX_BACKLOG_BYTES = 8 * 1024 * 1024
 
 
 class EventStream:
     """A long-lived chunked response carrying RecordIO-framed JSON events."""
 
-    def __init__(self, request: web.Request, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        request: web.Request,
+        headers: dict[str, str] | None = None,
+        max_backlog_bytes: int = MAX_BACKLOG_BYTES,
+    ) -> None:
         self.request = request
         self._headers = headers or {}
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._pending: deque[bytes] = deque()
+        self._backlog = 0
+        self._max_backlog = max_backlog_bytes
+        self._wakeup = asyncio.Event()
+        self._ending = False
+        self.dropped = False
         self.closed = asyncio.Event()
 
     def send(self, event: dict[str, Any]) -> None:
-        if not self.closed.is_set():
-            self._queue.put_nowait(recordio.encode_json(event))
+        if self.closed.is_set() or self._ending:
+            return
+        chunk = recordio.encode_json(event)
+        if self._pending and self._backlog + len(chunk) > self._max_backlog:
+            self._drop()
+            return
+        self._pending.append(chunk)
+        self._backlog += len(chunk)
+        self._wakeup.set()
 
     def close(self) -> None:
         """Ends the stream after the events already queued."""
-        if not self.closed.is_set():
-            self._queue.put_nowait(None)
+        self._ending = True
+        self._wakeup.set()
 
     def connection_lost(self) -> bool:
         transport = self.request.transport
         return transport is None or transport.is_closing()
+
+    def _drop(self) -> None:
+        logger.warning(
+            "Dropping the event stream to %s: %d bytes of events are waiting for a client "
+            "that does not read them",
+            self.request.remote,
+            self._backlog,
+        )
+        self.dropped = True
+        self._pending.clear()
+        self._backlog = 0
+        self.close()
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()  # wakes a write blocked on the full socket
 
     async def serve(
         self, on_open: Callable[[], Awaitable[None]] | None = None
@@ -115,17 +153,26 @@ class EventStream:
             if on_open is not None:
                 await on_open()
             while True:
-                chunk = await self._queue.get()
-                if chunk is None or self.connection_lost():
+                if not self._pending:
+                    if self._ending:
+                        break
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                if self.connection_lost():
                     break
+                chunk = self._pending.popleft()
+                self._backlog -= len(chunk)
                 await response.write(chunk)
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await response.write_eof()
+            if not self.dropped:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await response.write_eof()
         except (ConnectionError, asyncio.CancelledError, RuntimeError) as error:
             logger.debug("Event stream ended: %r", error)
         finally:
             watch.streams.discard(self)
             self.closed.set()
+            self._pending.clear()
         return response
 
 

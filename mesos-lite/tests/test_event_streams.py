@@ -1,0 +1,169 @@
+"""Event streams (scheduler SUBSCRIBE, operator SUBSCRIBE, the master's stream to an agent)
+whose client stops reading: the backlog is bounded and the subscriber is dropped, as Mesos
+drops a stream it cannot write to."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import time
+
+from aiohttp import web
+from mesos_http import framework_info, get_json, post_json, request, split_url
+
+from mesos_lite.httpd import EventStream
+
+BACKLOG = 256 * 1024
+FRAMEWORK_ID = re.compile(rb'"framework_id":\s*\{\s*"value":\s*"([^"]+)"')
+EVENT = {"type": "UPDATE", "update": {"status": {"message": "x" * 1000}}}
+
+
+async def _stalled_subscriber(max_backlog: int) -> tuple[EventStream, int]:
+    """Serves one event stream to a client that never reads; returns it once it ended (or
+    after 200 MB of events) with the number of events sent."""
+    streams: list[EventStream] = []
+    served = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        stream = EventStream(request, max_backlog_bytes=max_backlog)
+        streams.append(stream)
+        try:
+            return await stream.serve()
+        finally:
+            served.set()
+
+    app = web.Application()
+    app.router.add_get("/stream", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(client, ("127.0.0.1", port))
+    await loop.sock_sendall(client, b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        for _ in range(500):
+            if streams:
+                break
+            await asyncio.sleep(0.01)
+        assert streams, "the stream was never served"
+        stream = streams[0]
+        sent = 0
+        while not stream.closed.is_set() and sent < 200_000:
+            stream.send(EVENT)
+            sent += 1
+            await asyncio.sleep(0)
+        await asyncio.wait_for(served.wait(), 10)
+        return stream, sent
+    finally:
+        client.close()
+        await runner.cleanup()
+
+
+def test_a_subscriber_that_stops_reading_is_dropped() -> None:
+    stream, sent = asyncio.run(_stalled_subscriber(BACKLOG))
+    assert stream.dropped
+    assert stream.closed.is_set()
+    # Dropped once the backlog (plus what the sockets hold) was full, long before 200 MB.
+    assert sent < 20_000, sent
+    # Nothing is queued for it any more, and later events are not queued either.
+    stream.send(EVENT)
+    assert stream._backlog == 0 and not stream._pending
+
+
+def test_the_backlog_never_exceeds_its_bound() -> None:
+    observed: list[int] = []
+    original = EventStream.send
+
+    def spying(self: EventStream, event: dict[str, object]) -> None:
+        original(self, event)
+        observed.append(self._backlog)
+
+    EventStream.send = spying  # type: ignore[method-assign]
+    try:
+        stream, _ = asyncio.run(_stalled_subscriber(BACKLOG))
+    finally:
+        EventStream.send = original  # type: ignore[method-assign]
+    assert stream.dropped
+    assert max(observed) <= BACKLOG
+
+
+# ----- against the master: a scheduler that stops reading its SUBSCRIBE stream -----
+def _subscribe_and_stall(master_url: str) -> tuple[socket.socket, str, str]:
+    """SUBSCRIBEs on a raw socket with a tiny receive buffer, reads up to SUBSCRIBED, then
+    never reads again. Returns (socket, framework id, stream id)."""
+    host, port = split_url(master_url)
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect((host, port))
+    info = framework_info("stalled-reader", failover_timeout=3600.0)
+    body = json.dumps({"type": "SUBSCRIBE", "subscribe": {"framework_info": info}}).encode()
+    client.sendall(
+        b"POST /api/v1/scheduler HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Accept: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    received = b""
+    client.settimeout(10)
+    found = None
+    while found is None:
+        data = client.recv(4096)
+        assert data, received
+        received += data
+        found = FRAMEWORK_ID.search(received)
+    head = received.split(b"\r\n\r\n", 1)[0].decode()
+    assert head.startswith("HTTP/1.1 200"), head
+    stream_id = next(
+        line.split(":", 1)[1].strip()
+        for line in head.split("\r\n")
+        if line.lower().startswith("mesos-stream-id:")
+    )
+    return client, found.group(1).decode(), stream_id
+
+
+def test_master_drops_a_scheduler_that_stops_reading(master_url: str, local_only: None) -> None:
+    """Each explicit RECONCILE of unknown tasks makes one UPDATE per task: a scheduler that
+    reads none of them is dropped once its backlog is full, and is then a disconnected
+    framework (its failover timeout runs), not a connection the master feeds forever."""
+    client, framework_id, stream_id = _subscribe_and_stall(master_url)
+    try:
+        headers = {"Content-Type": "application/json", "Mesos-Stream-Id": stream_id}
+        tasks = [{"task_id": {"value": f"never-launched-{n:06d}"}} for n in range(4000)]
+        call = {
+            "type": "RECONCILE",
+            "framework_id": {"value": framework_id},
+            "reconcile": {"tasks": tasks},
+        }
+        payload = json.dumps(call)
+        answers = []
+        for _ in range(40):  # 160,000 updates, far beyond the backlog and the sockets
+            status, _, _ = request(master_url, "POST", "/api/v1/scheduler", payload, headers)
+            answers.append(status)
+            if status != 202:
+                break
+        deadline = time.monotonic() + 20
+        framework: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            frameworks = get_json(master_url, "/master/frameworks")["frameworks"]
+            framework = next(f for f in frameworks if f["id"] == framework_id)
+            if not framework["connected"]:
+                break
+            time.sleep(0.2)
+        assert framework.get("connected") is False, (answers, framework)
+        assert framework["active"] is False
+        # Kept for its failover timeout, as after any disconnection.
+        assert framework_id in [
+            f["id"] for f in get_json(master_url, "/master/frameworks")["frameworks"]
+        ]
+    finally:
+        client.close()
+        post_json(
+            master_url,
+            "/api/v1",
+            {"type": "TEARDOWN", "teardown": {"framework_id": {"value": framework_id}}},
+        )
