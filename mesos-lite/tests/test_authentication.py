@@ -116,6 +116,15 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         },
     )
     agent_acls = {key: ACLS[key] for key in ACLS if key.startswith("view_")}
+    # Only 'ops' may read sandboxes (of executors running as any user) and the agent's logs.
+    agent_acls["access_sandboxes"] = [
+        {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+        DENY_OTHERS,
+    ]
+    agent_acls["access_mesos_logs"] = [
+        {"principals": {"values": ["ops"]}, "logs": {"type": "ANY"}},
+        {"principals": {"type": "ANY"}, "logs": {"type": "NONE"}},
+    ]
     agent, agent_port = start_agent(
         directory,
         f"127.0.0.1:{port}",
@@ -125,6 +134,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         "--authenticate_http_readonly",
         "--authenticate_http_readwrite",
         f"--acls={json.dumps(agent_acls)}",
+        f"--log_dir={directory / 'agent-logs'}",
     )
     cluster = Secured(directory, master, master_url, agent, f"http://127.0.0.1:{agent_port}")
     try:
@@ -408,6 +418,48 @@ def test_agent_view_acls_filter_its_state(
         secured.agent_url, "GET", "/flags", headers=basic("viewer", AGENT_HTTP_SECRET)
     )
     assert flags[0] == 403
+
+
+def test_access_sandboxes_acl_guards_agent_files(
+    secured: Secured, fw_session: SchedulerSession
+) -> None:
+    """Mesos's ACCESS_SANDBOX on the agent's /files: the subject is the principal, the object
+    the user the executor runs as; a denied principal gets 403 on browse, read, download."""
+    fw_session.launch_running("echo sandbox-secret; sleep 30", "sandboxed-task")
+    ops, viewer = basic("ops", AGENT_HTTP_SECRET), basic("viewer", AGENT_HTTP_SECRET)
+    status, _, body = request(secured.agent_url, "GET", "/state", headers=ops)
+    assert status == 200
+    directory = next(
+        e["directory"]
+        for f in json.loads(body)["frameworks"]
+        for e in f["executors"]
+        if e["id"] == "sandboxed-task"
+    )
+    deadline = time.monotonic() + 10
+    read = f"/files/read?path={directory}/stdout&offset=0"
+    while b"sandbox-secret" not in request(secured.agent_url, "GET", read, headers=ops)[2]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    for path in (
+        f"/files/browse?path={directory}",
+        read,
+        f"/files/download?path={directory}/stdout",
+        f"/files/read.json?path={directory}/stdout&offset=0",
+    ):
+        status, _, body = request(secured.agent_url, "GET", path, headers=viewer)
+        assert (status, body) == (403, b""), path
+        assert request(secured.agent_url, "GET", path, headers=ops)[0] == 200, path
+    # What is not attached stays 404 for everyone (no oracle of other paths).
+    assert request(secured.agent_url, "GET", "/files/browse?path=/etc", headers=viewer)[0] == 404
+
+
+def test_access_mesos_logs_acl_guards_the_agent_log(secured: Secured) -> None:
+    log_dir = secured.directory / "agent-logs"
+    path = f"/files/browse?path={log_dir}"
+    ops, viewer = basic("ops", AGENT_HTTP_SECRET), basic("viewer", AGENT_HTTP_SECRET)
+    status, _, body = request(secured.agent_url, "GET", path, headers=ops)
+    assert status == 200 and json.loads(body), body
+    assert request(secured.agent_url, "GET", path, headers=viewer)[:3:2] == (403, b"")
 
 
 def test_agents_without_or_with_wrong_credentials_are_refused(secured: Secured) -> None:

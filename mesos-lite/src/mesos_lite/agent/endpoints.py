@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +16,7 @@ from mesos_lite.agent.core import Agent
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.view_filter import AgentViewFilter
 from mesos_lite.authentication import HttpSecurity, forbidden, principal_of
+from mesos_lite.authorization import executor_user
 from mesos_lite.build_info import version_info
 from mesos_lite.httpd import CallError, json_response, read_json_call
 from mesos_lite.protocol import AGENT_CAPABILITIES, TERMINAL_STATES, value_of
@@ -208,18 +211,38 @@ class AgentEndpoints:
         return body
 
     # ----- files -----
-    def _attached(self) -> list[str]:
-        """What the agent serves, as Mesos attaches it: every executor run's sandbox (live
-        and completed) and --log_dir."""
+    def _attached(self) -> dict[str, tuple[str, str | None]]:
+        """What the agent serves, as Mesos attaches it, each path with the authorization it
+        needs: every executor run's sandbox (live and completed) ACCESS_SANDBOX, whose object
+        is the user the executor runs as; --log_dir ACCESS_MESOS_LOG."""
         agent = self.agent
-        roots = [
-            run.directory
-            for framework in [*agent.frameworks.values(), *agent.completed_frameworks]
-            for run in [*framework.executors.values(), *framework.completed_executors]
-        ]
+        roots: dict[str, tuple[str, str | None]] = {}
+        for framework in [*agent.frameworks.values(), *agent.completed_frameworks]:
+            framework_user = str(framework.info.get("user", ""))
+            for run in [*framework.executors.values(), *framework.completed_executors]:
+                user = executor_user(run.info, framework_user)
+                roots[run.directory] = ("access_sandboxes", user)
         if agent.config.log_dir:
-            roots.append(agent.config.log_dir)
+            roots[agent.config.log_dir] = ("access_mesos_logs", None)
         return roots
+
+    @contextlib.contextmanager
+    def _opened(self, request: web.Request, path: str) -> Iterator[sandbox_files.OpenedFile]:
+        """Opens an attached path the caller may read: 404 when it is not attached, 403 when
+        the ACLs deny the principal (as Mesos's /files answers)."""
+        attached = self._attached()
+        # The innermost attached directory decides, as Mesos's longest attached prefix.
+        root, components = sandbox_files.attached_root(
+            path, sorted(attached, key=len, reverse=True)
+        )
+        action, user = attached[root]
+        if not self.security.approved(request, action, user):
+            raise CallError(403, "")
+        handle = sandbox_files.open_beneath(root, components)
+        try:
+            yield handle
+        finally:
+            handle.close()
 
     @staticmethod
     def _number(request: web.Request, name: str) -> int | None:
@@ -246,7 +269,7 @@ class AgentEndpoints:
         length = self._number(request, "length")
         if length == -1:
             length = None
-        with sandbox_files.opened(path, self._attached()) as handle:
+        with self._opened(request, path) as handle:
             if handle.is_directory:
                 raise CallError(400, "Cannot read a directory.\n")
             if not handle.is_regular:
@@ -263,14 +286,14 @@ class AgentEndpoints:
 
     async def files_browse(self, request: web.Request) -> web.Response:
         path = sandbox_files.requested_path(request.query.get("path"))
-        with sandbox_files.opened(path, self._attached()) as handle:
+        with self._opened(request, path) as handle:
             if not handle.is_directory:
                 return json_response([sandbox_files.entry_json(path, handle.info)])
             return json_response(sandbox_files.list_directory(path, handle))
 
     async def files_download(self, request: web.Request) -> web.StreamResponse:
         path = sandbox_files.requested_path(request.query.get("path"))
-        with sandbox_files.opened(path, self._attached()) as handle:
+        with self._opened(request, path) as handle:
             if handle.is_directory:
                 raise CallError(400, "Cannot download a directory.\n")
             if not handle.is_regular:

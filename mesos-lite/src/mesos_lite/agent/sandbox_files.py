@@ -8,7 +8,6 @@ above it, with O_NOFOLLOW: a link anywhere on the way fails the open instead of 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -74,16 +73,6 @@ def open_beneath(root: str, components: list[str]) -> OpenedFile:
         os.close(fd)
         raise CallError(404, "") from None
     return OpenedFile(fd, info)
-
-
-@contextlib.contextmanager
-def opened(path: str, roots: Iterable[str]) -> Iterator[OpenedFile]:
-    root, components = attached_root(path, roots)
-    handle = open_beneath(root, components)
-    try:
-        yield handle
-    finally:
-        handle.close()
 
 
 def entry_json(path: str, info: os.stat_result) -> dict[str, object]:
