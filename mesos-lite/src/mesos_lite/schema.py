@@ -207,7 +207,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "Request": {"requests": "*ResourceRequest"},
     "ResourceRequest": {"agent_id": "AgentID", "resources": "*Resource"},
     "Operation": {
-        "type": "enum:OperationType",
+        # Optional in the proto; an ACCEPT's operation without one is refused (400).
+        "type": "enum:OperationType!",
         "id": "OperationID",
         "launch": "Launch",
         "launch_group": "LaunchGroup",

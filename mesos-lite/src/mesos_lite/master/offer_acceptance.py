@@ -11,9 +11,7 @@ from mesos_lite.authorization import Authorizer, run_task_denied_message, task_u
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Agent, Framework, Offer, Task
 from mesos_lite.master.scheduler_call_parsing import (
-    list_field,
     offer_ids,
-    parse_error,
     parse_operations,
     refuse_seconds,
 )
@@ -34,7 +32,7 @@ class OfferAcceptance:
         accept = body["accept"]
         refuse = refuse_seconds(accept)
         ids = offer_ids(accept)
-        launches = parse_operations(list_field(accept, "operations"))
+        launches = parse_operations(accept.get("operations", []))
 
         offers: list[Offer] = []
         invalid: str | None = None
@@ -233,8 +231,6 @@ def _task_problem(
 ) -> str | None:
     """Why Mesos would refuse this task (TASK_ERROR, REASON_TASK_INVALID), or None."""
     task_id = value_of(task_info, "task_id") or ""
-    if not task_id:
-        raise parse_error("Task id must not be empty")
     if task_id in framework.tasks:
         return f"Task has duplicate ID: {task_id}"
     if value_of(task_info, "agent_id") != agent.id:
@@ -248,10 +244,7 @@ def _task_problem(
         if has_executor:
             return "'TaskInfo.executor' must not be set"
     elif has_command == has_executor:
-        return (
-            "Task should have at least one (but not both) of CommandInfo or ExecutorInfo "
-            "present"
-        )
+        return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
     try:
         resources = parse_resources_json(task_info.get("resources", []))
         executor = executor_info if is_group else task_info.get("executor")
