@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -98,6 +99,15 @@ class FakeZooKeeper:
 
 
 # ----- (a) contending again after ZooKeeper came back -----
+async def until_reported(contender: MasterContender, leads: list[bool]) -> None:
+    """Waits (up to 4s) for the contender to report a leader, then stops it."""
+    for _ in range(200):
+        if leads:
+            break
+        await asyncio.sleep(0.02)
+    contender._stopping = True
+
+
 def test_master_contends_again_when_zookeeper_fails_meanwhile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -119,11 +129,7 @@ def test_master_contends_again_when_zookeeper_fails_meanwhile(
         # ZooKeeper is back, but fails the first attempts to publish again.
         fake.failures = [ConnectionLoss(), SessionExpiredError(), ConnectionLoss()]
         contender._on_state(KazooState.CONNECTED)
-        for _ in range(200):
-            if leads:
-                break
-            await asyncio.sleep(0.02)
-        contender._stopping = True
+        await until_reported(contender, leads)
         return fake
 
     fake = asyncio.run(main())
@@ -140,7 +146,9 @@ def test_a_node_created_before_the_connection_dropped_is_adopted(
     leads: list[bool] = []
 
     async def main() -> FakeZooKeeper:
-        contender = MasterContender(URL, 10.0, lambda elected, _: leads.append(elected), print)
+        contender = MasterContender(
+            URL, 10.0, lambda elected, _: leads.append(elected), lambda reason: None
+        )
         fake = FakeZooKeeper()
         contender._client = fake
         contender._node = "json.info_0000000099"  # of the expired session
@@ -154,11 +162,7 @@ def test_a_node_created_before_the_connection_dropped_is_adopted(
         fake.create = create_then_lose  # type: ignore[method-assign]
         contender._candidacy_lost = True
         contender._on_state(KazooState.CONNECTED)
-        for _ in range(200):
-            if leads:
-                break
-            await asyncio.sleep(0.02)
-        contender._stopping = True
+        await until_reported(contender, leads)
         return fake
 
     fake = asyncio.run(main())
@@ -175,22 +179,37 @@ def registry_store(fake: FakeZooKeeper) -> ZooKeeperStore:
     return store
 
 
-def test_a_registry_write_applied_before_the_connection_dropped_is_not_a_conflict() -> None:
-    fake = FakeZooKeeper()
-    store = registry_store(fake)
+def write_in_turn(
+    store: ZooKeeperStore, documents: list[bytes], before: dict[int, Callable[[], None]]
+) -> list[str]:
+    """Has a Registrar write `documents` one after the other, `before[i]` run before the
+    i-th; returns the failures it reported (each would make the leader exit)."""
     failures: list[str] = []
 
     async def main() -> None:
         registrar = Registrar(store, failures.append, store_timeout=5.0)
-        registrar.save(lambda: b'{"master": {"info": {"id": "me"}}, "n": 1}')
-        await registrar.flush()
-        fake.lose_answer_of_next_set = True  # applied, then ConnectionLoss
-        registrar.save(lambda: b'{"master": {"info": {"id": "me"}}, "n": 2}')
-        await registrar.flush()
-        registrar.save(lambda: b'{"master": {"info": {"id": "me"}}, "n": 3}')
-        await registrar.flush()
+        for index, document in enumerate(documents):
+            if index in before:
+                before[index]()
+            registrar.save(lambda document=document: document)  # type: ignore[misc]
+            await registrar.flush()
 
     asyncio.run(main())
+    return failures
+
+
+def document(n: int, master: str = "me") -> bytes:
+    return json.dumps({"master": {"info": {"id": master}}, "n": n}).encode()
+
+
+def test_a_registry_write_applied_before_the_connection_dropped_is_not_a_conflict() -> None:
+    fake = FakeZooKeeper()
+    store = registry_store(fake)
+
+    def lose_the_answer() -> None:
+        fake.lose_answer_of_next_set = True  # applied, then ConnectionLoss
+
+    failures = write_in_turn(store, [document(1), document(2), document(3)], {1: lose_the_answer})
     assert failures == []
     data, version, _ = fake.nodes[store.path]
     assert json.loads(data)["n"] == 3 and version == 2
@@ -199,17 +218,11 @@ def test_a_registry_write_applied_before_the_connection_dropped_is_not_a_conflic
 def test_a_registry_written_by_another_master_is_still_a_conflict() -> None:
     fake = FakeZooKeeper()
     store = registry_store(fake)
-    failures: list[str] = []
 
-    async def main() -> None:
-        registrar = Registrar(store, failures.append, store_timeout=5.0)
-        registrar.save(lambda: b'{"master": {"info": {"id": "me"}}}')
-        await registrar.flush()
-        fake.set(store.path, b'{"master": {"info": {"id": "other"}}}', version=0)
-        registrar.save(lambda: b'{"master": {"info": {"id": "me"}}, "n": 2}')
-        await registrar.flush()
+    def another_master_writes() -> None:
+        fake.set(store.path, document(0, master="other"), version=0)
 
-    asyncio.run(main())
+    failures = write_in_turn(store, [document(1), document(2)], {1: another_master_writes})
     assert len(failures) == 1 and "another master" in failures[0]
 
 
