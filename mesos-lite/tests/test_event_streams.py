@@ -9,25 +9,40 @@ import json
 import re
 import socket
 import time
+from dataclasses import dataclass
 
 from aiohttp import web
 from mesos_http import framework_info, get_json, post_json, request, split_url
 
+from mesos_lite import httpd, recordio
 from mesos_lite.httpd import EventStream
 
 BACKLOG = 256 * 1024
 FRAMEWORK_ID = re.compile(rb'"framework_id":\s*\{\s*"value":\s*"([^"]+)"')
 EVENT = {"type": "UPDATE", "update": {"status": {"message": "x" * 1000}}}
+ENCODED = len(recordio.encode_json(EVENT))
 
 
-async def _stalled_subscriber(max_backlog: int) -> tuple[EventStream, int]:
-    """Serves one event stream to a client that never reads; returns it once it ended (or
-    after 200 MB of events) with the number of events sent."""
+@dataclass
+class Served:
+    stream: EventStream
+    sent: int  # events sent
+    seconds: float  # from the first event until the stream ended (or the client read all)
+    received: int  # bytes the client read
+
+
+async def _serve_one(
+    stall_seconds: float, reading: bool, burst: int = 0, limit: int = 200_000
+) -> Served:
+    """One event stream (backlog bound BACKLOG) to a client with a tiny receive buffer that
+    reads (`reading`) or never does. With `burst`, that many events are sent in one turn of
+    the loop (as the master sends 10,000 RUN_TASKs); else events are sent one per turn until
+    the stream ends or `limit` were sent."""
     streams: list[EventStream] = []
     served = asyncio.Event()
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        stream = EventStream(request, max_backlog_bytes=max_backlog)
+        stream = EventStream(request, max_backlog_bytes=BACKLOG, stall_seconds=stall_seconds)
         streams.append(stream)
         try:
             return await stream.serve()
@@ -47,6 +62,14 @@ async def _stalled_subscriber(max_backlog: int) -> tuple[EventStream, int]:
     loop = asyncio.get_running_loop()
     await loop.sock_connect(client, ("127.0.0.1", port))
     await loop.sock_sendall(client, b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    received = 0
+
+    async def read() -> None:
+        nonlocal received
+        while data := await loop.sock_recv(client, 65536):
+            received += len(data)
+
+    reader = loop.create_task(read()) if reading else None
     try:
         for _ in range(500):
             if streams:
@@ -54,30 +77,30 @@ async def _stalled_subscriber(max_backlog: int) -> tuple[EventStream, int]:
             await asyncio.sleep(0.01)
         assert streams, "the stream was never served"
         stream = streams[0]
+        started = time.monotonic()
         sent = 0
-        while not stream.closed.is_set() and sent < 200_000:
+        if burst:
+            for _ in range(burst):
+                stream.send(EVENT)
+            sent = burst
+            while received < burst * ENCODED:
+                assert not stream.closed.is_set() and time.monotonic() - started < 30
+                await asyncio.sleep(0.01)
+            return Served(stream, sent, time.monotonic() - started, received)
+        while not stream.closed.is_set() and sent < limit:
             stream.send(EVENT)
             sent += 1
             await asyncio.sleep(0)
         await asyncio.wait_for(served.wait(), 10)
-        return stream, sent
+        return Served(stream, sent, time.monotonic() - started, received)
     finally:
+        if reader is not None:
+            reader.cancel()
         client.close()
         await runner.cleanup()
 
 
 def test_a_subscriber_that_stops_reading_is_dropped() -> None:
-    stream, sent = asyncio.run(_stalled_subscriber(BACKLOG))
-    assert stream.dropped
-    assert stream.closed.is_set()
-    # Dropped once the backlog (plus what the sockets hold) was full, long before 200 MB.
-    assert sent < 20_000, sent
-    # Nothing is queued for it any more, and later events are not queued either.
-    stream.send(EVENT)
-    assert stream._backlog == 0 and not stream._pending
-
-
-def test_the_backlog_never_exceeds_its_bound() -> None:
     observed: list[int] = []
     original = EventStream.send
 
@@ -87,11 +110,30 @@ def test_the_backlog_never_exceeds_its_bound() -> None:
 
     EventStream.send = spying  # type: ignore[method-assign]
     try:
-        stream, _ = asyncio.run(_stalled_subscriber(BACKLOG))
+        served = asyncio.run(_serve_one(stall_seconds=0, reading=False))
     finally:
         EventStream.send = original  # type: ignore[method-assign]
-    assert stream.dropped
+    stream = served.stream
+    assert stream.dropped and stream.closed.is_set()
+    # Dropped once the backlog (plus what the sockets hold) was full, long before 200 MB.
+    assert served.sent < 20_000, served.sent
     assert max(observed) <= BACKLOG
+    # Nothing is queued for it any more, and later events are not queued either.
+    stream.send(EVENT)
+    assert stream._backlog == 0 and not stream._pending
+
+
+def test_a_subscriber_is_dropped_only_once_its_writes_stalled() -> None:
+    served = asyncio.run(_serve_one(stall_seconds=0.5, reading=False))
+    assert served.stream.dropped
+    assert served.seconds >= 0.5
+
+
+def test_a_burst_to_a_reading_subscriber_is_delivered_whole() -> None:
+    """20 times the backlog bound in one turn, to a client that reads: nothing is dropped."""
+    served = asyncio.run(_serve_one(stall_seconds=10, reading=True, burst=5000))
+    assert not served.stream.dropped
+    assert served.received >= 5000 * ENCODED
 
 
 # ----- against the master: a scheduler that stops reading its SUBSCRIBE stream -----
@@ -140,11 +182,23 @@ def test_master_drops_a_scheduler_that_stops_reading(master_url: str, local_only
             "reconcile": {"tasks": tasks},
         }
         payload = json.dumps(call)
-        answers = []
-        for _ in range(40):  # 160,000 updates, far beyond the backlog and the sockets
-            status, _, _ = request(master_url, "POST", "/api/v1/scheduler", payload, headers)
-            answers.append(status)
-            if status != 202:
+
+        def reconcile() -> int:
+            return request(master_url, "POST", "/api/v1/scheduler", payload, headers)[0]
+
+        def connected() -> bool:
+            frameworks = get_json(master_url, "/master/frameworks")["frameworks"]
+            return bool(next(f for f in frameworks if f["id"] == framework_id)["connected"])
+
+        # 80,000 updates (~20 MB): more than the backlog bound and what the sockets hold.
+        answers = [reconcile() for _ in range(20)]
+        assert answers == [202] * 20
+        # Still subscribed: its writes have not been stalled for STALL_SECONDS yet.
+        assert connected()
+        time.sleep(httpd.STALL_SECONDS + 0.5)
+        for _ in range(20):  # the next events over the bound drop it
+            answers.append(reconcile())
+            if answers[-1] != 202 or not connected():
                 break
         deadline = time.monotonic() + 20
         framework: dict[str, object] = {}

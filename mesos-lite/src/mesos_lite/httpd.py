@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -80,11 +81,15 @@ def accepts_json(request: web.Request) -> bool:
 
 # How often dropped connections of open event streams are noticed.
 DISCONNECT_CHECK_SECONDS = 0.5
-# Events queued for a client that does not read them: past this many bytes the subscriber is
-# dropped (its connection closed), as Mesos drops a stream it cannot write to; the master then
-# treats it as any closed connection (a framework's failover timeout starts). One event larger
-# than this is still sent whole to a client that keeps up.
+# A subscriber that does not read its events is dropped (its connection closed), as Mesos drops
+# a stream it cannot write to; the master then treats it as any closed connection (a
+# framework's failover timeout starts). Not reading: more than MAX_BACKLOG_BYTES of events wait
+# for it and its last write has been blocked (the socket full) for STALL_SECONDS. A burst to a
+# client that keeps reading (10,000 RUN_TASKs to one agent) may queue more, up to
+# HARD_MAX_BACKLOG_BYTES; one event larger than the backlog bound is still sent whole.
 MAX_BACKLOG_BYTES = 8 * 1024 * 1024
+STALL_SECONDS = 10.0
+HARD_MAX_BACKLOG_BYTES = 16 * MAX_BACKLOG_BYTES
 
 
 class EventStream:
@@ -95,12 +100,16 @@ class EventStream:
         request: web.Request,
         headers: dict[str, str] | None = None,
         max_backlog_bytes: int = MAX_BACKLOG_BYTES,
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self.request = request
         self._headers = headers or {}
         self._pending: deque[bytes] = deque()
         self._backlog = 0
         self._max_backlog = max_backlog_bytes
+        self._stall_seconds = stall_seconds
+        # When the write in progress started (None: no write is waiting for the socket).
+        self._writing_since: float | None = None
         self._wakeup = asyncio.Event()
         self._ending = False
         self.dropped = False
@@ -110,7 +119,9 @@ class EventStream:
         if self.closed.is_set() or self._ending:
             return
         chunk = recordio.encode_json(event)
-        if self._pending and self._backlog + len(chunk) > self._max_backlog:
+        backlog = self._backlog + len(chunk)
+        over = self._pending and backlog > self._max_backlog
+        if over and (backlog > HARD_MAX_BACKLOG_BYTES or self._stalled()):
             self._drop()
             return
         self._pending.append(chunk)
@@ -125,6 +136,10 @@ class EventStream:
     def connection_lost(self) -> bool:
         transport = self.request.transport
         return transport is None or transport.is_closing()
+
+    def _stalled(self) -> bool:
+        since = self._writing_since
+        return since is not None and time.monotonic() - since >= self._stall_seconds
 
     def _drop(self) -> None:
         logger.warning(
@@ -163,7 +178,9 @@ class EventStream:
                     break
                 chunk = self._pending.popleft()
                 self._backlog -= len(chunk)
+                self._writing_since = time.monotonic()
                 await response.write(chunk)
+                self._writing_since = None
             if not self.dropped:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await response.write_eof()
