@@ -97,6 +97,11 @@ def test_duplicates_are_ignored_as_mesos_does(tmp_path: Path) -> None:
         # Already acknowledged: a resent copy (executor re-subscribing) is not queued again.
         assert not manager.update("f", status("t", "TASK_RUNNING", 1))
         assert manager.pending_of("f") == []
+        # An executor re-subscribing resends every unacknowledged update, the oldest too.
+        for n in range(2, 502):
+            assert manager.update("f", status("t", "TASK_RUNNING", n))
+        assert not any(manager.update("f", status("t", "TASK_RUNNING", n)) for n in range(2, 502))
+        assert len(manager.pending_of("f")) == 500
 
     run(body)
 

@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 RETRY_INTERVAL_MIN = 10.0
 RETRY_INTERVAL_MAX = 600.0
 MAX_PENDING_PER_TASK = 1000
-# Uuids remembered per stream to ignore duplicates (Mesos's received/acknowledged sets).
-REMEMBERED_UUIDS = 4096
+# Acknowledged uuids a stream remembers to ignore duplicates (Mesos keeps them all; an
+# executor resends only its unacknowledged updates, and the latest acknowledged ones).
+REMEMBERED_UUIDS = 128
 
 Forward = Callable[[str, dict[str, Any], str], Awaitable[bool]]
 # Opens the journal of (framework id, task id); None when its updates are not checkpointed.
@@ -38,14 +39,28 @@ class _Stream:
     task_id: str
     journal: UpdateJournal | None = None
     pending: deque[dict[str, Any]] = field(default_factory=deque)
-    seen: dict[str, None] = field(default_factory=dict)  # ordered: oldest forgotten first
+    pending_uuids: set[str] = field(default_factory=set)
+    acknowledged: dict[str, None] = field(default_factory=dict)  # ordered: oldest first
     retry: asyncio.TimerHandle | None = None
     interval: float = RETRY_INTERVAL_MIN
 
-    def remember(self, uuid: str) -> None:
-        self.seen[uuid] = None
-        if len(self.seen) > REMEMBERED_UUIDS:
-            del self.seen[next(iter(self.seen))]
+    def has(self, uuid: Any) -> bool:
+        return uuid in self.pending_uuids or uuid in self.acknowledged
+
+    def push(self, status: dict[str, Any]) -> None:
+        self.pending.append(status)
+        if isinstance(status.get("uuid"), str):
+            self.pending_uuids.add(status["uuid"])
+
+    def pop(self) -> dict[str, Any]:
+        head = self.pending.popleft()
+        uuid = head.get("uuid")
+        if isinstance(uuid, str):
+            self.pending_uuids.discard(uuid)
+            self.acknowledged[uuid] = None
+            if len(self.acknowledged) > REMEMBERED_UUIDS:
+                del self.acknowledged[next(iter(self.acknowledged))]
+        return head
 
 
 class StatusUpdateManager:
@@ -75,8 +90,7 @@ class StatusUpdateManager:
         """Queues `status` on its task's stream; False when it is refused (a duplicate, or
         the stream is full)."""
         stream = self._stream(framework_id, value_of(status, "task_id") or "")
-        uuid = status.get("uuid")
-        if isinstance(uuid, str) and uuid in stream.seen:
+        if stream.has(status.get("uuid")):
             logger.warning(
                 "Ignoring duplicate status update %s of task %s",
                 status.get("state"),
@@ -93,9 +107,7 @@ class StatusUpdateManager:
                 len(stream.pending),
             )
             return False
-        if isinstance(uuid, str):
-            stream.remember(uuid)
-        stream.pending.append(status)
+        stream.push(status)
         self._journal(stream, lambda journal: journal.update(status))
         if len(stream.pending) == 1:
             self._send_head(stream)
@@ -106,10 +118,7 @@ class StatusUpdateManager:
         them, which also drops a torn last record)."""
         stream = self._stream(framework_id, task_id)
         for status in pending[:MAX_PENDING_PER_TASK]:
-            uuid = status.get("uuid")
-            if isinstance(uuid, str):
-                stream.remember(uuid)
-            stream.pending.append(status)
+            stream.push(status)
         self._journal(stream, lambda journal: journal.rewrite(list(stream.pending)))
         if stream.pending:
             self._send_head(stream)
@@ -134,7 +143,7 @@ class StatusUpdateManager:
         if head.get("uuid") != uuid:
             logger.info("Ignoring unexpected acknowledgement of task %s (uuid %s)", task_id, uuid)
             return None
-        stream.pending.popleft()
+        stream.pop()
         if stream.retry is not None:
             stream.retry.cancel()
             stream.retry = None
