@@ -53,19 +53,21 @@ def switching(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Switching]:
         "--allocation_interval=200ms",
         f"--acls={json.dumps(ONLY_NOBODY)}",
     )
-    agent, agent_port = start_agent(
-        directory,
-        f"127.0.0.1:{port}",
-        "--resources=cpus:4;mem:2048;disk:1024;ports:[31000-31099]",
-        "--executor_registration_timeout=20secs",
-        switch_user=True,
-    )
-    master_url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_agents(master_url, 1)
-        yield Switching(master_url, f"http://127.0.0.1:{agent_port}", master, agent)
+        agent, agent_port = start_agent(
+            directory,
+            f"127.0.0.1:{port}",
+            "--resources=cpus:4;mem:2048;disk:1024;ports:[31000-31099]",
+            "--executor_registration_timeout=20secs",
+            switch_user=True,
+        )
+        try:
+            master_url = f"http://127.0.0.1:{port}"
+            wait_for_agents(master_url, 1)
+            yield Switching(master_url, f"http://127.0.0.1:{agent_port}", master, agent)
+        finally:
+            agent.stop()
     finally:
-        agent.stop()
         master.stop()
 
 
