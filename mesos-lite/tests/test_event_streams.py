@@ -10,9 +10,17 @@ import re
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
-from mesos_http import framework_info, get_json, post_json, request, split_url
+from mesos_http import (
+    SchedulerSession,
+    framework_info,
+    get_json,
+    post_json,
+    request,
+    split_url,
+)
 
 from mesos_lite import httpd, recordio
 from mesos_lite.httpd import EventStream
@@ -221,3 +229,57 @@ def test_master_drops_a_scheduler_that_stops_reading(master_url: str, local_only
             "/api/v1",
             {"type": "TEARDOWN", "teardown": {"framework_id": {"value": framework_id}}},
         )
+
+
+# ----- against the master: an operator SUBSCRIBE stream that is not read -----
+def _operator_subscribe_and_stall(master_url: str) -> socket.socket:
+    host, port = split_url(master_url)
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect((host, port))
+    body = b'{"type": "SUBSCRIBE"}'
+    client.sendall(
+        b"POST /api/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Accept: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    client.settimeout(10)
+    assert client.recv(4096).startswith(b"HTTP/1.1 200"), "operator SUBSCRIBE refused"
+    return client
+
+
+def _framework_churn(master_url: str, count: int, labels: dict[str, Any]) -> None:
+    """Frameworks that subscribe and are torn down: each makes a FRAMEWORK_ADDED and a
+    FRAMEWORK_REMOVED operator event carrying its (large) FrameworkInfo."""
+    for _ in range(count):
+        session = SchedulerSession(master_url, framework_info("churn", labels=labels))
+        session.subscribe()
+        session.teardown()
+
+
+def _closed_by_peer(client: socket.socket, timeout: float) -> bool:
+    """Reads what is buffered; True once the master closed the connection."""
+    client.settimeout(1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not client.recv(1 << 20):
+                return True
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            return True
+    return False
+
+
+def test_master_drops_an_operator_subscriber_that_stops_reading(
+    master_url: str, local_only: None
+) -> None:
+    labels = {"labels": [{"key": f"k{n}", "value": "v" * 1000} for n in range(200)]}
+    client = _operator_subscribe_and_stall(master_url)
+    try:
+        _framework_churn(master_url, 40, labels)  # ~16 MB of events
+        time.sleep(httpd.STALL_SECONDS + 0.5)
+        _framework_churn(master_url, 5, labels)  # over the bound with its writes stalled
+        assert _closed_by_peer(client, timeout=30), "the master kept feeding the stream"
+    finally:
+        client.close()
