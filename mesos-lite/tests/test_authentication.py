@@ -112,13 +112,16 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
             "credentials": [
                 {"principal": "ops", "secret": AGENT_HTTP_SECRET},
                 {"principal": "viewer", "secret": AGENT_HTTP_SECRET},
+                {"principal": "guest", "secret": AGENT_HTTP_SECRET},
             ]
         },
     )
     agent_acls = {key: ACLS[key] for key in ACLS if key.startswith("view_")}
-    # Only 'ops' may read sandboxes (of executors running as any user) and the agent's logs.
+    # 'ops' may read every sandbox, 'viewer' those of executors running as root (the object
+    # is the executor's user), nobody else any; only 'ops' may read the agent's logs.
     agent_acls["access_sandboxes"] = [
         {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+        {"principals": {"values": ["viewer"]}, "users": {"values": ["root"]}},
         DENY_OTHERS,
     ]
     agent_acls["access_mesos_logs"] = [
@@ -424,9 +427,11 @@ def test_access_sandboxes_acl_guards_agent_files(
     secured: Secured, fw_session: SchedulerSession
 ) -> None:
     """Mesos's ACCESS_SANDBOX on the agent's /files: the subject is the principal, the object
-    the user the executor runs as; a denied principal gets 403 on browse, read, download."""
+    the user the executor runs as (root: the framework's); a denied principal gets 403 on
+    browse, read, download."""
     fw_session.launch_running("echo sandbox-secret; sleep 30", "sandboxed-task")
-    ops, viewer = basic("ops", AGENT_HTTP_SECRET), basic("viewer", AGENT_HTTP_SECRET)
+    ops, guest = basic("ops", AGENT_HTTP_SECRET), basic("guest", AGENT_HTTP_SECRET)
+    viewer = basic("viewer", AGENT_HTTP_SECRET)
     status, _, body = request(secured.agent_url, "GET", "/state", headers=ops)
     assert status == 200
     directory = next(
@@ -446,11 +451,13 @@ def test_access_sandboxes_acl_guards_agent_files(
         f"/files/download?path={directory}/stdout",
         f"/files/read.json?path={directory}/stdout&offset=0",
     ):
-        status, _, body = request(secured.agent_url, "GET", path, headers=viewer)
+        status, _, body = request(secured.agent_url, "GET", path, headers=guest)
         assert (status, body) == (403, b""), path
         assert request(secured.agent_url, "GET", path, headers=ops)[0] == 200, path
+        # Allowed for executors of user root only: this one runs as root.
+        assert request(secured.agent_url, "GET", path, headers=viewer)[0] == 200, path
     # What is not attached stays 404 for everyone (no oracle of other paths).
-    assert request(secured.agent_url, "GET", "/files/browse?path=/etc", headers=viewer)[0] == 404
+    assert request(secured.agent_url, "GET", "/files/browse?path=/etc", headers=guest)[0] == 404
 
 
 def test_access_mesos_logs_acl_guards_the_agent_log(secured: Secured) -> None:
