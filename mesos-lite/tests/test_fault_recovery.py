@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -100,9 +101,9 @@ class FakeZooKeeper:
 
 # ----- (a) contending again after ZooKeeper came back -----
 async def until_reported(contender: MasterContender, leads: list[bool]) -> None:
-    """Waits (up to 4s) for the contender to report a leader, then stops it."""
+    """Waits (up to 4s) for the contender to report itself elected, then stops it."""
     for _ in range(200):
-        if leads:
+        if leads and leads[-1]:
             break
         await asyncio.sleep(0.02)
     contender._stopping = True
@@ -168,6 +169,46 @@ def test_a_node_created_before_the_connection_dropped_is_adopted(
     fake = asyncio.run(main())
     assert leads == [True]
     assert fake.get_children("/mesos") == ["json.info_0000000000"]
+
+
+def test_a_session_lost_again_while_contending_means_contending_once_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The session expires again right after the node was created: that node dies with it,
+    so the master publishes once more, and a later loss still reaches on_candidacy_lost."""
+    monkeypatch.setattr(zookeeper, "RECONTEND_BACKOFF_MIN", 0.01)
+    leads: list[bool] = []
+    lost: list[str] = []
+
+    async def main() -> FakeZooKeeper:
+        contender = MasterContender(
+            URL, 10.0, lambda elected, _: leads.append(elected), lost.append
+        )
+        fake = FakeZooKeeper()
+        contender._client = fake
+        original_create = fake.create
+
+        def create_then_expire(*args: Any, **kwargs: Any) -> str:
+            created = original_create(*args, **kwargs)
+            fake.create = original_create  # type: ignore[method-assign]
+            del fake.nodes[created]  # the session (and its ephemeral node) is gone
+            contender._state_changed(KazooState.LOST)
+            time.sleep(0.2)  # the loop takes the LOST in before this attempt ends
+            return created
+
+        fake.create = create_then_expire  # type: ignore[method-assign]
+        contender._candidacy_lost = True
+        contender._on_state(KazooState.CONNECTED)
+        await until_reported(contender, leads)
+        contender._stopping = False
+        contender._on_state(KazooState.LOST)
+        contender._stopping = True
+        return fake
+
+    fake = asyncio.run(main())
+    assert leads[-1] is True
+    assert len(fake.get_children("/mesos")) == 1
+    assert lost == ["ZooKeeper session expired", "ZooKeeper session expired"]
 
 
 # ----- (b) a registry write applied, its answer lost -----

@@ -190,7 +190,6 @@ class MasterContender:
         elif state == KazooState.CONNECTED:
             logger.info("Connected to ZooKeeper again")
             if self._candidacy_lost and self._recontending is None:
-                self._candidacy_lost = False
                 self._recontending = self._loop.create_task(self._recontend())
 
     def _lose_candidacy(self, reason: str) -> None:
@@ -206,9 +205,12 @@ class MasterContender:
         delay = RECONTEND_BACKOFF_MIN
         try:
             while not self._stopping:
+                # Set again by a session lost during the attempt: then publish once more.
+                self._candidacy_lost = False
                 try:
                     await asyncio.to_thread(self._contend_again)
-                    return
+                    if not self._candidacy_lost:
+                        return
                 except KazooException as error:
                     logger.warning(
                         "Cannot contend again in ZooKeeper (%r); retrying in %gs", error, delay
