@@ -112,10 +112,22 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
             "credentials": [
                 {"principal": "ops", "secret": AGENT_HTTP_SECRET},
                 {"principal": "viewer", "secret": AGENT_HTTP_SECRET},
+                {"principal": "guest", "secret": AGENT_HTTP_SECRET},
             ]
         },
     )
     agent_acls = {key: ACLS[key] for key in ACLS if key.startswith("view_")}
+    # 'ops' may read every sandbox, 'viewer' those of executors running as root (the object
+    # is the executor's user), nobody else any; only 'ops' may read the agent's logs.
+    agent_acls["access_sandboxes"] = [
+        {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+        {"principals": {"values": ["viewer"]}, "users": {"values": ["root"]}},
+        DENY_OTHERS,
+    ]
+    agent_acls["access_mesos_logs"] = [
+        {"principals": {"values": ["ops"]}, "logs": {"type": "ANY"}},
+        {"principals": {"type": "ANY"}, "logs": {"type": "NONE"}},
+    ]
     agent, agent_port = start_agent(
         directory,
         f"127.0.0.1:{port}",
@@ -125,6 +137,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         "--authenticate_http_readonly",
         "--authenticate_http_readwrite",
         f"--acls={json.dumps(agent_acls)}",
+        f"--log_dir={directory / 'agent-logs'}",
     )
     cluster = Secured(directory, master, master_url, agent, f"http://127.0.0.1:{agent_port}")
     try:
@@ -429,6 +442,54 @@ def test_agent_view_acls_filter_its_state(
         secured.agent_url, "GET", "/flags", headers=basic("viewer", AGENT_HTTP_SECRET)
     )
     assert flags[0] == 403
+
+
+def test_access_sandboxes_acl_guards_agent_files(
+    secured: Secured, fw_session: SchedulerSession
+) -> None:
+    """Mesos's ACCESS_SANDBOX on the agent's /files: the subject is the principal, the object
+    the user the executor runs as (root: the framework's); a denied principal gets 403 on
+    browse, read, download."""
+    fw_session.launch_running("echo sandbox-secret; sleep 30", "sandboxed-task")
+    ops, guest = basic("ops", AGENT_HTTP_SECRET), basic("guest", AGENT_HTTP_SECRET)
+    viewer = basic("viewer", AGENT_HTTP_SECRET)
+    status, _, body = request(secured.agent_url, "GET", "/state", headers=ops)
+    assert status == 200
+    directory = next(
+        e["directory"]
+        for f in json.loads(body)["frameworks"]
+        for e in f["executors"]
+        if e["id"] == "sandboxed-task"
+    )
+    deadline = time.monotonic() + 10
+    read = f"/files/read?path={directory}/stdout&offset=0"
+    while b"sandbox-secret" not in request(secured.agent_url, "GET", read, headers=ops)[2]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    for path in (
+        f"/files/browse?path={directory}",
+        read,
+        f"/files/download?path={directory}/stdout",
+        f"/files/read.json?path={directory}/stdout&offset=0",
+    ):
+        status, _, body = request(secured.agent_url, "GET", path, headers=guest)
+        assert (status, body) == (403, b""), path
+        assert request(secured.agent_url, "GET", path, headers=ops)[0] == 200, path
+        # Allowed for executors of user root only: this one runs as root.
+        assert request(secured.agent_url, "GET", path, headers=viewer)[0] == 200, path
+    # What is not attached stays 404 for everyone (no oracle of other paths).
+    assert request(secured.agent_url, "GET", "/files/browse?path=/etc", headers=guest)[0] == 404
+
+
+def test_access_mesos_logs_acl_guards_the_agent_log(secured: Secured) -> None:
+    # Mesos attaches the agent's log file as /slave/log (not its --log_dir directory).
+    path = "/files/read?path=/slave/log&offset=0"
+    ops, viewer = basic("ops", AGENT_HTTP_SECRET), basic("viewer", AGENT_HTTP_SECRET)
+    status, _, body = request(secured.agent_url, "GET", path, headers=ops)
+    assert status == 200 and "data" in json.loads(body), body
+    assert request(secured.agent_url, "GET", path, headers=viewer)[:3:2] == (403, b"")
+    log_dir = secured.directory / "agent-logs"
+    assert request(secured.agent_url, "GET", f"/files/browse?path={log_dir}", headers=ops)[0] == 404
 
 
 def test_agents_without_or_with_wrong_credentials_are_refused(secured: Secured) -> None:

@@ -63,13 +63,13 @@ def test_valid_sandbox_is_made(tmp_path: Path) -> None:
 
 
 def test_checkpointed_updates_stay_in_meta(tmp_path: Path) -> None:
-    """An executor picks its tasks' ids: updates.json must not land where it says."""
+    """An executor picks its tasks' ids: their update journals must not land where it says."""
     target = f"escape-{uuid.uuid4()}"
     with pytest.raises(UnsafePathError):
-        checkpoint.checkpoint_updates(str(tmp_path), "S0", "f", TRAVERSAL + target, [{"x": 1}])
+        checkpoint.updates_path(str(tmp_path), "S0", "f", TRAVERSAL + target)
     assert not os.path.exists(f"/tmp/{target}")
-    checkpoint.checkpoint_updates(str(tmp_path), "S0", "f", "t-1", [{"x": 1}])
-    assert (tmp_path / "meta/slaves/S0/frameworks/f/tasks/t-1/updates.json").exists()
+    path = checkpoint.updates_path(str(tmp_path), "S0", "f", "t-1")
+    assert path == str(tmp_path / "meta/slaves/S0/frameworks/f/tasks/t-1/task.updates")
 
 
 def test_launch_with_hostile_ids_runs_nothing_outside_work_dir(

@@ -392,3 +392,18 @@ def test_declined_resources_go_to_another_framework(master_url: str) -> None:
     finally:
         first.teardown()
         second.teardown()
+
+
+def test_an_operation_without_type_is_ignored_as_mesos_does(scheduler: SchedulerSession) -> None:
+    """Master::accept logs "Ignoring unknown operation" for an operation whose type is unset
+    (UNKNOWN): the ACCEPT is taken (202), nothing is launched."""
+    offer = scheduler.next_offers(start=0)[0]
+    mark = scheduler.mark()
+    spec = command_task(offer, "true")
+    status, text = scheduler.call(
+        "ACCEPT",
+        {"offer_ids": [offer["id"]], "operations": [{"launch": {"task_infos": [spec]}}]},
+    )
+    assert status == 202, text
+    time.sleep(1.0)
+    assert scheduler.updates_of(spec["task_id"]["value"], mark) == []

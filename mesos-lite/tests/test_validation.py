@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from mesos_http import SchedulerSession, framework_info, request, scalar
 
 from mesos_lite import validation
 from mesos_lite.ids import id_problem, role_problem
+from mesos_lite.master import scheduler_call_parsing
 from mesos_lite.testing import ExternalCluster as Cluster
 
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -194,6 +196,61 @@ def test_calls_of_a_subscribed_framework_are_typed(scheduler: SchedulerSession) 
     # The offer is still good: nothing above was applied.
     status, text = scheduler.launch(offer, [task])
     assert status == 202, text
+
+
+# What the scheduler call handlers once checked themselves (scheduler_call_parsing): each is
+# the validation layer's now, a 400 naming the field before any handler runs.
+FORMER_HANDLER_CHECKS: list[tuple[str, Any, str]] = [
+    ("KILL", 5, "field 'kill'"),
+    ("KILL", {"agent_id": {"value": "a"}}, "Missing required fields: kill.task_id"),
+    ("SHUTDOWN", {"executor_id": {"value": "e"}}, "shutdown.agent_id"),
+    ("DECLINE", {"offer_ids": "O-1"}, "field 'offer_ids'"),
+    ("DECLINE", {"offer_ids": [5]}, "field 'offer_ids'"),
+    ("DECLINE", {"offer_ids": [], "filters": 5}, "field 'filters'"),
+    ("ACCEPT", {"offer_ids": [], "operations": 5}, "field 'operations'"),
+    ("ACCEPT", {"offer_ids": [], "operations": [{"type": "ROOT"}]}, "enum for 'ROOT'"),
+    (
+        "ACCEPT",
+        {"offer_ids": [], "operations": [{"type": "LAUNCH", "launch": {"task_infos": [5]}}]},
+        "field 'task_infos'",
+    ),
+    (
+        "ACCEPT",
+        {"offer_ids": [], "operations": [{"type": "LAUNCH_GROUP", "launch_group": {}}]},
+        "launch_group.executor",
+    ),
+    ("RECONCILE", {"tasks": {"agent_id": {"value": "a"}}}, "reconcile.tasks[0].task_id"),
+    ("MESSAGE", {"agent_id": {"value": "a"}, "executor_id": {"value": "e"}}, "message.data"),
+    (
+        "MESSAGE",
+        {"agent_id": {"value": "a"}, "executor_id": {"value": "e"}, "data": "!!"},
+        "bytes field 'data'",
+    ),
+    ("ACKNOWLEDGE", {"agent_id": {"value": "a"}, "task_id": {"value": "t"}}, "acknowledge.uuid"),
+    ("UPDATE_FRAMEWORK", {}, "update_framework.framework_info"),
+    ("SUPPRESS", {"roles": 5}, "field 'roles'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("call_type", "body", "expected"),
+    FORMER_HANDLER_CHECKS,
+    ids=[f"{c[0]}-{n}" for n, c in enumerate(FORMER_HANDLER_CHECKS)],
+)
+def test_one_validation_layer_covers_the_call_bodies(
+    scheduler: SchedulerSession, call_type: str, body: Any, expected: str
+) -> None:
+    status, text = scheduler.call(call_type, body)
+    assert status == 400, (status, text[:300])
+    assert expected in text.decode(), text[:300]
+
+
+def test_the_handlers_trust_the_layer() -> None:
+    """scheduler_call_parsing keeps no type checks of its own (one validation layer)."""
+    source = Path(scheduler_call_parsing.__file__).read_text()
+    assert "isinstance" not in source
+    for gone in ("parse_error", "list_field", "_require_dict", "require_id"):
+        assert not hasattr(scheduler_call_parsing, gone), gone
 
 
 def test_executor_api_refuses_hostile_task_ids(cluster: Cluster) -> None:

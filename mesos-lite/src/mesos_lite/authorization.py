@@ -264,12 +264,16 @@ def register_denied_message(framework_id: str, roles: Iterable[str]) -> str:
     return f"Not authorized to register framework {framework_id} with roles {roles_text(roles)}"
 
 
-def task_user(task_info: dict[str, Any], framework_user: str) -> str:
-    """The user a task runs as, as run_tasks / view_tasks see it."""
+def task_user(
+    task_info: dict[str, Any], framework_user: str, group_executor: dict[str, Any] | None = None
+) -> str:
+    """The user a task runs as, as run_tasks / view_tasks see it: TaskInfo.command.user, else
+    its executor's command.user (for a task group's task, the group's executor), else
+    FrameworkInfo.user."""
     command = task_info.get("command")
     if isinstance(command, dict) and isinstance(command.get("user"), str):
         return str(command["user"])
-    executor = task_info.get("executor")
+    executor = task_info.get("executor", group_executor)
     if isinstance(executor, dict):
         executor_command = executor.get("command")
         if isinstance(executor_command, dict) and isinstance(executor_command.get("user"), str):

@@ -26,7 +26,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from mesos_lite.commands import LaunchError, command_argv, command_environment
+from mesos_lite.commands import (
+    EXECUTOR_USER_VARIABLE,
+    LaunchError,
+    command_argv,
+    command_environment,
+    user_switch,
+)
 from mesos_lite.durations import parse_duration
 from mesos_lite.recordio import Decoder, RecordIOError
 
@@ -208,12 +214,21 @@ class CommandExecutor:
             self._task_ended(run, failed=True)
             return
         environment = {**os.environ, "MESOS_SANDBOX": run.sandbox, **command_environment(command)}
+        environment.pop(EXECUTOR_USER_VARIABLE, None)
         sys.stdout.write(f"Starting task {run.id}\n")
         sys.stdout.flush()
         try:
+            switch, variables = self._user_switch(run)
+            environment.update(variables)
             # Its own process group (for KILL), in the executor's session (so the agent's
             # container kill reaches it).
-            run.process = subprocess.Popen(argv, cwd=run.sandbox, env=environment, process_group=0)
+            run.process = subprocess.Popen(
+                argv, cwd=run.sandbox, env=environment, process_group=0, **switch
+            )
+        except LaunchError as error:
+            self._send_status(run, "TASK_FAILED", str(error))
+            self._task_ended(run, failed=True)
+            return
         except OSError as error:
             self._send_status(run, "TASK_FAILED", f"Failed to launch the command: {error}")
             self._task_ended(run, failed=True)
@@ -233,6 +248,21 @@ class CommandExecutor:
         sys.stdout.write(f"Command exited with status {code} (pid: {run.process.pid})\n")
         sys.stdout.flush()
         self._task_ended(run, failed=code != 0)
+
+    def _user_switch(self, run: TaskRun) -> tuple[dict[str, Any], dict[str, str]]:
+        """Popen arguments (and HOME, USER) running the task as its user when the agent
+        switches users: TaskInfo.command.user, else the executor's user (Mesos's default
+        executor launches each task as a nested container with the task's CommandInfo,
+        whose user wins)."""
+        default = os.environ.get(EXECUTOR_USER_VARIABLE)
+        if not default:
+            return {}, {}
+        command = run.info.get("command") or {}
+        user = command.get("user") if isinstance(command.get("user"), str) else None
+        arguments, variables = user_switch(user or default)
+        if run.in_group:
+            os.chown(run.sandbox, arguments["user"], arguments["group"])
+        return arguments, variables
 
     def _task_ended(self, run: TaskRun, failed: bool) -> None:
         """A failed or killed task of a group takes the rest of the group down."""

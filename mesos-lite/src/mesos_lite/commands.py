@@ -3,11 +3,35 @@ command executor's start-up time)."""
 
 from __future__ import annotations
 
+import os
+import pwd
 from typing import Any
+
+# Set by the agent for its built-in executors when it switches users (--switch_user, as
+# root): the user the executor's tasks run as unless their CommandInfo names another. The
+# built-in executors start as the agent's user and drop to each task's user right before
+# its command, as Mesos's launch helper (mesos-containerizer launch) does.
+EXECUTOR_USER_VARIABLE = "MESOS_LITE_EXECUTOR_USER"
 
 
 class LaunchError(Exception):
     pass
+
+
+def user_switch(user: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The subprocess arguments and environment that start a process as `user`, as Mesos's
+    os::su: its uid, its primary group and its own supplementary groups (initgroups(3), none
+    of the starting process's), HOME and USER. LaunchError for an unknown user."""
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise LaunchError(f"Failed to get user information for '{user}'") from None
+    arguments = {
+        "user": entry.pw_uid,
+        "group": entry.pw_gid,
+        "extra_groups": os.getgrouplist(user, entry.pw_gid),
+    }
+    return arguments, {"USER": user, "HOME": entry.pw_dir}
 
 
 def command_argv(command: dict[str, Any]) -> list[str]:

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -158,6 +160,15 @@ def in_media_type(response: web.StreamResponse, media_type: str, wire: str) -> w
 
 # How often dropped connections of open event streams are noticed.
 DISCONNECT_CHECK_SECONDS = 0.5
+# A subscriber that does not read its events is dropped (its connection closed), as Mesos drops
+# a stream it cannot write to; the master then treats it as any closed connection (a
+# framework's failover timeout starts). Not reading: more than MAX_BACKLOG_BYTES of events wait
+# for it and its last write has been blocked (the socket full) for STALL_SECONDS. A burst to a
+# client that keeps reading (10,000 RUN_TASKs to one agent) may queue more, up to
+# HARD_MAX_BACKLOG_BYTES; one event larger than the backlog bound is still sent whole.
+MAX_BACKLOG_BYTES = 8 * 1024 * 1024
+STALL_SECONDS = 10.0
+HARD_MAX_BACKLOG_BYTES = 16 * MAX_BACKLOG_BYTES
 
 
 class EventStream:
@@ -170,29 +181,67 @@ class EventStream:
         headers: dict[str, str] | None = None,
         media_type: str = JSON,
         wire: str | None = None,
+        max_backlog_bytes: int = MAX_BACKLOG_BYTES,
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self.request = request
         self._headers = headers or {}
         self.media_type = media_type
         self._wire = wire if media_type == PROTOBUF else None
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._pending: deque[bytes] = deque()
+        self._backlog = 0
+        self._max_backlog = max_backlog_bytes
+        self._stall_seconds = stall_seconds
+        # When the write in progress started (None: no write is waiting for the socket).
+        self._writing_since: float | None = None
+        self._wakeup = asyncio.Event()
+        self._ending = False
+        self.dropped = False
         self.closed = asyncio.Event()
 
     def send(self, event: dict[str, Any]) -> None:
-        if not self.closed.is_set():
-            if self._wire is None:
-                self._queue.put_nowait(recordio.encode_json(event))
-            else:
-                self._queue.put_nowait(recordio.encode(protobuf_wire.encode(event, self._wire)))
+        if self.closed.is_set() or self._ending:
+            return
+        if self._wire is None:
+            chunk = recordio.encode_json(event)
+        else:
+            chunk = recordio.encode(protobuf_wire.encode(event, self._wire))
+        backlog = self._backlog + len(chunk)
+        over = self._pending and backlog > self._max_backlog
+        if over and (backlog > HARD_MAX_BACKLOG_BYTES or self._stalled()):
+            self._drop()
+            return
+        self._pending.append(chunk)
+        self._backlog += len(chunk)
+        self._wakeup.set()
 
     def close(self) -> None:
         """Ends the stream after the events already queued."""
-        if not self.closed.is_set():
-            self._queue.put_nowait(None)
+        self._ending = True
+        self._wakeup.set()
 
     def connection_lost(self) -> bool:
         transport = self.request.transport
         return transport is None or transport.is_closing()
+
+    def _stalled(self) -> bool:
+        since = self._writing_since
+        return since is not None and time.monotonic() - since >= self._stall_seconds
+
+    def _drop(self) -> None:
+        logger.warning(
+            "Dropping the event stream to %s: %d bytes of events are waiting for a client "
+            "that does not read them",
+            self.request.remote,
+            self._backlog,
+        )
+        self.dropped = True
+        self._pending.clear()
+        self._backlog = 0
+        self.close()
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()  # wakes a write blocked on the full socket
 
     async def serve(
         self, on_open: Callable[[], Awaitable[None]] | None = None
@@ -208,17 +257,28 @@ class EventStream:
             if on_open is not None:
                 await on_open()
             while True:
-                chunk = await self._queue.get()
-                if chunk is None or self.connection_lost():
+                if not self._pending:
+                    if self._ending:
+                        break
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                if self.connection_lost():
                     break
+                chunk = self._pending.popleft()
+                self._backlog -= len(chunk)
+                self._writing_since = time.monotonic()
                 await response.write(chunk)
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await response.write_eof()
+                self._writing_since = None
+            if not self.dropped:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await response.write_eof()
         except (ConnectionError, asyncio.CancelledError, RuntimeError) as error:
             logger.debug("Event stream ended: %r", error)
         finally:
             watch.streams.discard(self)
             self.closed.set()
+            self._pending.clear()
         return response
 
 

@@ -25,6 +25,9 @@ from mesos_lite.flags import hide_url_password
 logger = logging.getLogger(__name__)
 
 NODE_PREFIX = "json.info_"
+# Backoff between attempts to publish this master again after its session was lost.
+RECONTEND_BACKOFF_MIN = 0.5
+RECONTEND_BACKOFF_MAX = 10.0
 
 
 class ZooKeeperUrlError(ValueError):
@@ -139,6 +142,7 @@ class MasterContender:
         self._candidacy_lost = False
         self._stopping = False
         self._leader_node: str | None = None
+        self._recontending: asyncio.Task[None] | None = None
 
     def start(self, master_info: dict[str, Any]) -> None:
         """Blocking: connects and creates the node (call through asyncio.to_thread)."""
@@ -185,9 +189,8 @@ class MasterContender:
             self._lose_candidacy("ZooKeeper session expired")
         elif state == KazooState.CONNECTED:
             logger.info("Connected to ZooKeeper again")
-            if self._candidacy_lost:
-                self._candidacy_lost = False
-                self._loop.create_task(asyncio.to_thread(self._contend_again))
+            if self._candidacy_lost and self._recontending is None:
+                self._recontending = self._loop.create_task(self._recontend())
 
     def _lose_candidacy(self, reason: str) -> None:
         self._expiry = None
@@ -195,16 +198,48 @@ class MasterContender:
             self._candidacy_lost = True
             self._on_candidacy_lost(reason)
 
+    async def _recontend(self) -> None:
+        """Publishes this master again after a lost session, retrying with backoff whatever
+        ZooKeeper answers meanwhile (a connection lost again, a session expired again): a
+        master must never stay out of the election for good."""
+        delay = RECONTEND_BACKOFF_MIN
+        try:
+            while not self._stopping:
+                # Set again by a session lost during the attempt: then publish once more.
+                self._candidacy_lost = False
+                try:
+                    await asyncio.to_thread(self._contend_again)
+                    if not self._candidacy_lost:
+                        return
+                except KazooException as error:
+                    logger.warning(
+                        "Cannot contend again in ZooKeeper (%r); retrying in %gs", error, delay
+                    )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONTEND_BACKOFF_MAX)
+        finally:
+            self._recontending = None
+
     def _contend_again(self) -> None:
         """Blocking: publish again unless the old node survived (ZooKeeper restores sessions
         when it restarts), then report the current leader."""
-        try:
-            if self._node is None or not self._client.exists(f"{self.url.path}/{self._node}"):
+        if self._node is None or not self._client.exists(f"{self.url.path}/{self._node}"):
+            # A create whose answer was lost with the connection may still have made a node
+            # of this session: adopt it rather than leave a second candidate behind.
+            self._node = self._node_of_this_session()
+            if self._node is None:
                 self._contend()
-            self._children_changed(self._client.get_children(self.url.path))
-        except KazooException as error:
-            logger.warning("Cannot contend again in ZooKeeper: %s", error)
-            self._loop.call_soon_threadsafe(self._lose_candidacy, str(error))
+        self._children_changed(self._client.get_children(self.url.path))
+
+    def _node_of_this_session(self) -> str | None:
+        session = self._client.client_id[0] if self._client.client_id else None
+        for child in sorted(self._client.get_children(self.url.path)):
+            if not child.startswith(NODE_PREFIX):
+                continue
+            stat = self._client.exists(f"{self.url.path}/{child}")
+            if stat is not None and session is not None and stat.ephemeralOwner == session:
+                return child
+        return None
 
     def _children_changed(self, children: list[str]) -> bool:
         leader = leader_child(children)

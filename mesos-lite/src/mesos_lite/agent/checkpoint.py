@@ -14,8 +14,10 @@ import logging
 import os
 from typing import Any
 
+from mesos_lite.agent import update_journal
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.state import AgentState
+from mesos_lite.agent.update_journal import UpdateJournal
 from mesos_lite.ids import contained_path
 from mesos_lite.resources import ResourceError, Resources, parse_resources_json
 
@@ -251,27 +253,20 @@ def checkpointed_runs(work_dir: str, agent_id: str) -> list[tuple[dict[str, Any]
     return found
 
 
-def _updates_path(work_dir: str, agent_id: str, framework_id: str, task_id: str) -> str:
-    return _framework_path(work_dir, agent_id, framework_id, "tasks", task_id, "updates.json")
-
-
-def checkpoint_updates(
-    work_dir: str, agent_id: str, framework_id: str, task_id: str, pending: list[dict[str, Any]]
-) -> None:
-    """The task's unacknowledged status updates, resent after an agent restart."""
-    path = _updates_path(work_dir, agent_id, framework_id, task_id)
-    if pending:
-        _write_json(path, pending)
-    else:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+def updates_path(work_dir: str, agent_id: str, framework_id: str, task_id: str) -> str:
+    """The task's status update journal; UnsafePathError for a task id (chosen by its
+    executor) that is no single path component."""
+    return _framework_path(
+        work_dir, agent_id, framework_id, "tasks", task_id, update_journal.FILE_NAME
+    )
 
 
 def checkpointed_updates(
     work_dir: str, agent_id: str
-) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """(framework info, pending updates) of every task with unacknowledged updates."""
-    found: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+) -> list[tuple[dict[str, Any], str, list[dict[str, Any]]]]:
+    """(framework info, task id, pending updates) of every task with unacknowledged updates,
+    replayed from their journals."""
+    found: list[tuple[dict[str, Any], str, list[dict[str, Any]]]] = []
     frameworks = os.path.join(_slave_dir(work_dir, agent_id), "frameworks")
     for framework_id in sorted(os.listdir(frameworks)) if os.path.isdir(frameworks) else []:
         info = _read_json(os.path.join(frameworks, framework_id, "framework.info"))
@@ -279,9 +274,13 @@ def checkpointed_updates(
         if not isinstance(info, dict) or not os.path.isdir(tasks):
             continue
         for task_id in sorted(os.listdir(tasks)):
-            pending = _read_json(os.path.join(tasks, task_id, "updates.json"))
-            if isinstance(pending, list) and pending:
-                found.append((info, pending))
+            path = os.path.join(tasks, task_id, update_journal.FILE_NAME)
+            pending = update_journal.replay(path)
+            if pending:
+                found.append((info, task_id, pending))
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
     return found
 
 
@@ -325,15 +324,16 @@ class Checkpointer:
                 run.container_id,
             )
 
-    def save_updates(self, framework_id: str, task_id: str, pending: list[dict[str, Any]]) -> None:
-        """The status update manager's persistence: called whenever a task's stream changes."""
+    def update_journal(self, framework_id: str, task_id: str) -> UpdateJournal | None:
+        """The status update manager's persistence: the journal of the task's stream, or None
+        when the framework does not checkpoint."""
         framework = self._state.frameworks.get(framework_id)
         agent_id = self._state.id
         if agent_id is None or (framework is not None and not framework.checkpoint):
-            return
+            return None
         try:
-            checkpoint_updates(
-                self._state.config.work_dir, agent_id, framework_id, task_id, pending
-            )
-        except OSError as error:
-            logger.error("Failed to checkpoint status updates of task %s: %s", task_id, error)
+            path = updates_path(self._state.config.work_dir, agent_id, framework_id, task_id)
+        except ValueError as error:  # ids.UnsafePathError
+            logger.error("Not checkpointing updates of task %r: %s", task_id, error)
+            return None
+        return UpdateJournal(path)

@@ -27,6 +27,8 @@ from mesos_lite.agent.containers import (
 )
 from mesos_lite.agent.model import ExecutorRun, FrameworkRun
 from mesos_lite.agent.state import AgentState
+from mesos_lite.authorization import executor_user
+from mesos_lite.commands import EXECUTOR_USER_VARIABLE
 from mesos_lite.durations import format_duration
 from mesos_lite.ids import new_uuid
 from mesos_lite.protocol import value_of, wrap
@@ -87,9 +89,15 @@ class Containerizer:
                     raise LaunchError(f"Failed to get user information for '{user}'") from None
             make_sandbox(directory, user)
             # A DEFAULT executor (LAUNCH_GROUP) is the built-in one, as mesos-default-executor.
-            builtin = info.get("type") == "DEFAULT"
-            argv = command_argv(command_executor_command() if builtin else info.get("command", {}))
-            run.process = await launch(argv, directory, self._environment(framework, run), user)
+            default = info.get("type") == "DEFAULT"
+            argv = command_argv(command_executor_command() if default else info.get("command", {}))
+            environment = self._environment(framework, run)
+            process_user = user
+            if (default or is_command) and self._switching():
+                # The built-in executors switch each task to its own user themselves.
+                environment[EXECUTOR_USER_VARIABLE] = self._executor_user(framework, info)
+                process_user = None
+            run.process = await launch(argv, directory, environment, process_user)
         except (LaunchError, OSError) as error:
             logger.error(
                 "Failed to launch executor %s of framework %s: %s", executor_id, framework.id, error
@@ -166,14 +174,21 @@ class Containerizer:
             return float(period["nanoseconds"]) / 1e9
         return self._state.config.executor_shutdown_grace_period
 
+    def _switching(self) -> bool:
+        """Whether tasks run as their users: with --switch_user, when the agent is root."""
+        return bool(self._state.config.switch_user) and os.geteuid() == 0
+
+    @staticmethod
+    def _executor_user(framework: FrameworkRun, info: dict[str, Any]) -> str:
+        """ExecutorInfo.command.user, else FrameworkInfo.user (Mesos's resolution)."""
+        return executor_user(info, str(framework.info.get("user") or "root")) or "root"
+
     def _user(self, framework: FrameworkRun, info: dict[str, Any]) -> str | None:
         """The user the executor runs as: only switched to with --switch_user, as root."""
-        if not self._state.config.switch_user or os.geteuid() != 0:
+        if not self._switching():
             return None
-        user = info.get("command", {}).get("user") or framework.info.get("user")
-        if not user or user == "root":
-            return None
-        return str(user)
+        user = self._executor_user(framework, info)
+        return None if user == "root" else user
 
     def _environment(self, framework: FrameworkRun, run: ExecutorRun) -> dict[str, str]:
         state = self._state

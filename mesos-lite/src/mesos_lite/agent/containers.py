@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from mesos_lite.commands import LaunchError, command_argv, command_environment
+from mesos_lite.commands import LaunchError, command_argv, command_environment, user_switch
 from mesos_lite.ids import UnsafePathError, contained_path
 
 logger = logging.getLogger(__name__)
@@ -207,12 +207,8 @@ async def launch(
     """Starts argv in its own session (so its process group can be killed as a whole)."""
     kwargs: dict[str, Any] = {}
     if user is not None:
-        kwargs["user"] = user
-        entry = pwd.getpwnam(user)
-        kwargs["group"] = entry.pw_gid
-        # initgroups(3), as Mesos's os::su: the user's own supplementary groups, not the agent's.
-        kwargs["extra_groups"] = os.getgrouplist(user, entry.pw_gid)
-        environment = {**environment, "USER": user, "HOME": entry.pw_dir}
+        kwargs, variables = user_switch(user)
+        environment = {**environment, **variables}
     try:
         stdout = open(os.path.join(sandbox, "stdout"), "ab")  # noqa: SIM115
         stderr = open(os.path.join(sandbox, "stderr"), "ab")  # noqa: SIM115

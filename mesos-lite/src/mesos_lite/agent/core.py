@@ -39,7 +39,7 @@ class Agent(AgentState):
         self.link = MasterLink(self, listener=self)
         self.checkpointer = checkpoint.Checkpointer(self)
         self.updates = StatusUpdateManager(
-            self.link.forward_update, persist=self.checkpointer.save_updates
+            self.link.forward_update, journals=self.checkpointer.update_journal
         )
         self.containerizer = Containerizer(self)
         self.tasks = TaskLifecycle(

@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 # A failing link is warned about once per distinct error, then at most this often (seconds).
 FAILURE_LOG_INTERVAL = 30
+# The longest pause after repeated unexpected errors of the link (Mesos's agent backs off its
+# registration to at most a minute).
+UNEXPECTED_ERROR_BACKOFF_MAX = 60.0
 
 
 class LinkListener(Protocol):
@@ -84,28 +87,54 @@ class MasterLink:
             await self._session.close()
 
     async def _keep_registered(self) -> None:
-        backoff = self._state.config.registration_backoff_factor
+        """Registers with the current master and again whenever the link ends, whatever
+        ended it: an unexpected error is logged and followed by a growing backoff, never
+        the end of the link (the agent would be left with no master and nobody noticing)."""
+        unexpected = 0
         while not self._state.stopping:
-            address = self.address
-            if address is None:
-                self._address_changed.clear()
-                await self._address_changed.wait()
-                continue
-            self._current = asyncio.get_running_loop().create_task(self._register_with(address))
             try:
-                await self._current
+                if await self._link_once():
+                    unexpected = 0
+                    await asyncio.sleep(self._registration_backoff())
+                    continue
             except asyncio.CancelledError:
-                if self._state.stopping:
-                    raise
-            except (aiohttp.ClientError, OSError, recordio.RecordIOError, ValueError) as error:
-                self._log_failure(address, str(error))
-            finally:
-                self._current = None
+                raise
+            except Exception:
+                unexpected += 1
+                logger.exception(
+                    "Unexpected error in the link to the master at %s; registering again",
+                    self.address,
+                )
+            if unexpected:
+                await asyncio.sleep(
+                    min(self._registration_backoff() * 2**unexpected, UNEXPECTED_ERROR_BACKOFF_MAX)
+                )
+
+    def _registration_backoff(self) -> float:
+        return random.uniform(0.1, max(self._state.config.registration_backoff_factor, 0.1))
+
+    async def _link_once(self) -> bool:
+        """One registration and the life of its event stream; False while no master is known."""
+        address = self.address
+        if address is None:
+            self._address_changed.clear()
+            await self._address_changed.wait()
+            return False
+        self._current = asyncio.get_running_loop().create_task(self._register_with(address))
+        try:
+            await self._current
+        except asyncio.CancelledError:
+            if self._state.stopping:
+                raise
+        except (aiohttp.ClientError, OSError, recordio.RecordIOError, ValueError) as error:
+            self._log_failure(address, str(error))
+        finally:
+            self._current = None
             if self.registered:
                 logger.warning("Lost the master at %s; re-registering", address)
             self.registered = False
             self._listener.on_disconnected()
-            await asyncio.sleep(random.uniform(0.1, max(backoff, 0.1)))
+        return True
 
     def _log_failure(self, address: str, error: str) -> None:
         """Warns about a failing master link once per distinct error and then every 30s,

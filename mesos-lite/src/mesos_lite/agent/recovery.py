@@ -29,10 +29,9 @@ def recover(
     if state.id is None:
         return
     work_dir = state.config.work_dir
-    for framework_info, pending in checkpoint.checkpointed_updates(work_dir, state.id):
+    for framework_info, task_id, pending in checkpoint.checkpointed_updates(work_dir, state.id):
         framework = state.framework(framework_info)
-        for status in pending:
-            updates.update(framework.id, status)
+        updates.recover(framework.id, task_id, pending)
     for framework_info, record in checkpoint.checkpointed_runs(work_dir, state.id):
         framework = state.framework(framework_info)
         run = _executor_run(framework.id, record)

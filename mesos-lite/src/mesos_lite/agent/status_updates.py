@@ -1,4 +1,10 @@
-"""Reliable status updates: one stream per task, in order, retried until acknowledged."""
+"""Reliable status updates: one stream per task, in order, retried until acknowledged.
+
+As Mesos's task status update manager: an update whose uuid the stream already received or
+saw acknowledged is ignored; the stream ends when its terminal update is acknowledged; each
+update and acknowledgement of a checkpointing framework is appended to the task's journal
+(`update_journal`). A stream holds at most MAX_PENDING_PER_TASK unacknowledged updates:
+an executor that floods a task's stream while nobody acknowledges is refused past that."""
 
 from __future__ import annotations
 
@@ -9,26 +15,52 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesos_lite.protocol import value_of
+from mesos_lite.agent.update_journal import UpdateJournal
+from mesos_lite.protocol import TERMINAL_STATES, value_of
 
 logger = logging.getLogger(__name__)
 
 # Mesos's STATUS_UPDATE_RETRY_INTERVAL_MIN / _MAX.
 RETRY_INTERVAL_MIN = 10.0
 RETRY_INTERVAL_MAX = 600.0
+MAX_PENDING_PER_TASK = 1000
+# Acknowledged uuids a stream remembers to ignore duplicates (Mesos keeps them all; an
+# executor resends only its unacknowledged updates, and the latest acknowledged ones).
+REMEMBERED_UUIDS = 128
 
 Forward = Callable[[str, dict[str, Any], str], Awaitable[bool]]
-# Called with (framework id, task id, pending updates) whenever a task's stream changes.
-Persist = Callable[[str, str, list[dict[str, Any]]], None]
+# Opens the journal of (framework id, task id); None when its updates are not checkpointed.
+OpenJournal = Callable[[str, str], "UpdateJournal | None"]
 
 
 @dataclass
 class _Stream:
     framework_id: str
     task_id: str
+    journal: UpdateJournal | None = None
     pending: deque[dict[str, Any]] = field(default_factory=deque)
+    pending_uuids: set[str] = field(default_factory=set)
+    acknowledged: dict[str, None] = field(default_factory=dict)  # ordered: oldest first
     retry: asyncio.TimerHandle | None = None
     interval: float = RETRY_INTERVAL_MIN
+
+    def has(self, uuid: Any) -> bool:
+        return uuid in self.pending_uuids or uuid in self.acknowledged
+
+    def push(self, status: dict[str, Any]) -> None:
+        self.pending.append(status)
+        if isinstance(status.get("uuid"), str):
+            self.pending_uuids.add(status["uuid"])
+
+    def pop(self) -> dict[str, Any]:
+        head = self.pending.popleft()
+        uuid = head.get("uuid")
+        if isinstance(uuid, str):
+            self.pending_uuids.discard(uuid)
+            self.acknowledged[uuid] = None
+            if len(self.acknowledged) > REMEMBERED_UUIDS:
+                del self.acknowledged[next(iter(self.acknowledged))]
+        return head
 
 
 class StatusUpdateManager:
@@ -36,33 +68,70 @@ class StatusUpdateManager:
         self,
         forward: Forward,
         retry_interval_min: float = RETRY_INTERVAL_MIN,
-        persist: Persist | None = None,
+        journals: OpenJournal | None = None,
     ) -> None:
         self._forward = forward
-        self._persist = persist
+        self._journals = journals
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._retry_min = retry_interval_min
         self.paused = True
         self._sending: set[asyncio.Task[None]] = set()
 
-    def update(self, framework_id: str, status: dict[str, Any]) -> None:
-        task_id = value_of(status, "task_id") or ""
+    def _stream(self, framework_id: str, task_id: str) -> _Stream:
         key = (framework_id, task_id)
         stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[key] = _Stream(framework_id, task_id, interval=self._retry_min)
-        stream.pending.append(status)
-        self._save(stream)
+            journal = None if self._journals is None else self._journals(framework_id, task_id)
+            stream = _Stream(framework_id, task_id, journal, interval=self._retry_min)
+            self._streams[key] = stream
+        return stream
+
+    def update(self, framework_id: str, status: dict[str, Any]) -> bool:
+        """Queues `status` on its task's stream; False when it is refused (a duplicate, or
+        the stream is full)."""
+        stream = self._stream(framework_id, value_of(status, "task_id") or "")
+        if stream.has(status.get("uuid")):
+            logger.warning(
+                "Ignoring duplicate status update %s of task %s",
+                status.get("state"),
+                stream.task_id,
+            )
+            return False
+        if len(stream.pending) >= MAX_PENDING_PER_TASK:
+            logger.error(
+                "Refusing status update %s of task %s of framework %s: %d updates are "
+                "already waiting for acknowledgement",
+                status.get("state"),
+                stream.task_id,
+                framework_id,
+                len(stream.pending),
+            )
+            return False
+        stream.push(status)
+        self._journal(stream, lambda journal: journal.update(status))
         if len(stream.pending) == 1:
             self._send_head(stream)
+        return True
 
-    def _save(self, stream: _Stream) -> None:
-        if self._persist is None:
+    def recover(self, framework_id: str, task_id: str, pending: list[dict[str, Any]]) -> None:
+        """Queues the updates replayed from a journal again (the journal is compacted to
+        them, which also drops a torn last record)."""
+        stream = self._stream(framework_id, task_id)
+        for status in pending[:MAX_PENDING_PER_TASK]:
+            stream.push(status)
+        self._journal(stream, lambda journal: journal.rewrite(list(stream.pending)))
+        if stream.pending:
+            self._send_head(stream)
+
+    def _journal(self, stream: _Stream, write: Callable[[UpdateJournal], None]) -> None:
+        if stream.journal is None:
             return
         try:
-            self._persist(stream.framework_id, stream.task_id, list(stream.pending))
-        except ValueError as error:  # ids.UnsafePathError: an id that is no path component
-            logger.error("Not checkpointing updates of task %r: %s", stream.task_id, error)
+            write(stream.journal)
+        except OSError as error:
+            logger.error(
+                "Failed to checkpoint status updates of task %s: %s", stream.task_id, error
+            )
 
     def acknowledge(self, framework_id: str, task_id: str, uuid: str) -> dict[str, Any] | None:
         """Pops the acknowledged update (returns it) and sends the next one of the task."""
@@ -74,17 +143,35 @@ class StatusUpdateManager:
         if head.get("uuid") != uuid:
             logger.info("Ignoring unexpected acknowledgement of task %s (uuid %s)", task_id, uuid)
             return None
-        stream.pending.popleft()
-        self._save(stream)
+        stream.pop()
         if stream.retry is not None:
             stream.retry.cancel()
             stream.retry = None
         stream.interval = self._retry_min
+        if head.get("state") in TERMINAL_STATES:
+            if stream.pending:
+                logger.warning(
+                    "Acknowledged the terminal status update of task %s but %d updates are "
+                    "still pending",
+                    task_id,
+                    len(stream.pending),
+                )
+            self._end(stream)
+            return head
+        self._journal(stream, lambda journal: journal.ack(uuid))
+        self._journal(stream, lambda journal: journal.maybe_compact(list(stream.pending)))
         if stream.pending:
             self._send_head(stream)
-        else:
-            del self._streams[(framework_id, task_id)]
         return head
+
+    def _end(self, stream: _Stream) -> None:
+        self._streams.pop((stream.framework_id, stream.task_id), None)
+        if stream.retry is not None:
+            stream.retry.cancel()
+            stream.retry = None
+        stream.pending.clear()
+        if stream.journal is not None:
+            stream.journal.remove()
 
     def pending_of(self, framework_id: str) -> list[dict[str, Any]]:
         return [
@@ -95,15 +182,13 @@ class StatusUpdateManager:
         ]
 
     def has_pending(self, framework_id: str, task_id: str) -> bool:
-        return (framework_id, task_id) in self._streams
+        """Whether the task has updates not yet acknowledged (its stream has not ended)."""
+        stream = self._streams.get((framework_id, task_id))
+        return stream is not None and bool(stream.pending)
 
     def drop_framework(self, framework_id: str) -> None:
-        for key in [k for k in self._streams if k[0] == framework_id]:
-            stream = self._streams.pop(key)
-            stream.pending.clear()
-            self._save(stream)
-            if stream.retry is not None:
-                stream.retry.cancel()
+        for stream in [s for key, s in self._streams.items() if key[0] == framework_id]:
+            self._end(stream)
 
     def resume(self) -> None:
         """The master (re)registered us: send every stream's head again now."""

@@ -11,9 +11,7 @@ from mesos_lite.authorization import Authorizer, run_task_denied_message, task_u
 from mesos_lite.master.master import Master
 from mesos_lite.master.model import Agent, Framework, Offer, Task
 from mesos_lite.master.scheduler_call_parsing import (
-    list_field,
     offer_ids,
-    parse_error,
     parse_operations,
     refuse_seconds,
 )
@@ -34,7 +32,7 @@ class OfferAcceptance:
         accept = body["accept"]
         refuse = refuse_seconds(accept)
         ids = offer_ids(accept)
-        launches = parse_operations(list_field(accept, "operations"))
+        launches = parse_operations(accept.get("operations", []))
 
         offers: list[Offer] = []
         invalid: str | None = None
@@ -91,7 +89,7 @@ class OfferAcceptance:
         role = framework_roles(framework.info)[0]
         accepted: list[Task] = []
         accepted_ids: set[str] = set()
-        if self._refused_unauthorized(framework, agent, task_infos, is_group):
+        if self._refused_unauthorized(framework, agent, task_infos, executor_info, is_group):
             return available
         for task_info in task_infos:
             task_id = value_of(task_info, "task_id") or ""
@@ -171,16 +169,30 @@ class OfferAcceptance:
             framework, value_of(task_info, "task_id") or "", "TASK_ERROR", reason, message, agent.id
         )
 
-    def _unauthorized_task(self, framework: Framework, task_info: dict[str, Any]) -> str | None:
-        """run_tasks: the denial message when the framework may not run the task's user."""
+    def _denied_user(
+        self,
+        framework: Framework,
+        task_info: dict[str, Any],
+        group_executor: dict[str, Any] | None = None,
+    ) -> str | None:
+        """run_tasks: the user the task would run as when the framework may not run it (the
+        user the agent really runs it as: authorization.task_user)."""
         if self.authorizer is None:
             return None
         principal = framework.info.get("principal")
-        user = task_user(task_info, str(framework.info.get("user", "")))
+        user = task_user(task_info, str(framework.info.get("user", "")), group_executor)
         if self.authorizer.approved(
             "run_tasks", principal if isinstance(principal, str) else None, user
         ):
             return None
+        return user
+
+    def _unauthorized_task(self, framework: Framework, task_info: dict[str, Any]) -> str | None:
+        """run_tasks: the denial message when the framework may not run the task's user."""
+        user = self._denied_user(framework, task_info)
+        if user is None:
+            return None
+        principal = framework.info.get("principal")
         task_id = value_of(task_info, "task_id") or ""
         return run_task_denied_message(
             principal if isinstance(principal, str) else "", task_id, framework.id, user
@@ -191,19 +203,20 @@ class OfferAcceptance:
         framework: Framework,
         agent: Agent,
         task_infos: list[dict[str, Any]],
+        executor_info: dict[str, Any] | None,
         is_group: bool,
     ) -> bool:
-        """A task group is refused whole when any task is unauthorized (Mesos reports the
-        last denial, worded as Mesos words it)."""
+        """A task group is refused whole when any task is unauthorized; each task is checked
+        with the user it would run as (its command's, else the group executor's, else the
+        framework's). Mesos reports the last denial."""
         if not is_group:
             return False
         error: str | None = None
         for task_info in task_infos:
-            denial = self._unauthorized_task(framework, task_info)
-            if denial is not None:
+            user = self._denied_user(framework, task_info, executor_info)
+            if user is not None:
                 task_id = value_of(task_info, "task_id") or ""
-                action = denial.removeprefix("Not authorized to ")
-                error = f"Task '{task_id}' is not authorized to{action}"
+                error = f"Task '{task_id}' is not authorized to launch as user '{user}'"
         if error is None:
             return False
         for task_info in task_infos:
@@ -222,8 +235,6 @@ def _task_problem(
     """Why Mesos would refuse this task (TASK_ERROR, REASON_TASK_INVALID), or the task's
     resources (parsed once: an ACCEPT may launch 10,000 tasks)."""
     task_id = value_of(task_info, "task_id") or ""
-    if not task_id:
-        raise parse_error("Task id must not be empty")
     if task_id in framework.tasks:
         return f"Task has duplicate ID: {task_id}"
     if value_of(task_info, "agent_id") != agent.id:
@@ -237,10 +248,7 @@ def _task_problem(
         if has_executor:
             return "'TaskInfo.executor' must not be set"
     elif has_command == has_executor:
-        return (
-            "Task should have at least one (but not both) of CommandInfo or ExecutorInfo "
-            "present"
-        )
+        return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
     try:
         resources = parse_resources_json(task_info.get("resources", []))
         executor = executor_info if is_group else task_info.get("executor")

@@ -296,11 +296,28 @@ class ZooKeeperStore:
                 stat = self._client.set(self.path, data, version=self._version)
                 self._version = stat.version
         except (NodeExistsError, BadVersionError):
-            raise RegistryConflictError(
-                f"{self.description} was changed by another master; this master no longer leads"
-            ) from None
+            self._adopt_own_write(data)
         except (KazooException, TimeoutError) as error:
             raise RegistryError(f"cannot write {self.description}: {error!r}") from None
+
+    def _adopt_own_write(self, data: bytes) -> None:
+        """The znode is not at the version this master last saw. A retried write whose first
+        attempt ZooKeeper applied before the connection dropped finds exactly what it writes
+        (the document names this master as its writer): that write succeeded. Anything else
+        is another master's write, and this master no longer leads."""
+        try:
+            stored, stat = self._client.get(self.path)
+        except (KazooException, TimeoutError) as error:
+            raise RegistryError(f"cannot read back {self.description}: {error!r}") from None
+        if stored != data:
+            raise RegistryConflictError(
+                f"{self.description} was changed by another master; this master no longer leads"
+            )
+        logger.info(
+            "The registry write that lost its connection had been applied (version %d)",
+            stat.version,
+        )
+        self._version = stat.version
 
     def close(self) -> None:
         if self._started:

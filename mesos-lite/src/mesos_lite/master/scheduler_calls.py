@@ -4,7 +4,6 @@ A handler returns None for "202 Accepted", or the response to send instead."""
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import uuid as uuidlib
 from collections.abc import Callable
@@ -17,11 +16,9 @@ from mesos_lite.master.master import Master
 from mesos_lite.master.model import Framework
 from mesos_lite.master.offer_acceptance import OfferAcceptance
 from mesos_lite.master.scheduler_call_parsing import (
-    list_field,
+    id_value,
     offer_ids,
-    parse_error,
     refuse_seconds,
-    require_id,
     validate_error,
 )
 from mesos_lite.protocol import value_of
@@ -103,53 +100,45 @@ class SchedulerCalls:
 
     def kill(self, framework: Framework, body: dict[str, Any]) -> None:
         kill = body["kill"]
-        task_id = require_id(kill, "task_id", "kill.")
-        policy = kill.get("kill_policy")
         self.master.task_lifecycle.kill(
             framework,
-            task_id,
+            id_value(kill, "task_id"),
             value_of(kill, "agent_id"),
-            policy if isinstance(policy, dict) else None,
+            kill.get("kill_policy"),
         )
 
     def shutdown(self, framework: Framework, body: dict[str, Any]) -> None:
         shutdown = body["shutdown"]
-        executor_id = require_id(shutdown, "executor_id", "shutdown.")
-        agent_id = require_id(shutdown, "agent_id", "shutdown.")
-        self.master.executors.shutdown(framework, agent_id, executor_id)
+        self.master.executors.shutdown(
+            framework, id_value(shutdown, "agent_id"), id_value(shutdown, "executor_id")
+        )
 
     def acknowledge(self, framework: Framework, body: dict[str, Any]) -> None:
         ack = body["acknowledge"]
-        agent_id = require_id(ack, "agent_id", "acknowledge.")
-        task_id = require_id(ack, "task_id", "acknowledge.")
-        raw_uuid = ack.get("uuid")
-        if not isinstance(raw_uuid, str):
-            raise parse_error("Missing required field 'acknowledge.uuid'")
+        raw_uuid = str(ack["uuid"])  # base64, checked by the validation layer
         try:
-            uuidlib.UUID(bytes=base64.b64decode(raw_uuid, validate=True))
-        except (ValueError, binascii.Error):
+            uuidlib.UUID(bytes=base64.b64decode(raw_uuid))
+        except ValueError:
             raise validate_error("Failed to parse UUID: invalid bytes") from None
-        self.master.task_lifecycle.acknowledge(framework, agent_id, task_id, raw_uuid)
+        self.master.task_lifecycle.acknowledge(
+            framework, id_value(ack, "agent_id"), id_value(ack, "task_id"), raw_uuid
+        )
 
     def reconcile(self, framework: Framework, body: dict[str, Any]) -> None:
-        tasks = []
-        for item in list_field(body["reconcile"], "tasks"):
-            task_id = require_id(item, "task_id", "reconcile.tasks[].")
-            tasks.append((task_id, value_of(item, "agent_id")))
+        tasks = [
+            (id_value(item, "task_id"), value_of(item, "agent_id"))
+            for item in body["reconcile"].get("tasks", [])
+        ]
         self.master.task_lifecycle.reconcile(framework, tasks)
 
     def message(self, framework: Framework, body: dict[str, Any]) -> None:
         message = body["message"]
-        agent_id = require_id(message, "agent_id", "message.")
-        executor_id = require_id(message, "executor_id", "message.")
-        data = message.get("data")
-        if not isinstance(data, str):
-            raise parse_error("Missing required field 'message.data'")
-        try:
-            base64.b64decode(data, validate=True)
-        except (ValueError, binascii.Error):
-            raise parse_error("Field 'message.data' is not valid base64") from None
-        self.master.executors.message_to_executor(framework, agent_id, executor_id, data)
+        self.master.executors.message_to_executor(
+            framework,
+            id_value(message, "agent_id"),
+            id_value(message, "executor_id"),
+            str(message["data"]),
+        )
 
     def request(self, framework: Framework, body: dict[str, Any]) -> None:
         logger.info(
@@ -157,10 +146,7 @@ class SchedulerCalls:
         )
 
     def update_framework(self, framework: Framework, body: dict[str, Any]) -> web.Response:
-        update = body["update_framework"]
-        info = update.get("framework_info")
-        if not isinstance(info, dict):
-            raise parse_error("Missing required field 'update_framework.framework_info'")
+        info = body["update_framework"]["framework_info"]
         if value_of(info, "id") != framework.id:
             raise validate_error("'framework_info.id' differs from 'framework_id'")
         framework.info = {**info}
@@ -176,8 +162,6 @@ def _accepted(framework: Framework, body: dict[str, Any]) -> None:
     return None
 
 
-def _roles(call_body: Any) -> list[str]:
+def _roles(call_body: dict[str, Any] | None) -> list[str]:
     """The `roles` of a REVIVE or SUPPRESS (none: all the framework's roles)."""
-    call_body = call_body or {}
-    roles = call_body.get("roles", []) if isinstance(call_body, dict) else []
-    return [str(r) for r in roles] if isinstance(roles, list) else []
+    return list((call_body or {}).get("roles", []))

@@ -88,10 +88,12 @@ def start_agent(
     wait: bool = True,
     name: str | None = None,
     hostname: str = "127.0.0.1",
+    switch_user: bool = False,
 ) -> tuple[Daemon, int]:
     """An agent of `master` (host:port, a comma list or a zk:// URL) on 127.0.0.1:`port`,
     its work directory and log named `name` (agent-PORT by default) under `directory`.
-    With `wait`, returns once it answers /health."""
+    With `wait`, returns once it answers /health. With `switch_user` (as root) tasks run as
+    their users (--switch_user instead of --no-switch_user)."""
     port = port or free_port()
     name = name or f"agent-{port}"
     directory.mkdir(parents=True, exist_ok=True)
@@ -102,7 +104,8 @@ def start_agent(
         f"--port={port}",
         f"--hostname={hostname}",
         f"--work_dir={directory / name}",
-        *PLAIN_HOST_AGENT_FLAGS,
+        *(f for f in PLAIN_HOST_AGENT_FLAGS if not (switch_user and f == "--no-switch_user")),
+        *(["--switch_user"] if switch_user else []),
         *flags,
     ]
     daemon = Daemon(name, argv, directory / f"{name}.log")
