@@ -113,9 +113,15 @@ def mutations(template: dict[str, Any], message: str) -> Iterator[dict[str, Any]
         return spec
 
     for path in walk(template, message, []):
-        kind, repeated, _ = field_kind(spec_at(path))
+        spec = spec_at(path)
+        kind, repeated, _ = field_kind(spec)
         whole_repeated = repeated and not isinstance(path[-1], int)
-        for hostile in HOSTILE[kind]:
+        hostiles = HOSTILE[kind]
+        if kind == "enum" and not field_spec(spec).required:
+            # Mesos's JSON conversion drops an optional enum's unknown name (the field is
+            # unset): not an invalid call. A number there is.
+            hostiles = [h for h in hostiles if not isinstance(h, str)]
+        for hostile in hostiles:
             bad = [hostile] if whole_repeated and not isinstance(hostile, list) else hostile
             body = copy.deepcopy(template)
             node = body

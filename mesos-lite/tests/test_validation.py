@@ -46,7 +46,7 @@ RAW_BODIES = [
 BAD_FRAMEWORKS = [
     ("checkpoint string", {"checkpoint": "yes please"}, "field 'checkpoint'"),
     ("capabilities string", {"capabilities": "PARTITION_AWARE"}, "field 'capabilities'"),
-    ("capability enum", {"capabilities": [{"type": "ROOT_PLEASE"}]}, "enum for 'ROOT_PLEASE'"),
+    ("capability enum number", {"capabilities": [{"type": 5}]}, "field 'type'"),
     ("roles number", {"roles": 5}, "field 'roles'"),
     ("label key number", {"labels": {"labels": [{"key": 5}]}}, "field 'key'"),
     ("failover string", {"failover_timeout": "soon"}, "field 'failover_timeout'"),
@@ -208,7 +208,7 @@ FORMER_HANDLER_CHECKS: list[tuple[str, Any, str]] = [
     ("DECLINE", {"offer_ids": [5]}, "field 'offer_ids'"),
     ("DECLINE", {"offer_ids": [], "filters": 5}, "field 'filters'"),
     ("ACCEPT", {"offer_ids": [], "operations": 5}, "field 'operations'"),
-    ("ACCEPT", {"offer_ids": [], "operations": [{"type": "ROOT"}]}, "enum for 'ROOT'"),
+    ("ACCEPT", {"offer_ids": [], "operations": [{"type": 7}]}, "field 'type'"),
     (
         "ACCEPT",
         {"offer_ids": [], "operations": [{"type": "LAUNCH", "launch": {"task_infos": [5]}}]},
@@ -293,6 +293,38 @@ def test_null_is_unset_and_a_lone_value_is_a_list() -> None:
     assert info["roles"] == ["web"]
     assert info["capabilities"] == [{"type": "MULTI_ROLE"}]
     assert "hostname" not in info
+
+
+def test_an_optional_enums_unknown_name_is_dropped_a_required_ones_refused() -> None:
+    """stout's JSON conversion (proto2): an unknown name leaves an optional enum unset (a
+    repeated one loses that element); only a required enum's is 'Failed to find enum'."""
+    body: dict[str, Any] = {
+        "type": "SUBSCRIBE",
+        "subscribe": {
+            "framework_info": {
+                "user": "root",
+                "name": "x",
+                "capabilities": [{"type": "ROOT_PLEASE"}, {"type": "MULTI_ROLE"}],
+            }
+        },
+    }
+    validation.check_call(body, "scheduler", "Call")
+    assert body["subscribe"]["framework_info"]["capabilities"] == [{}, {"type": "MULTI_ROLE"}]
+    unknown_type: dict[str, Any] = {"type": "FOO"}
+    validation.check_call(unknown_type, "scheduler", "Call")
+    assert unknown_type == {}
+    resource = {"name": "cpus", "type": "FUZZY", "scalar": {"value": 1}}
+    with pytest.raises(validation.ParseError, match="Failed to find enum for 'FUZZY'"):
+        validation.check_message(resource, "Resource")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/scheduler", "/api/v1/executor"])
+def test_a_call_of_an_unknown_type_is_a_call_without_type(cluster: Cluster, path: str) -> None:
+    agent_url = cluster.agent_url(cluster.active_agents()[0]["id"])
+    url = cluster.master_url if path.endswith("scheduler") else agent_url
+    status, _, text = request(url, "POST", path, json.dumps({"type": "FOO"}), JSON_HEADERS)
+    assert status == 400
+    assert text.decode().endswith("Expecting 'type' to be present"), text
 
 
 def test_missing_required_field_is_named_with_its_path() -> None:

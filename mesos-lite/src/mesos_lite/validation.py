@@ -244,6 +244,10 @@ def _check_value(field: _Field, value: Any, depth: int) -> None:
         _check_number(field, value)
 
 
+def _unknown_optional_enum(field: _Field, value: Any) -> bool:
+    return not field.required and type(value) is str and value not in ENUMS[field.target]
+
+
 def _check(body: dict[str, Any], message: _Message, depth: int) -> None:
     if depth > MAX_DEPTH:
         raise NestingError(_TOO_DEEP)
@@ -255,7 +259,9 @@ def _check(body: dict[str, Any], message: _Message, depth: int) -> None:
             if type(value) in (dict, list) and _too_deep(value, depth + 1):
                 raise NestingError(_TOO_DEEP)
             continue
-        if value is None:
+        if value is None or (field.kind == "enum" and _unknown_optional_enum(field, value)):
+            # stout drops a null, and a value an optional enum does not know (proto2: the
+            # field is then unset), rather than refusing the call.
             nulls = [*(nulls or []), key]
             continue
         try:
@@ -269,6 +275,8 @@ def _check(body: dict[str, Any], message: _Message, depth: int) -> None:
                 items = body[key] = [value]
             elif None in items:
                 items = body[key] = [item for item in items if item is not None]
+            if field.kind == "enum" and any(_unknown_optional_enum(field, i) for i in items):
+                items = body[key] = [i for i in items if not _unknown_optional_enum(field, i)]
             for index, item in enumerate(items):
                 try:
                     if type(item) is list:
