@@ -38,9 +38,6 @@ EVERY_RELEASE = {"default"}
 OPT_IN = {"real-mesos": "MESOS_REAL_PREFIX"}
 CASES = [(scenario, release) for scenario in SCENARIOS
          for release in (RELEASES if scenario in EVERY_RELEASE else RELEASES[:1])]
-# bin/test also splits one scenario's releases over lanes: MOLECULE_RELEASES=trixie.
-if only_releases := os.environ.get("MOLECULE_RELEASES"):
-    CASES = [(s, r) for s, r in CASES if r in only_releases.split(",")]
 LOG_TAIL_LINES = 120
 RESULTS_DIR = Path(os.environ.get("TEST_RESULTS_DIR", REPO_ROOT / "build" / "test-results"))
 
