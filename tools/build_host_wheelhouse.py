@@ -6,7 +6,8 @@ because they may not reach PyPI. This collects, for one target Python and archit
 the pinned binary dependencies of requirements/hosts.lock (downloaded as wheels for that
 target), pymesos 0.3.15 (an sdist on PyPI, built into a pure wheel here), the pure-Python
 http-parser wheel (tools/build_http_parser_wheel.py) and wheels of the project's own
-packages. A ``.complete`` marker is written last, so an interrupted build is redone.
+packages. A ``.complete`` marker is written last, so an interrupted build is redone; builds of
+the same DEST wait for each other (a lock beside it), so runs side by side build it once.
 
 Usage: build_host_wheelhouse.py --python-version 3.11 --arch x86_64 DEST
 """
@@ -14,6 +15,7 @@ Usage: build_host_wheelhouse.py --python-version 3.11 --arch x86_64 DEST
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import logging
 import subprocess
@@ -89,10 +91,13 @@ def main() -> int:
         return 0
     if not (args.python_version and args.arch and args.dest):
         parser.error("--python-version, --arch and DEST are required")
-    if (args.dest / ".complete").exists():
-        log.info("%s is complete", args.dest)
-        return 0
-    build(args.dest, args.python_version, args.arch)
+    args.dest.parent.mkdir(parents=True, exist_ok=True)
+    with (args.dest.parent / f".{args.dest.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (args.dest / ".complete").exists():
+            log.info("%s is complete", args.dest)
+            return 0
+        build(args.dest, args.python_version, args.arch)
     log.info("built %s", args.dest)
     return 0
 

@@ -29,15 +29,17 @@ import yaml
 from lab import REPO_ROOT, lab_image
 
 SCENARIOS = sorted(p.parent.name for p in (REPO_ROOT / "molecule").glob("*/molecule.yml"))
-# bin/test runs each scenario in its own pytest, side by side: MOLECULE_SCENARIOS=ha,default.
-if only := os.environ.get("MOLECULE_SCENARIOS"):
-    SCENARIOS = [name for name in SCENARIOS if name in only.split(",")]
 RELEASES = os.environ.get("MESOS_TESTHOST_RELEASES", "bookworm").split()
 EVERY_RELEASE = {"default"}
 # Scenarios that need something only an operator has: the variable naming it.
 OPT_IN = {"real-mesos": "MESOS_REAL_PREFIX"}
 CASES = [(scenario, release) for scenario in SCENARIOS
          for release in (RELEASES if scenario in EVERY_RELEASE else RELEASES[:1])]
+# bin/test runs each case in its own pytest, side by side: MOLECULE_SCENARIOS names scenarios
+# (all their releases) or case ids, comma-separated: "ha,default-trixie".
+if only := os.environ.get("MOLECULE_SCENARIOS"):
+    CASES = [(scenario, release) for scenario, release in CASES
+             if {scenario, f"{scenario}-{release}"} & set(only.split(","))]
 LOG_TAIL_LINES = 120
 RESULTS_DIR = Path(os.environ.get("TEST_RESULTS_DIR", REPO_ROOT / "build" / "test-results"))
 
@@ -56,6 +58,10 @@ def test_molecule_scenario(scenario: str, release: str, request: pytest.FixtureR
            "PYTEST_ADDOPTS": _testinfra_report_options(request.node.callspec.id)}
     if scenario in EVERY_RELEASE:
         env["MESOS_MOLECULE_SUFFIX"] = f"-{release}"
+    # Molecule keeps a run's inventory and state in one directory per scenario name unless
+    # told otherwise; the releases of a scenario run side by side, so each case has its own.
+    env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(
+        REPO_ROOT / "build" / "molecule-state" / f"{scenario}-{release}")
     with log_path.open("w") as log:
         result = subprocess.run(
             ["molecule", "test", "--scenario-name", scenario],
@@ -93,3 +99,4 @@ def _vault_secrets(scenario: str) -> dict[str, str]:
         capture_output=True, text=True, check=True,
     ).stdout
     return {str(name): str(value) for name, value in yaml.safe_load(plain).items()}
+
