@@ -19,6 +19,7 @@ per release.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -60,8 +61,7 @@ def test_molecule_scenario(scenario: str, release: str, request: pytest.FixtureR
         env["MESOS_MOLECULE_SUFFIX"] = f"-{release}"
     # Molecule keeps a run's inventory and state in one directory per scenario name unless
     # told otherwise; the releases of a scenario run side by side, so each case has its own.
-    env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(
-        REPO_ROOT / "build" / "molecule-state" / f"{scenario}-{release}")
+    env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(_molecule_state_directory(scenario, release))
     with log_path.open("w") as log:
         result = subprocess.run(
             ["molecule", "test", "--scenario-name", scenario],
@@ -75,6 +75,18 @@ def test_molecule_scenario(scenario: str, release: str, request: pytest.FixtureR
     leaked = sorted(name for name, secret in _vault_secrets(scenario).items()
                     if secret in log_path.read_text())
     assert not leaked, f"secrets {leaked} appear in Ansible's output ({log_path})"
+
+
+def _molecule_state_directory(scenario: str, release: str) -> Path:
+    """Where molecule keeps this case's inventory and state: one per checkout and case.
+
+    Outside the repository, like molecule's own default: under it, the repository's pytest
+    settings would become the testinfra run's (pytest looks for them above the inventory
+    molecule passes) instead of tests/infra's own.
+    """
+    checkout = hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:8]
+    checkout_states = Path.home() / ".cache" / "molecule-state" / f"{REPO_ROOT.name}-{checkout}"
+    return checkout_states / f"{scenario}-{release}"
 
 
 def _testinfra_report_options(run_id: str) -> str:
