@@ -20,7 +20,8 @@ from kazoo.exceptions import BadVersionError, ConnectionLoss, NoNodeError, Sessi
 from mesos_lite import recordio, zookeeper
 from mesos_lite.agent.master_link import MasterLink
 from mesos_lite.agent_protocol import AGENT_PATH, MasterToAgent
-from mesos_lite.master.registry import Registrar, ZooKeeperStore
+from mesos_lite.master.registrar import Registrar
+from mesos_lite.master.registry_store import ZooKeeperStore
 from mesos_lite.zookeeper import MasterContender, ZooKeeperUrl
 
 URL = ZooKeeperUrl("127.0.0.1:1", "/mesos")

@@ -18,7 +18,8 @@ from mesos_lite.json_text import dumps
 from mesos_lite.master import state_json
 from mesos_lite.master.master import Master
 from mesos_lite.master.offer_acceptance import OfferAcceptance
-from mesos_lite.master.registry import FileStore, Registrar
+from mesos_lite.master.registrar import Registrar
+from mesos_lite.master.registry_store import FileStore
 from mesos_lite.recordio import Decoder
 from mesos_lite.testing import master_config, start_master
 

@@ -30,7 +30,9 @@ from mesos_lite.master.agent_link import AgentLink
 from mesos_lite.master.config import MasterConfig
 from mesos_lite.master.endpoints import MasterEndpoints
 from mesos_lite.master.master import Master
-from mesos_lite.master.registry import Registrar, RegistryError, open_store
+from mesos_lite.master.registrar import Registrar
+from mesos_lite.master.registry import RegistryError
+from mesos_lite.master.registry_store import open_store
 from mesos_lite.master.scheduler_api import SchedulerApi
 from mesos_lite.security_flags import (
     MASTER_SECURITY_ALIASES,

@@ -1,5 +1,5 @@
 """Keeps the registry (agents admitted, unreachable, gone) in step with the master: recovers
-it on election, hands every change to the Registrar (registry.py), forgets long-removed
+it on election, hands every change to the Registrar (registrar.py), forgets long-removed
 agents (registry GC), and times out agents that do not re-register after a failover."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 from mesos_lite.master.context import MasterContext, MasterPart
 from mesos_lite.master.model import Agent
+from mesos_lite.master.registrar import Registrar
 from mesos_lite.master.registry import (
-    Registrar,
     RegistryCorruptError,
     RegistryState,
     encode_admitted,
