@@ -35,9 +35,15 @@ testhost_image() {
     echo "$MESOS_TESTHOST_IMAGE"
     return
   fi
+  testhost_recipe_image "$release"
+}
+
+# testhost_recipe_image RELEASE: the tag images/testhost/build gives RELEASE's image, whatever
+# the environment names.
+testhost_recipe_image() {
   local digest
   digest="$(cd "$TESTHOST_RECIPE_DIR" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
-  echo "mesos-ansible/testhost:$release-$digest"
+  echo "mesos-ansible/testhost:$1-$digest"
 }
 
 activate_venv() {

@@ -69,3 +69,21 @@ def test_unprivileged_user_without_docker_access_is_told_how_to_get_it(
     assert result.returncode == 1
     assert "docker group" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_test_host_image_named_by_the_environment_but_missing_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    """A name bootstrap cannot build (not the recipe's own tag) and docker does not have is
+    an error naming the variable, not a later pull from a registry this machine cannot reach."""
+    env = {**os.environ, "HOME": str(tmp_path),
+           "MESOS_TESTHOST_IMAGE_BOOKWORM": "example.invalid/missing-testhost:1"}
+    command = [str(BOOTSTRAP), "--images-only"]
+
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+
+    assert result.returncode == 1
+    assert "example.invalid/missing-testhost:1" in result.stderr
+    assert "is not on this machine" in result.stderr
+    assert "unset MESOS_TESTHOST_IMAGE_BOOKWORM" in result.stderr
