@@ -111,4 +111,3 @@ def _vault_secrets(scenario: str) -> dict[str, str]:
         capture_output=True, text=True, check=True,
     ).stdout
     return {str(name): str(value) for name, value in yaml.safe_load(plain).items()}
-
